@@ -1,0 +1,4 @@
+import ArgumentParser
+public struct BundleCommand: ParsableCommand {
+    public init() {}
+}

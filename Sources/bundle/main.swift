@@ -1,0 +1,2 @@
+import BundleCLI
+BundleCommand.main()
