@@ -1,4 +1,0 @@
-import ArgumentParser
-public struct BundleCommand: ParsableCommand {
-    public init() {}
-}
