@@ -1,0 +1,561 @@
+import CLibGit2
+import Foundation
+
+/// An open git repository (a libgit2 `git_repository` handle).
+///
+/// Writes commits straight into the object database and moves references, never touching the working tree
+/// or the index, and reads history back.
+///
+/// Use one instance from one thread at a time: libgit2 repository handles are not safe for concurrent use.
+/// The class is deliberately not `Sendable`; open a separate instance per task if you need parallelism.
+public final class GitRepository {
+    private let handle: OpaquePointer
+
+    private init(handle: OpaquePointer) {
+        self.handle = handle
+    }
+
+    deinit {
+        git_repository_free(handle)
+    }
+
+    // MARK: - Opening and creating
+
+    /// Opens the repository containing `path` (its work tree, a directory inside it, or a git directory;
+    /// bare or not). With `searchParents` false, `path` itself must be the work tree root or the git directory.
+    /// Throws ``GitHistoryError/notARepository(_:)`` when there is none.
+    public static func open(at path: URL, searchParents: Bool = true) throws(GitHistoryError) -> GitRepository {
+        GitLibrary.initialize()
+        var repo: OpaquePointer?
+        let flags: UInt32 = searchParents ? 0 : GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue
+        let code = git_repository_open_ext(&repo, path.path, flags, nil)
+        if code == GIT_ENOTFOUND.rawValue { throw .notARepository(path.path) }
+        try check(code, "open the repository at \(path.path)")
+        return GitRepository(handle: repo!)
+    }
+
+    /// Creates a new repository at `path` (creating missing directories). A normal repository has a work tree
+    /// at `path` and its git directory in `path/.git`; a bare one has the git directory at `path`.
+    /// `HEAD` points at the unborn branch `main`. Fails if a repository already exists there.
+    public static func create(at path: URL, bare: Bool = false) throws(GitHistoryError) -> GitRepository {
+        GitLibrary.initialize()
+        var options = git_repository_init_options()
+        try check(git_repository_init_options_init(&options, UInt32(GIT_REPOSITORY_INIT_OPTIONS_VERSION)),
+                  "prepare repository creation options")
+        options.flags = GIT_REPOSITORY_INIT_MKPATH.rawValue | GIT_REPOSITORY_INIT_NO_REINIT.rawValue
+            | (bare ? GIT_REPOSITORY_INIT_BARE.rawValue : 0)
+        var repo: OpaquePointer?
+        let code = "main".withCString { head in
+            options.initial_head = head
+            return git_repository_init_ext(&repo, path.path, &options)
+        }
+        try check(code, "create a repository at \(path.path)")
+        return GitRepository(handle: repo!)
+    }
+
+    /// True when `path` itself is a repository: a work tree root with a `.git`, or a git directory.
+    /// Does not look at parent directories.
+    public static func exists(at path: URL) -> Bool {
+        GitLibrary.initialize()
+        var repo: OpaquePointer?
+        let code = git_repository_open_ext(&repo, path.path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+        if let repo { git_repository_free(repo) }
+        return code == 0
+    }
+
+    /// The git directory (`.../.git` for a normal repository, the repository itself when bare).
+    public var gitDirectory: URL {
+        URL(fileURLWithPath: String(cString: git_repository_path(handle)), isDirectory: true)
+    }
+
+    /// The work tree, or nil for a bare repository.
+    public var workTree: URL? {
+        guard let workdir = git_repository_workdir(handle) else { return nil }
+        return URL(fileURLWithPath: String(cString: workdir), isDirectory: true)
+    }
+
+    /// True for a repository without a work tree.
+    public var isBare: Bool { git_repository_is_bare(handle) == 1 }
+
+    // MARK: - Revisions and references
+
+    /// Resolves any revision git understands (full or short commit id, branch or tag name, `bundle/prod~2`,
+    /// `refs/heads/bundle/prod^`) to a commit id, peeling tags.
+    public func resolveCommit(_ revision: String) throws(GitHistoryError) -> ObjectID {
+        guard !revision.isEmpty, !revision.utf8.contains(0) else { throw .notFound("Revision \"\(revision)\"") }
+        var object: OpaquePointer?
+        let code = git_revparse_single(&object, handle, revision)
+        if code == GIT_ENOTFOUND.rawValue { throw .notFound("Revision \"\(revision)\"") }
+        try check(code, "resolve the revision \"\(revision)\"")
+        defer { git_object_free(object) }
+        var commit: OpaquePointer?
+        let peelCode = git_object_peel(&commit, object, GIT_OBJECT_COMMIT)
+        if peelCode < 0 { throw .wrongObjectType("Revision \"\(revision)\"", expected: "commit") }
+        defer { git_object_free(commit) }
+        return ObjectID(git_object_id(commit)!)
+    }
+
+    /// The commit a reference points at, following symbolic references (`"refs/heads/bundle/prod"`, `"HEAD"`);
+    /// nil when the reference does not exist (or `HEAD` is unborn). Takes full reference names only.
+    public func referenceTarget(_ name: String) -> ObjectID? {
+        guard !name.isEmpty, !name.utf8.contains(0) else { return nil }
+        var oid = git_oid()
+        guard git_reference_name_to_id(&oid, handle, name) == 0 else { return nil }
+        return ObjectID(oid)
+    }
+
+    /// Moves (or creates) the reference `name` to `target` only if it still points at `expected`
+    /// (nil: the reference must not exist yet), atomically under the reference's lock, and records
+    /// `logMessage` in its reflog (when the repository keeps reflogs for it).
+    /// Throws ``GitHistoryError/referenceMoved(ref:expected:actual:)`` when someone else moved it first.
+    public func updateReference(_ name: String, to target: ObjectID, expected: ObjectID?,
+                                logMessage: String) throws(GitHistoryError) {
+        var valid: Int32 = 0
+        guard name.hasPrefix("refs/"), !name.utf8.contains(0),
+              git_reference_name_is_valid(&valid, name) == 0, valid == 1
+        else { throw .invalidReferenceName(name) }
+        guard commitExists(target) else { throw .notFound("Commit \(target.hex)") }
+        var oid = target.oid
+        var reference: OpaquePointer?
+        let code: Int32
+        if let expected {
+            var current = expected.oid
+            code = git_reference_create_matching(&reference, handle, name, &oid, 1, &current, logMessage)
+        } else {
+            code = git_reference_create(&reference, handle, name, &oid, 0, logMessage)
+        }
+        if let reference { git_reference_free(reference) }
+        if code == GIT_EMODIFIED.rawValue || code == GIT_EEXISTS.rawValue
+            || (expected != nil && code == GIT_ENOTFOUND.rawValue) {
+            throw .referenceMoved(ref: name, expected: expected, actual: referenceTarget(name))
+        }
+        try check(code, "move the reference \(name) to \(target.hex)")
+    }
+
+    // MARK: - Writing
+
+    /// Writes a commit whose tree is the tree `baseTree` (or the empty tree when nil) with `changes` applied,
+    /// and whose parents are `parents`, without moving any reference, the index or the working tree.
+    ///
+    /// Uses `git_tree_create_updated`, so unchanged subtrees and blobs keep their ids; intermediate directories
+    /// are created; directories left empty by removals disappear. When several changes name the same path the
+    /// last one wins. A file cannot replace a directory (or the reverse) in one step: remove it in an earlier
+    /// commit. The message is stored as given, with a final newline added when missing. Returns the commit id.
+    public func writeCommit(baseTree: ObjectID?, changes: [TreeChange], parents: [ObjectID], message: String,
+                            author: Signature, committer: Signature) throws(GitHistoryError) -> ObjectID {
+        let treeID = try writeTree(base: baseTree, changes: changes)
+        return try writeCommit(tree: treeID, parents: parents, message: message, author: author, committer: committer)
+    }
+
+    /// Writes a commit whose tree holds exactly `files` (path → contents), with the given parents,
+    /// without moving any reference. Returns the commit id.
+    public func writeCommit(files: [String: Data], parents: [ObjectID], message: String,
+                            author: Signature, committer: Signature) throws(GitHistoryError) -> ObjectID {
+        let changes = files.keys.sorted().map { TreeChange.upsert(path: $0, contents: files[$0]!) }
+        return try writeCommit(baseTree: nil, changes: changes, parents: parents, message: message,
+                               author: author, committer: committer)
+    }
+
+    /// Writes `changes` on top of the tree `base` (empty when nil) and returns the new tree's id.
+    public func writeTree(base: ObjectID?, changes: [TreeChange]) throws(GitHistoryError) -> ObjectID {
+        // Validate, and keep only the last change per path (in first-seen order).
+        var lastChange: [String: TreeChange] = [:]
+        var order: [String] = []
+        for change in changes {
+            try Self.validate(path: change.path)
+            if lastChange.updateValue(change, forKey: change.path) == nil { order.append(change.path) }
+        }
+        let upsertPaths = Set(lastChange.values.compactMap { if case .upsert = $0 { $0.path } else { nil } })
+        for path in upsertPaths {
+            for directory in Self.ancestors(of: path) where upsertPaths.contains(directory) {
+                throw .invalidPath(path, reason: "\"\(directory)\" is written as a file in the same commit")
+            }
+        }
+
+        var baseTree: OpaquePointer?
+        if let base {
+            var oid = base.oid
+            let code = git_tree_lookup(&baseTree, handle, &oid)
+            if code == GIT_ENOTFOUND.rawValue { throw .notFound("Tree \(base.hex)") }
+            try check(code, "read the tree \(base.hex)")
+        }
+        defer { if let baseTree { git_tree_free(baseTree) } }
+
+        var updates: [git_tree_update] = []
+        var cPaths: [UnsafeMutablePointer<CChar>] = []
+        defer { cPaths.forEach { free($0) } }
+        for path in order {
+            var update = git_tree_update()
+            switch lastChange[path]! {
+            case .remove:
+                // Removing what is not there is a no-op (libgit2 would fail or create empty directories).
+                guard let baseTree, try entryType(path, in: baseTree) != nil else { continue }
+                update.action = GIT_TREE_UPDATE_REMOVE
+            case .upsert(_, let contents):
+                if let baseTree {
+                    if try entryType(path, in: baseTree) == GIT_OBJECT_TREE {
+                        throw .invalidPath(path, reason: "it is a directory in the base tree")
+                    }
+                    for directory in Self.ancestors(of: path) {
+                        if let type = try entryType(directory, in: baseTree), type != GIT_OBJECT_TREE {
+                            throw .invalidPath(path, reason: "\"\(directory)\" is a file in the base tree")
+                        }
+                    }
+                }
+                update.action = GIT_TREE_UPDATE_UPSERT
+                update.filemode = GIT_FILEMODE_BLOB
+                update.id = try writeBlob(contents)
+            }
+            let cPath = strdup(path)!
+            cPaths.append(cPath)
+            update.path = UnsafePointer(cPath)
+            updates.append(update)
+        }
+
+        var treeOID = git_oid()
+        if updates.isEmpty, let base {
+            return base
+        }
+        let code = updates.withUnsafeBufferPointer { buffer in
+            git_tree_create_updated(&treeOID, handle, baseTree, buffer.count, buffer.baseAddress)
+        }
+        try check(code, "write the updated tree")
+        // libgit2 drops directories that the removals leave empty, at every level.
+        return ObjectID(treeOID)
+    }
+
+    /// Writes a commit with the given tree and parents, moving no reference.
+    private func writeCommit(tree: ObjectID, parents: [ObjectID], message: String, author: Signature,
+                             committer: Signature) throws(GitHistoryError) -> ObjectID {
+        var treeOID = tree.oid
+        var treePointer: OpaquePointer?
+        try check(git_tree_lookup(&treePointer, handle, &treeOID), "read the tree \(tree.hex)")
+        defer { git_tree_free(treePointer) }
+
+        var parentPointers: [OpaquePointer?] = []
+        defer { parentPointers.forEach { git_commit_free($0) } }
+        for parent in parents {
+            var oid = parent.oid
+            var commit: OpaquePointer?
+            let code = git_commit_lookup(&commit, handle, &oid)
+            if code == GIT_ENOTFOUND.rawValue { throw .notFound("Parent commit \(parent.hex)") }
+            try check(code, "read the parent commit \(parent.hex)")
+            parentPointers.append(commit)
+        }
+
+        let authorSignature = try makeSignature(author, role: "author")
+        defer { git_signature_free(authorSignature) }
+        let committerSignature = try makeSignature(committer, role: "committer")
+        defer { git_signature_free(committerSignature) }
+
+        let text = message.hasSuffix("\n") ? message : message + "\n"
+        var commitOID = git_oid()
+        let code = parentPointers.withUnsafeMutableBufferPointer { buffer in
+            git_commit_create(&commitOID, handle, nil, authorSignature, committerSignature, nil, text, treePointer,
+                              buffer.count, buffer.baseAddress)
+        }
+        try check(code, "write a commit")
+        return ObjectID(commitOID)
+    }
+
+    private func makeSignature(_ signature: Signature, role: String) throws(GitHistoryError) -> UnsafeMutablePointer<git_signature> {
+        var result: UnsafeMutablePointer<git_signature>?
+        let seconds = git_time_t(signature.time.timeIntervalSince1970.rounded(.down))
+        let code = git_signature_new(&result, signature.name, signature.email, seconds,
+                                     Int32(signature.timeZoneOffsetMinutes))
+        try check(code, "use \"\(signature.name) <\(signature.email)>\" as the commit \(role)")
+        return result!
+    }
+
+    private func writeBlob(_ contents: Data) throws(GitHistoryError) -> git_oid {
+        var oid = git_oid()
+        let code = contents.withUnsafeBytes { bytes in
+            git_blob_create_from_buffer(&oid, handle, bytes.baseAddress, bytes.count)
+        }
+        try check(code, "write a file's contents")
+        return oid
+    }
+
+    // MARK: - Reading commits
+
+    /// Reads the commit `id`.
+    public func commit(_ id: ObjectID) throws(GitHistoryError) -> CommitInfo {
+        let pointer = try lookupCommit(id)
+        defer { git_commit_free(pointer) }
+        let parents = (0..<git_commit_parentcount(pointer)).map { ObjectID(git_commit_parent_id(pointer, $0)!) }
+        let message = git_commit_message(pointer).map { String(cString: $0) } ?? ""
+        return CommitInfo(
+            id: id,
+            parents: parents,
+            tree: ObjectID(git_commit_tree_id(pointer)!),
+            author: Signature(git_commit_author(pointer)!),
+            committer: Signature(git_commit_committer(pointer)!),
+            message: message,
+            trailers: try Self.trailers(of: message)
+        )
+    }
+
+    /// True when `id` names a commit in this repository.
+    public func commitExists(_ id: ObjectID) -> Bool {
+        var oid = id.oid
+        var pointer: OpaquePointer?
+        guard git_commit_lookup(&pointer, handle, &oid) == 0 else { return false }
+        git_commit_free(pointer)
+        return true
+    }
+
+    /// The first-parent history from `start` back to the root commit, newest first, at most `limit` commits.
+    public func log(from start: ObjectID, limit: Int? = nil) throws(GitHistoryError) -> [CommitInfo] {
+        if let limit, limit <= 0 { return [] }
+        guard commitExists(start) else { throw .notFound("Commit \(start.hex)") }
+        var walk: OpaquePointer?
+        try check(git_revwalk_new(&walk, handle), "start walking the history")
+        defer { git_revwalk_free(walk) }
+        try check(git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL.rawValue), "sort the history")
+        try check(git_revwalk_simplify_first_parent(walk), "follow first parents")
+        var startOID = start.oid
+        try check(git_revwalk_push(walk, &startOID), "walk the history from \(start.hex)")
+        var result: [CommitInfo] = []
+        while limit.map({ result.count < $0 }) ?? true {
+            var next = git_oid()
+            let code = git_revwalk_next(&next, walk)
+            if code == GIT_ITEROVER.rawValue { break }
+            try check(code, "walk the history from \(start.hex)")
+            result.append(try commit(ObjectID(next)))
+        }
+        return result
+    }
+
+    /// True when `ancestor` is reachable from `descendant` through parent links, or is the same commit
+    /// (as `git merge-base --is-ancestor`).
+    public func isAncestor(_ ancestor: ObjectID, of descendant: ObjectID) throws(GitHistoryError) -> Bool {
+        for id in [ancestor, descendant] where !commitExists(id) { throw .notFound("Commit \(id.hex)") }
+        if ancestor == descendant { return true }
+        var descendantOID = descendant.oid, ancestorOID = ancestor.oid
+        let code = git_graph_descendant_of(handle, &descendantOID, &ancestorOID)
+        try check(code, "compare the ancestry of \(ancestor.hex) and \(descendant.hex)")
+        return code == 1
+    }
+
+    // MARK: - Reading trees
+
+    /// The contents of the file at `path` in `commit`'s tree; nil when there is no file there
+    /// (nothing at all, or a directory).
+    public func readFile(_ path: String, at commit: ObjectID) throws(GitHistoryError) -> Data? {
+        try Self.validate(path: path)
+        let tree = try rootTree(of: commit)
+        defer { git_tree_free(tree) }
+        var entry: OpaquePointer?
+        let code = git_tree_entry_bypath(&entry, tree, path)
+        if code == GIT_ENOTFOUND.rawValue { return nil }
+        try check(code, "find \(path) at \(commit.hex)")
+        defer { git_tree_entry_free(entry) }
+        guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
+        return try readBlob(git_tree_entry_id(entry)!)
+    }
+
+    /// The id of the object (blob or tree) at `path` in `commit`'s tree (`""` for the root tree);
+    /// nil when nothing is there. Equal ids mean identical contents.
+    public func objectID(at path: String, in commit: ObjectID) throws(GitHistoryError) -> ObjectID? {
+        if path.isEmpty { return try self.commit(commit).tree }
+        try Self.validate(path: path)
+        let tree = try rootTree(of: commit)
+        defer { git_tree_free(tree) }
+        var entry: OpaquePointer?
+        let code = git_tree_entry_bypath(&entry, tree, path)
+        if code == GIT_ENOTFOUND.rawValue { return nil }
+        try check(code, "find \(path) at \(commit.hex)")
+        defer { git_tree_entry_free(entry) }
+        return ObjectID(git_tree_entry_id(entry)!)
+    }
+
+    /// All files under the directory `prefix` (`""` for the whole tree) at `commit`, keyed by their full
+    /// repository-relative paths (prefix included). Empty when `prefix` does not exist; just that file when
+    /// `prefix` names a file. A trailing `/` on `prefix` is allowed.
+    public func readTree(at commit: ObjectID, prefix: String = "") throws(GitHistoryError) -> [String: Data] {
+        var directory = prefix
+        while directory.hasSuffix("/") { directory.removeLast() }
+        let root = try rootTree(of: commit)
+        defer { git_tree_free(root) }
+        if directory.isEmpty { return try walkFiles(root, base: "") }
+
+        try Self.validate(path: directory)
+        var entry: OpaquePointer?
+        let code = git_tree_entry_bypath(&entry, root, directory)
+        if code == GIT_ENOTFOUND.rawValue { return [:] }
+        try check(code, "find \(directory) at \(commit.hex)")
+        defer { git_tree_entry_free(entry) }
+        switch git_tree_entry_type(entry) {
+        case GIT_OBJECT_BLOB:
+            return [directory: try readBlob(git_tree_entry_id(entry)!)]
+        case GIT_OBJECT_TREE:
+            var subtree: OpaquePointer?
+            try check(git_tree_lookup(&subtree, handle, git_tree_entry_id(entry)), "read \(directory) at \(commit.hex)")
+            defer { git_tree_free(subtree) }
+            return try walkFiles(subtree!, base: directory + "/")
+        default:
+            return [:]
+        }
+    }
+
+    /// The files that differ between `old`'s tree (the empty tree when nil) and `new`'s tree, sorted by path.
+    /// Renames show as a removal plus an addition.
+    public func changedPaths(from old: ObjectID?, to new: ObjectID) throws(GitHistoryError) -> [PathChange] {
+        let newTree = try rootTree(of: new)
+        defer { git_tree_free(newTree) }
+        let oldTree = try old.map { id throws(GitHistoryError) in try rootTree(of: id) }
+        defer { if let oldTree { git_tree_free(oldTree) } }
+        var diff: OpaquePointer?
+        try check(git_diff_tree_to_tree(&diff, handle, oldTree, newTree, nil),
+                  "compare \(old?.hex ?? "the empty tree") with \(new.hex)")
+        defer { git_diff_free(diff) }
+        var result: [PathChange] = []
+        for index in 0..<git_diff_num_deltas(diff) {
+            guard let delta = git_diff_get_delta(diff, index)?.pointee else { continue }
+            let kind: PathChangeKind
+            let file: git_diff_file
+            switch delta.status {
+            case GIT_DELTA_ADDED: kind = .added; file = delta.new_file
+            case GIT_DELTA_DELETED: kind = .removed; file = delta.old_file
+            case GIT_DELTA_MODIFIED, GIT_DELTA_TYPECHANGE: kind = .modified; file = delta.new_file
+            default: continue
+            }
+            result.append(PathChange(path: String(cString: file.path), kind: kind))
+        }
+        return result.sorted { $0.path < $1.path }
+    }
+
+    // MARK: - Configuration
+
+    /// `user.name` and `user.email` from the repository's configuration (including global and system
+    /// configuration); nil when either is unset or empty.
+    public func configuredIdentity() -> (name: String, email: String)? {
+        var config: OpaquePointer?
+        guard git_repository_config_snapshot(&config, handle) == 0 else { return nil }
+        defer { git_config_free(config) }
+        func value(_ key: String) -> String? {
+            var out: UnsafePointer<CChar>?
+            guard git_config_get_string(&out, config, key) == 0, let out else { return nil }
+            let string = String(cString: out)
+            return string.isEmpty ? nil : string
+        }
+        guard let name = value("user.name"), let email = value("user.email") else { return nil }
+        return (name, email)
+    }
+
+    // MARK: - Helpers
+
+    /// Checks that `path` is a relative, slash-separated path git can store.
+    static func validate(path: String) throws(GitHistoryError) {
+        if path.isEmpty { throw .invalidPath(path, reason: "the path is empty") }
+        if path.utf8.contains(0) { throw .invalidPath(path, reason: "it contains a NUL character") }
+        if path.hasPrefix("/") { throw .invalidPath(path, reason: "it is absolute (starts with \"/\")") }
+        for component in path.split(separator: "/", omittingEmptySubsequences: false) {
+            if component.isEmpty {
+                throw .invalidPath(path, reason: "it has an empty component (\"//\" or a trailing \"/\")")
+            }
+            if component == "." || component == ".." {
+                throw .invalidPath(path, reason: "it has a \"\(component)\" component")
+            }
+            if component.lowercased() == ".git" {
+                throw .invalidPath(path, reason: "\".git\" is reserved by git")
+            }
+        }
+    }
+
+    /// The directories containing `path`, outermost first: "a/b/c" → ["a", "a/b"].
+    static func ancestors(of path: String) -> [String] {
+        let components = path.split(separator: "/")
+        return (1..<max(components.count, 1)).map { components[0..<$0].joined(separator: "/") }
+    }
+
+    private func lookupCommit(_ id: ObjectID) throws(GitHistoryError) -> OpaquePointer {
+        var oid = id.oid
+        var pointer: OpaquePointer?
+        let code = git_commit_lookup(&pointer, handle, &oid)
+        if code == GIT_ENOTFOUND.rawValue { throw .notFound("Commit \(id.hex)") }
+        try check(code, "read the commit \(id.hex)")
+        return pointer!
+    }
+
+    /// The root tree of a commit; the caller frees it.
+    private func rootTree(of commit: ObjectID) throws(GitHistoryError) -> OpaquePointer {
+        let pointer = try lookupCommit(commit)
+        defer { git_commit_free(pointer) }
+        var tree: OpaquePointer?
+        try check(git_commit_tree(&tree, pointer), "read the tree of \(commit.hex)")
+        return tree!
+    }
+
+    /// The type of the entry at `path` in `tree`, or nil when there is none.
+    private func entryType(_ path: String, in tree: OpaquePointer) throws(GitHistoryError) -> git_object_t? {
+        var entry: OpaquePointer?
+        let code = git_tree_entry_bypath(&entry, tree, path)
+        if code == GIT_ENOTFOUND.rawValue { return nil }
+        try check(code, "find \(path) in the base tree")
+        defer { git_tree_entry_free(entry) }
+        return git_tree_entry_type(entry)
+    }
+
+    private func readBlob(_ id: UnsafePointer<git_oid>) throws(GitHistoryError) -> Data {
+        var blob: OpaquePointer?
+        try check(git_blob_lookup(&blob, handle, id), "read the file \(ObjectID(id).hex)")
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        guard size > 0, let bytes = git_blob_rawcontent(blob) else { return Data() }
+        return Data(bytes: bytes, count: size)
+    }
+
+    /// State shared with the C tree-walk callback through its payload pointer.
+    private final class TreeWalk {
+        let repository: OpaquePointer
+        let base: String
+        var files: [String: Data] = [:]
+        var error: GitHistoryError?
+
+        init(repository: OpaquePointer, base: String) {
+            self.repository = repository
+            self.base = base
+        }
+    }
+
+    /// Every blob under `tree`, keyed by `base` + its path (recursive `git_tree_walk`).
+    private func walkFiles(_ tree: OpaquePointer, base: String) throws(GitHistoryError) -> [String: Data] {
+        let walk = TreeWalk(repository: handle, base: base)
+        let code = withExtendedLifetime(walk) {
+            git_tree_walk(tree, GIT_TREEWALK_PRE, { root, entry, payload in
+                let walk = Unmanaged<TreeWalk>.fromOpaque(payload!).takeUnretainedValue()
+                guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return 0 }
+                let path = walk.base + String(cString: root!) + String(cString: git_tree_entry_name(entry))
+                var blob: OpaquePointer?
+                let code = git_blob_lookup(&blob, walk.repository, git_tree_entry_id(entry))
+                if code < 0 {
+                    walk.error = libgit2Error(code, "read the file \(path)")
+                    return -1
+                }
+                defer { git_blob_free(blob) }
+                let size = Int(git_blob_rawsize(blob))
+                if size > 0, let bytes = git_blob_rawcontent(blob) {
+                    walk.files[path] = Data(bytes: bytes, count: size)
+                } else {
+                    walk.files[path] = Data()
+                }
+                return 0
+            }, Unmanaged.passUnretained(walk).toOpaque())
+        }
+        if let error = walk.error { throw error }
+        try check(code, "walk the tree")
+        return walk.files
+    }
+
+    /// The trailers of `message`, parsed by libgit2.
+    static func trailers(of message: String) throws(GitHistoryError) -> [Trailer] {
+        var array = git_message_trailer_array()
+        try check(git_message_trailers(&array, message), "parse the commit message trailers")
+        defer { git_message_trailer_array_free(&array) }
+        guard let trailers = array.trailers else { return [] }
+        return (0..<array.count).map {
+            Trailer(key: String(cString: trailers[$0].key), value: String(cString: trailers[$0].value))
+        }
+    }
+}
