@@ -2,142 +2,244 @@ import Foundation
 
 /// Facts about the session the catalog was read with.
 public struct SessionInfo: Sendable, Equatable {
-    public let database: String
-    public let user: String
-    public let serverVersion: String
+    public var database: String
+    public var user: String
+    public var serverVersion: String
     /// `current_schemas(true)`: the effective search path, pg_catalog included.
-    public let searchPath: [String]
+    public var searchPath: [String]
     /// The schema new unqualified objects are created in (first existing schema of the search path that is not
     /// pg_catalog or pg_temp), nil when there is none.
-    public let creationSchema: String?
-    public let isSuperuser: Bool
+    public var creationSchema: String?
+    public var isSuperuser: Bool
+
+    public init(database: String, user: String, serverVersion: String, searchPath: [String], creationSchema: String?, isSuperuser: Bool) {
+        self.database = database
+        self.user = user
+        self.serverVersion = serverVersion
+        self.searchPath = searchPath
+        self.creationSchema = creationSchema
+        self.isSuperuser = isSuperuser
+    }
 }
 
 /// A schema and what the current role may do in it.
 public struct SchemaInfo: Sendable, Equatable {
-    public let name: String
-    public let owner: String
-    public let canCreate: Bool
-    public let canUse: Bool
+    public var name: String
+    public var owner: String
+    public var canCreate: Bool
+    public var canUse: Bool
+
+    public init(name: String, owner: String, canCreate: Bool, canUse: Bool) {
+        self.name = name
+        self.owner = owner
+        self.canCreate = canCreate
+        self.canUse = canUse
+    }
 }
 
 /// One column of a table or view.
 public struct ColumnInfo: Sendable, Equatable {
-    public let name: String
-    public let position: Int
+    public var name: String
+    public var position: Int
     /// `format_type(atttypid, atttypmod)`, e.g. `character varying(20)`.
-    public let type: String
-    public let typeOID: UInt32
-    public let typmod: Int
-    public let notNull: Bool
-    public let hasDefault: Bool
+    public var type: String
+    public var typeOID: UInt32
+    public var typmod: Int
+    public var notNull: Bool
+    public var hasDefault: Bool
     /// "" , "s" (stored generated).
-    public let generated: String
+    public var generated: String
     /// Collation name when it differs from the type's default, else nil.
-    public let collation: String?
+    public var collation: String?
+
+    public init(name: String, position: Int, type: String, typeOID: UInt32, typmod: Int, notNull: Bool, hasDefault: Bool, generated: String, collation: String?) {
+        self.name = name
+        self.position = position
+        self.type = type
+        self.typeOID = typeOID
+        self.typmod = typmod
+        self.notNull = notNull
+        self.hasDefault = hasDefault
+        self.generated = generated
+        self.collation = collation
+    }
 }
 
 /// A table, view, sequence, index, …
 public struct RelationInfo: Sendable, Equatable {
-    public let oid: UInt32
-    public let schema: String
-    public let name: String
+    public var oid: UInt32
+    public var schema: String
+    public var name: String
     /// `pg_class.relkind`: r table, v view, m materialized view, i index, S sequence, p partitioned table, f foreign, c composite, I partitioned index.
-    public let kind: String
-    public let owner: String
-    public let isOwnedByCurrentRole: Bool
-    public let estimatedRows: Double
-    public let totalBytes: Int64
+    public var kind: String
+    public var owner: String
+    public var isOwnedByCurrentRole: Bool
+    public var estimatedRows: Double
+    public var totalBytes: Int64
     public var columns: [ColumnInfo]
 
     /// `schema.name`, quoted where needed.
     public var qualifiedName: String { "\(quoteIdentifier(schema)).\(quoteIdentifier(name))" }
+
+    public init(oid: UInt32, schema: String, name: String, kind: String, owner: String, isOwnedByCurrentRole: Bool, estimatedRows: Double, totalBytes: Int64, columns: [ColumnInfo]) {
+        self.oid = oid
+        self.schema = schema
+        self.name = name
+        self.kind = kind
+        self.owner = owner
+        self.isOwnedByCurrentRole = isOwnedByCurrentRole
+        self.estimatedRows = estimatedRows
+        self.totalBytes = totalBytes
+        self.columns = columns
+    }
 }
 
 /// A table constraint.
 public struct ConstraintInfo: Sendable, Equatable {
-    public let name: String
-    public let schema: String
-    public let table: String
+    public var name: String
+    public var schema: String
+    public var table: String
     /// `c` check, `f` foreign key, `p` primary key, `u` unique, `t` trigger, `x` exclusion.
-    public let type: String
+    public var type: String
     /// The index that implements it (unique, primary key, exclusion), if any.
-    public let indexName: String?
-    public let columns: [String]
-    public let definition: String
+    public var indexName: String?
+    public var columns: [String]
+    public var definition: String
+
+    public init(name: String, schema: String, table: String, type: String, indexName: String?, columns: [String], definition: String) {
+        self.name = name
+        self.schema = schema
+        self.table = table
+        self.type = type
+        self.indexName = indexName
+        self.columns = columns
+        self.definition = definition
+    }
 }
 
 /// An index.
 public struct IndexInfo: Sendable, Equatable {
-    public let schema: String
-    public let name: String
-    public let table: String
-    public let isUnique: Bool
-    public let isPrimary: Bool
+    public var schema: String
+    public var name: String
+    public var table: String
+    public var isUnique: Bool
+    public var isPrimary: Bool
     /// Key column names (expressions appear as nil and are left out).
-    public let columns: [String]
+    public var columns: [String]
     /// The constraint that owns the index, if any.
-    public let constraint: String?
+    public var constraint: String?
+
+    public init(schema: String, name: String, table: String, isUnique: Bool, isPrimary: Bool, columns: [String], constraint: String?) {
+        self.schema = schema
+        self.name = name
+        self.table = table
+        self.isUnique = isUnique
+        self.isPrimary = isPrimary
+        self.columns = columns
+        self.constraint = constraint
+    }
 }
 
 /// A trigger.
 public struct TriggerInfo: Sendable, Equatable {
-    public let schema: String
-    public let table: String
-    public let name: String
-    public let isInternal: Bool
-    public let isConstraint: Bool
-    public let function: String
+    public var schema: String
+    public var table: String
+    public var name: String
+    public var isInternal: Bool
+    public var isConstraint: Bool
+    public var function: String
+
+    public init(schema: String, table: String, name: String, isInternal: Bool, isConstraint: Bool, function: String) {
+        self.schema = schema
+        self.table = table
+        self.name = name
+        self.isInternal = isInternal
+        self.isConstraint = isConstraint
+        self.function = function
+    }
 }
 
 /// A function, procedure, aggregate or window function.
 public struct RoutineInfo: Sendable, Equatable {
-    public let oid: UInt32
-    public let schema: String
-    public let name: String
+    public var oid: UInt32
+    public var schema: String
+    public var name: String
     /// `f` function, `p` procedure, `a` aggregate, `w` window.
-    public let kind: String
+    public var kind: String
     /// Input argument types (IN, INOUT, VARIADIC) as `format_type` names, e.g. `["uuid", "text"]`.
-    public let inputTypes: [String]
+    public var inputTypes: [String]
     /// Names of the input arguments ("" when unnamed).
-    public let inputNames: [String]
+    public var inputNames: [String]
     /// `pg_get_function_identity_arguments`.
-    public let identityArguments: String
+    public var identityArguments: String
     /// `pg_get_function_arguments` (with defaults).
-    public let fullArguments: String
+    public var fullArguments: String
     /// Number of trailing input arguments with defaults.
-    public let defaultCount: Int
+    public var defaultCount: Int
     /// The type of each default expression, in order (for the last `defaultCount` inputs).
-    public let defaultTypes: [String]
+    public var defaultTypes: [String]
     /// `format_type(prorettype)`, e.g. `jsonb`, `trigger`, `record`, `void`.
-    public let returnType: String
-    public let returnsSet: Bool
+    public var returnType: String
+    public var returnsSet: Bool
     /// Output argument (OUT, INOUT, TABLE) types and names, in order.
-    public let outputTypes: [String]
-    public let outputNames: [String]
-    public let language: String
-    public let securityDefiner: Bool
+    public var outputTypes: [String]
+    public var outputNames: [String]
+    public var language: String
+    public var securityDefiner: Bool
     /// `proconfig`, e.g. `["search_path=pg_catalog, public"]`.
-    public let config: [String]
-    public let bodyMD5: String
-    public let bodyLength: Int
-    public let owner: String
-    public let isOwnedByCurrentRole: Bool
+    public var config: [String]
+    public var bodyMD5: String
+    public var bodyLength: Int
+    public var owner: String
+    public var isOwnedByCurrentRole: Bool
     /// `oid::regprocedure::text`: the form PostgreSQL prints in messages (schema shown only when not visible).
-    public let displaySignature: String
+    public var displaySignature: String
 
     /// `schema.name(type,type)`: the stable identity bundle uses in reports.
     public var identity: String { "\(schema).\(name)(\(inputTypes.joined(separator: ",")))" }
+
+    public init(oid: UInt32, schema: String, name: String, kind: String, inputTypes: [String], inputNames: [String], identityArguments: String, fullArguments: String, defaultCount: Int, defaultTypes: [String], returnType: String, returnsSet: Bool, outputTypes: [String], outputNames: [String], language: String, securityDefiner: Bool, config: [String], bodyMD5: String, bodyLength: Int, owner: String, isOwnedByCurrentRole: Bool, displaySignature: String) {
+        self.oid = oid
+        self.schema = schema
+        self.name = name
+        self.kind = kind
+        self.inputTypes = inputTypes
+        self.inputNames = inputNames
+        self.identityArguments = identityArguments
+        self.fullArguments = fullArguments
+        self.defaultCount = defaultCount
+        self.defaultTypes = defaultTypes
+        self.returnType = returnType
+        self.returnsSet = returnsSet
+        self.outputTypes = outputTypes
+        self.outputNames = outputNames
+        self.language = language
+        self.securityDefiner = securityDefiner
+        self.config = config
+        self.bodyMD5 = bodyMD5
+        self.bodyLength = bodyLength
+        self.owner = owner
+        self.isOwnedByCurrentRole = isOwnedByCurrentRole
+        self.displaySignature = displaySignature
+    }
 }
 
 /// A type (base, enum, domain, composite, …).
 public struct TypeInfo: Sendable, Equatable {
-    public let oid: UInt32
-    public let schema: String
-    public let name: String
+    public var oid: UInt32
+    public var schema: String
+    public var name: String
     /// `pg_type.typtype`: b base, c composite, d domain, e enum, p pseudo, r range, m multirange.
-    public let kind: String
-    public let enumLabels: [String]
+    public var kind: String
+    public var enumLabels: [String]
+
+    public init(oid: UInt32, schema: String, name: String, kind: String, enumLabels: [String]) {
+        self.oid = oid
+        self.schema = schema
+        self.name = name
+        self.kind = kind
+        self.enumLabels = enumLabels
+    }
 }
 
 /// One object that depends on another (from `pg_depend`, normal dependencies).
@@ -147,17 +249,37 @@ public struct DependentInfo: Sendable, Equatable {
     public let referencedOID: UInt32
     /// Column number when the dependency is on a column (0 for the whole object).
     public let referencedColumn: Int
-    /// `pg_describe_object` of the dependent, e.g. `view v`, `function f(integer)`.
+    /// `pg_describe_object` of the dependent as PostgreSQL names it in DETAIL lines, e.g. `rule _RETURN on view v`,
+    /// `constraint b_a_fkey on table b`, `function f(integer)`.
     public let dependent: String
+    /// The dependent with rewrite rules replaced by their view, e.g. `view v` (as DROP's DETAIL prints it).
+    public let dependentObject: String
+    /// The relation the dependent belongs to (its view, its constraint's or trigger's table), or the object itself.
+    public let dependentOwnerOID: UInt32
+
+    public init(referenced: String, referencedOID: UInt32, referencedColumn: Int, dependent: String, dependentObject: String, dependentOwnerOID: UInt32) {
+        self.referenced = referenced
+        self.referencedOID = referencedOID
+        self.referencedColumn = referencedColumn
+        self.dependent = dependent
+        self.dependentObject = dependentObject
+        self.dependentOwnerOID = dependentOwnerOID
+    }
 }
 
 /// A resolved type name.
 public struct ResolvedType: Sendable, Equatable {
     /// The name as written in the bundle (deparsed).
-    public let written: String
-    public let oid: UInt32
+    public var written: String
+    public var oid: UInt32
     /// `format_type(oid, NULL)`.
-    public let name: String
+    public var name: String
+
+    public init(written: String, oid: UInt32, name: String) {
+        self.written = written
+        self.oid = oid
+        self.name = name
+    }
 }
 
 /// Quotes an identifier the way `quote_ident` does.

@@ -161,11 +161,16 @@ public struct CatalogReader {
         let referencedOIDs = relationOIDs + routines.map { String($0.oid) } + types.map { String($0.oid) }
         let dependents = try connection.query(
             """
-            SELECT pg_describe_object(d.refclassid, d.refobjid, 0), d.refobjid, d.refobjsubid,
+            SELECT pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid), d.refobjid, d.refobjsubid,
+                   pg_describe_object(d.classid, d.objid, d.objsubid),
                    pg_describe_object(
                      CASE WHEN d.classid = 'pg_rewrite'::regclass THEN 'pg_class'::regclass ELSE d.classid END,
                      CASE WHEN d.classid = 'pg_rewrite'::regclass THEN r.ev_class ELSE d.objid END,
-                     CASE WHEN d.classid = 'pg_rewrite'::regclass THEN 0 ELSE d.objsubid END)
+                     CASE WHEN d.classid = 'pg_rewrite'::regclass THEN 0 ELSE d.objsubid END),
+                   CASE WHEN d.classid = 'pg_rewrite'::regclass THEN r.ev_class
+                        WHEN d.classid = 'pg_constraint'::regclass THEN (SELECT conrelid FROM pg_constraint WHERE oid = d.objid)
+                        WHEN d.classid = 'pg_trigger'::regclass THEN (SELECT tgrelid FROM pg_trigger WHERE oid = d.objid)
+                        ELSE d.objid END
             FROM pg_depend d
             LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
             WHERE d.refobjid = ANY($1::oid[]) AND d.deptype = 'n'
@@ -173,7 +178,9 @@ public struct CatalogReader {
             ORDER BY 1, 4
             """, [pgArray(referencedOIDs)]
         ).rows.map { row in
-            DependentInfo(referenced: row[0]!, referencedOID: UInt32(row[1]!)!, referencedColumn: Int(row[2]!)!, dependent: row[3]!)
+            DependentInfo(
+                referenced: row[0]!, referencedOID: UInt32(row[1]!)!, referencedColumn: Int(row[2]!)!, dependent: row[3]!,
+                dependentObject: row[4]!, dependentOwnerOID: UInt32(row[5] ?? "0") ?? 0)
         }
 
         var resolved: [String: ResolvedType] = [:]

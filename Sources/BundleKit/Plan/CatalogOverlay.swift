@@ -1,0 +1,132 @@
+import Foundation
+import PostgresCatalog
+
+/// The catalog as the planner walks the statements: the live snapshot plus the effects of every statement planned
+/// so far (objects created, replaced, dropped, renamed, columns added, enum values added).
+struct CatalogOverlay {
+    var session: SessionInfo
+    var searchPath: [String]
+    var schemas: [String: SchemaInfo]
+    var roles: Set<String>
+    var relations: [String: RelationInfo]
+    var routines: [RoutineInfo]
+    var triggers: [TriggerInfo]
+    var types: [String: TypeInfo]
+    var indexes: [IndexInfo]
+    var constraints: [ConstraintInfo]
+    var dependents: [DependentInfo]
+    var resolvedTypes: [String: ResolvedType]
+    /// Relations whose data the live catalog describes (not created, dropped or rewritten by the plan).
+    var liveRelationOIDs: Set<UInt32>
+    /// Enum labels added with ALTER TYPE … ADD VALUE in the transaction being planned: label → type display name.
+    var enumValuesAddedInTransaction: [String: String] = [:]
+    /// Bumped for objects created by the plan (negative-free fake OIDs are not needed: created objects have oid 0).
+    init(snapshot: CatalogSnapshot) {
+        session = snapshot.session
+        searchPath = snapshot.session.searchPath
+        schemas = Dictionary(snapshot.schemas.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        roles = snapshot.roles
+        relations = Dictionary(snapshot.relations.map { (Self.key($0.schema, $0.name), $0) }, uniquingKeysWith: { a, _ in a })
+        routines = snapshot.routines
+        triggers = snapshot.triggers
+        types = Dictionary(snapshot.types.map { (Self.key($0.schema, $0.name), $0) }, uniquingKeysWith: { a, _ in a })
+        indexes = snapshot.indexes
+        constraints = snapshot.constraints
+        dependents = snapshot.dependents
+        resolvedTypes = snapshot.resolvedTypes
+        liveRelationOIDs = Set(snapshot.relations.map(\.oid))
+    }
+
+    static func key(_ schema: String, _ name: String) -> String { schema + "\u{1}" + name }
+
+    /// The schema an unqualified new object goes to.
+    var creationSchema: String? {
+        searchPath.first { $0 != "pg_catalog" && !$0.hasPrefix("pg_temp") && schemas[$0] != nil }
+    }
+
+    /// Whether objects in `schema` print unqualified.
+    func isVisible(_ schema: String) -> Bool { searchPath.contains(schema) }
+
+    /// A name as PostgreSQL prints it in messages that qualify only invisible objects.
+    func display(schema: String, name: String) -> String {
+        isVisible(schema) ? name : "\(schema).\(name)"
+    }
+
+    /// Looks a relation up like `RangeVarGetRelid`: in `schema`, or along the search path.
+    func relation(schema: String?, name: String) -> RelationInfo? {
+        if let schema { return relations[Self.key(schema, name)] }
+        for candidate in searchPath {
+            if let found = relations[Self.key(candidate, name)] { return found }
+        }
+        return nil
+    }
+
+    /// Looks a type up in `schema` or along the search path.
+    func type(schema: String?, name: String) -> TypeInfo? {
+        if let schema { return types[Self.key(schema, name)] }
+        for candidate in searchPath {
+            if let found = types[Self.key(candidate, name)] { return found }
+        }
+        return nil
+    }
+
+    /// Routines with `name` that a call or an argument-less reference can see: in `schema`, or along the search
+    /// path with earlier schemas masking identical signatures in later ones.
+    func routines(schema: String?, name: String) -> [RoutineInfo] {
+        if let schema { return routines.filter { $0.schema == schema && $0.name == name } }
+        var seen = Set<[String]>()
+        var result: [RoutineInfo] = []
+        for candidate in searchPath {
+            for routine in routines where routine.schema == candidate && routine.name == name {
+                if seen.insert(routine.inputTypes).inserted { result.append(routine) }
+            }
+        }
+        return result
+    }
+
+    /// The canonical (`format_type`) name of a type written in a statement, or nil when it does not exist.
+    func canonicalType(written: String?, display: String) -> String? {
+        guard let written else { return nil }
+        if let resolved = resolvedTypes[written] { return resolved.name }
+        // A type created earlier in the plan.
+        var base = written
+        var arrays = 0
+        while base.hasSuffix("[]") {
+            base.removeLast(2)
+            arrays += 1
+        }
+        let parts = display.replacingOccurrences(of: "[]", with: "").split(separator: ".").map(String.init)
+        guard let name = parts.last else { return nil }
+        let schema = parts.count >= 2 ? parts[parts.count - 2] : nil
+        if let created = type(schema: schema, name: name) {
+            return self.display(schema: created.schema, name: created.name) + String(repeating: "[]", count: arrays)
+        }
+        if let relation = relation(schema: schema, name: name), ["r", "v", "m", "p", "f", "c"].contains(relation.kind) {
+            return self.display(schema: relation.schema, name: relation.name) + String(repeating: "[]", count: arrays)
+        }
+        return nil
+    }
+
+    /// Objects that depend on `oid` (column 0: on the whole object), excluding those the statement drops itself.
+    func dependents(of oid: UInt32, column: Int? = nil, excluding dropped: Set<UInt32> = []) -> [DependentInfo] {
+        guard oid != 0 else { return [] }
+        return dependents.filter { dep in
+            dep.referencedOID == oid && (column == nil || dep.referencedColumn == column!)
+                && !dropped.contains(dep.dependentOwnerOID) && dep.dependentOwnerOID != oid
+        }
+    }
+
+    mutating func removeRelation(_ relation: RelationInfo) {
+        relations[Self.key(relation.schema, relation.name)] = nil
+        liveRelationOIDs.remove(relation.oid)
+        triggers.removeAll { $0.schema == relation.schema && $0.table == relation.name }
+        indexes.removeAll { $0.schema == relation.schema && ($0.table == relation.name || $0.name == relation.name) }
+        constraints.removeAll { $0.schema == relation.schema && $0.table == relation.name }
+        dependents.removeAll { $0.referencedOID == relation.oid || $0.dependentOwnerOID == relation.oid }
+        types[Self.key(relation.schema, relation.name)] = nil
+    }
+
+    mutating func putRelation(_ relation: RelationInfo) {
+        relations[Self.key(relation.schema, relation.name)] = relation
+    }
+}

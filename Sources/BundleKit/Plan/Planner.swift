@@ -1,0 +1,259 @@
+import Foundation
+import PostgresCatalog
+import SQLSyntax
+
+/// Options of a plan run.
+public struct PlanOptions: Sendable {
+    /// Also run each bundle for real inside a transaction that is always rolled back.
+    public var rehearse: Bool
+    /// `lock_timeout` for rehearsals and data probes.
+    public var lockTimeout: String
+    /// `statement_timeout` for rehearsals and data probes.
+    public var statementTimeout: String
+
+    public init(rehearse: Bool = false, lockTimeout: String = "3s", statementTimeout: String = "5s") {
+        self.rehearse = rehearse
+        self.lockTimeout = lockTimeout
+        self.statementTimeout = statementTimeout
+    }
+}
+
+/// `bundle plan`: predicts, from the live catalog, what each bundle of a lock would do and how it would fail.
+///
+/// Reads the catalog with a few set-based queries scoped to the objects the bundles name, walks the bundles in lock
+/// order over an overlay of that catalog, and never writes to the target (rehearsals and probes run inside
+/// transactions that are always rolled back).
+public struct Planner {
+    public let connection: PostgresConnection
+    public let options: PlanOptions
+
+    public init(connection: PostgresConnection, options: PlanOptions = PlanOptions()) {
+        self.connection = connection
+        self.options = options
+    }
+
+    /// Plans every bundle of `lock`.
+    public func plan(_ lock: VerifiedLock) throws(BundleError) -> PlanReport {
+        let scope = Self.scope(of: lock.bundles.flatMap(\.script.statements))
+        let snapshot: CatalogSnapshot
+        do {
+            snapshot = try CatalogReader(connection: connection).read(scope: scope)
+        } catch {
+            throw .database("cannot read the catalog: \(error.errorDescription ?? "\(error)")")
+        }
+        var overlay = CatalogOverlay(snapshot: snapshot)
+        let probe = ConnectionProbe(connection: connection, statementTimeout: options.statementTimeout, lockTimeout: options.lockTimeout)
+        let immutable = Set((lock.lock.immutable ?? []).map { $0.replacingOccurrences(of: " ", with: "") })
+        var plans: [BundlePlan] = []
+        for bundle in lock.bundles {
+            overlay.enumValuesAddedInTransaction = [:]
+            let savedPath = overlay.searchPath
+            var statements: [StatementSummary] = []
+            var findings: [Finding] = []
+            for statement in bundle.script.statements {
+                var analyzer = StatementAnalyzer(statement: statement, immutable: immutable, probe: probe)
+                var candidate = overlay
+                analyzer.analyze(&candidate)
+                if !analyzer.hasError { overlay = candidate }
+                statements.append(analyzer.summary)
+                findings.append(contentsOf: analyzer.findings)
+            }
+            // SET (not LOCAL) persists after COMMIT only for the session that ran it; bundle uses one per bundle.
+            overlay.searchPath = savedPath
+            let status: BundlePlan.Status =
+                findings.contains { $0.severity == .error } ? .blocked : findings.contains { $0.severity == .warning } ? .warning : .ok
+            plans.append(
+                BundlePlan(
+                    txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, sha256: bundle.locked.sha256,
+                    status: status, statements: statements, findings: findings, rehearsal: nil))
+        }
+        if options.rehearse {
+            try rehearse(lock, plans: &plans)
+        }
+        return PlanReport(
+            lock: lock.lock.name, lockSHA256: lock.sha256,
+            database: PlanDatabase(name: snapshot.session.database, serverVersion: snapshot.session.serverVersion, user: snapshot.session.user),
+            bundles: plans)
+    }
+
+    /// The names the statements refer to (what the catalog reader fetches).
+    static func scope(of statements: [SQLStatement]) -> CatalogScope {
+        var scope = CatalogScope()
+        for statement in statements {
+            Syntax.walk(statement.tree) { type, body in
+                switch type {
+                case "RangeVar":
+                    if let name = body["relname"]?.string { scope.relationNames.insert(name) }
+                case "TypeName":
+                    if let name = Syntax.names(body["names"]).last {
+                        scope.typeNames.insert(name)
+                        scope.relationNames.insert(name)
+                    }
+                    if let written = Syntax.writtenType(body) { scope.writtenTypes.insert(written) }
+                case "ObjectWithArgs":
+                    if let name = Syntax.names(body["objname"]).last { scope.routineNames.insert(name) }
+                    for arg in body["objargs"]?.listItems ?? [] {
+                        if let written = Syntax.writtenType(arg) { scope.writtenTypes.insert(written) }
+                    }
+                case "FuncCall":
+                    if let name = Syntax.names(body["funcname"]).last { scope.routineNames.insert(name) }
+                case "RoleSpec":
+                    if let name = body["rolename"]?.string { scope.roleNames.insert(name) }
+                case "AccessPriv":
+                    if let name = body["priv_name"]?.string { scope.roleNames.insert(name) }
+                default:
+                    break
+                }
+            }
+            let tree = statement.tree
+            switch statement.kind {
+            case "CreateFunctionStmt":
+                if let name = Syntax.names(tree["funcname"]).last { scope.routineNames.insert(name) }
+            case "CreateTrigStmt":
+                if let name = Syntax.names(tree["funcname"]).last { scope.routineNames.insert(name) }
+                if let name = tree["trigname"]?.string { scope.triggerNames.insert(name) }
+            case "IndexStmt":
+                if let name = tree["idxname"]?.string { scope.relationNames.insert(name) }
+            case "RenameStmt":
+                if let name = tree["newname"]?.string { scope.relationNames.insert(name) }
+            case "DropStmt":
+                for object in tree["objects"]?.listItems ?? [] {
+                    if let name = Syntax.names(object).last {
+                        scope.relationNames.insert(name)
+                        scope.typeNames.insert(name)
+                    }
+                }
+            case "AlterEnumStmt", "CreateEnumStmt", "CreateDomainStmt", "CreateRangeStmt":
+                if let name = Syntax.names(tree["typeName"] ?? tree["domainname"]).last {
+                    scope.typeNames.insert(name)
+                    scope.relationNames.insert(name)
+                }
+            case "CreateSchemaStmt":
+                if let name = tree["authrole"]?.nodeBody?["rolename"]?.string { scope.roleNames.insert(name) }
+            default:
+                break
+            }
+        }
+        return scope
+    }
+
+    // MARK: Rehearsal
+
+    /// Runs every bundle inside one outer transaction (each under a savepoint), then rolls everything back.
+    private func rehearse(_ lock: VerifiedLock, plans: inout [BundlePlan]) throws(BundleError) {
+        func run(_ sql: String) throws(BundleError) {
+            do { try connection.execute(sql) } catch { throw .database("rehearsal: \(error.errorDescription ?? "\(error)")") }
+        }
+        try run("BEGIN")
+        defer { _ = try? connection.execute("ROLLBACK") }
+        try run("SET LOCAL lock_timeout = '\(options.lockTimeout.replacingOccurrences(of: "'", with: "''"))'")
+        try run("SET LOCAL statement_timeout = '\(options.statementTimeout.replacingOccurrences(of: "'", with: "''"))'")
+        for (offset, bundle) in lock.bundles.enumerated() {
+            if bundle.script.statements.contains(where: { $0.nonTransactionalReason != nil || $0.transactionControl != nil }) {
+                let predicted = plans[offset].firstError
+                plans[offset].rehearsal = Rehearsal(
+                    ok: false, sqlstate: predicted?.sqlstate, message: "not rehearsed: the bundle cannot run inside a transaction", detail: nil, hint: nil,
+                    statement: predicted?.statement, matchesPrediction: true)
+                continue
+            }
+            try run("SAVEPOINT bundle_rehearsal")
+            var failure: (statement: Int, message: ServerMessage)? = nil
+            for statement in bundle.script.statements {
+                do {
+                    try connection.execute(statement.text)
+                } catch {
+                    if case .server(let message) = error {
+                        failure = (statement.index, message)
+                    } else {
+                        throw .database("rehearsal of \(bundle.locked.path) statement \(statement.index): \(error.errorDescription ?? "\(error)")")
+                    }
+                    break
+                }
+            }
+            _ = connection.takeNotices()
+            if failure != nil {
+                try run("ROLLBACK TO SAVEPOINT bundle_rehearsal")
+            } else {
+                try run("RELEASE SAVEPOINT bundle_rehearsal")
+            }
+            let predicted = plans[offset].firstError
+            let matches: Bool
+            if let failure {
+                matches = predicted?.sqlstate == failure.message.sqlstate && predicted?.message == failure.message.message
+                    && predicted?.statement == failure.statement
+            } else {
+                matches = predicted == nil
+            }
+            plans[offset].rehearsal = Rehearsal(
+                ok: failure == nil, sqlstate: failure?.message.sqlstate, message: failure?.message.message, detail: failure?.message.detail,
+                hint: failure?.message.hint, statement: failure?.statement, matchesPrediction: matches)
+            if !matches {
+                let statement = failure.flatMap { f in bundle.script.statements.first { $0.index == f.statement } }
+                if let failure, let statement {
+                    plans[offset].findings.append(
+                        Finding(
+                            rule: "rehearsal-failed", severity: .error, statement: failure.statement, line: statement.start.line,
+                            column: statement.start.column, object: nil, sqlstate: failure.message.sqlstate, message: failure.message.message,
+                            detail: failure.message.detail,
+                            hint: [failure.message.hint, "The server raised this during the rehearsal, but the plan did not predict it."].compactMap { $0 }.joined(separator: " ")))
+                    plans[offset].status = .blocked
+                } else if let predicted {
+                    plans[offset].findings.append(
+                        Finding(
+                            rule: "rehearsal-mismatch", severity: .warning, statement: predicted.statement, line: predicted.line,
+                            column: predicted.column, object: predicted.object,
+                            message: "the plan predicted \(predicted.sqlstate ?? "an error") \"\(predicted.message)\", but the rehearsal succeeded"))
+                }
+            }
+        }
+    }
+}
+
+/// Read-only probes over the planning connection: each runs in its own transaction that is rolled back.
+struct ConnectionProbe: LiveProbe {
+    let connection: PostgresConnection
+    let statementTimeout: String
+    let lockTimeout: String
+
+    func rows(_ sql: String) -> [[String?]]? {
+        guard (try? connection.execute("BEGIN READ ONLY")) != nil else { return nil }
+        defer { _ = try? connection.execute("ROLLBACK") }
+        do {
+            try connection.execute("SET LOCAL statement_timeout = '\(statementTimeout.replacingOccurrences(of: "'", with: "''"))'")
+            try connection.execute("SET LOCAL lock_timeout = '\(lockTimeout.replacingOccurrences(of: "'", with: "''"))'")
+            return try connection.execute(sql).rows
+        } catch {
+            return nil
+        }
+    }
+
+    func viewColumns(selectSQL: String) -> [ColumnInfo]? {
+        guard (try? connection.execute("BEGIN")) != nil else { return nil }
+        defer {
+            _ = try? connection.execute("ROLLBACK")
+            _ = connection.takeNotices()
+        }
+        do {
+            try connection.execute("SET LOCAL statement_timeout = '\(statementTimeout.replacingOccurrences(of: "'", with: "''"))'")
+            try connection.execute("SET LOCAL lock_timeout = '\(lockTimeout.replacingOccurrences(of: "'", with: "''"))'")
+            try connection.execute("CREATE TEMPORARY VIEW bundle_plan_probe AS " + selectSQL)
+            return try connection.query(
+                """
+                SELECT a.attname, a.attnum, format_type(a.atttypid, a.atttypmod), a.atttypid, a.atttypmod,
+                       CASE WHEN a.attcollation <> t.typcollation THEN co.collname END
+                FROM pg_attribute a
+                JOIN pg_type t ON t.oid = a.atttypid
+                LEFT JOIN pg_collation co ON co.oid = a.attcollation
+                WHERE a.attrelid = 'pg_temp.bundle_plan_probe'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                ORDER BY a.attnum
+                """
+            ).rows.map { row in
+                ColumnInfo(
+                    name: row[0]!, position: Int(row[1]!)!, type: row[2]!, typeOID: UInt32(row[3]!)!, typmod: Int(row[4]!)!, notNull: false,
+                    hasDefault: false, generated: "", collation: row[5])
+            }
+        } catch {
+            return nil
+        }
+    }
+}

@@ -1,0 +1,1189 @@
+import Foundation
+import PostgresCatalog
+import SQLSyntax
+
+/// Read-only questions the analyzer may ask the live database (data checks, view column probes).
+protocol LiveProbe {
+    /// Runs a read-only query in a transaction that is always rolled back; nil when it failed or timed out.
+    func rows(_ sql: String) -> [[String?]]?
+    /// The output columns of a SELECT, as a view over it would have them; nil when it cannot be described.
+    func viewColumns(selectSQL: String) -> [ColumnInfo]?
+}
+
+/// Plans one statement against the overlay: what it does, which findings apply, and its effect on the overlay.
+struct StatementAnalyzer {
+    let statement: SQLStatement
+    let immutable: Set<String>
+    let probe: LiveProbe?
+
+    private(set) var findings: [Finding] = []
+    private(set) var summary: StatementSummary
+
+    init(statement: SQLStatement, immutable: Set<String>, probe: LiveProbe?) {
+        self.statement = statement
+        self.immutable = immutable
+        self.probe = probe
+        summary = StatementSummary(index: statement.index, line: statement.start.line, kind: statement.kind, action: "other", object: nil, lock: nil)
+    }
+
+    var hasError: Bool { findings.contains { $0.severity == .error } }
+
+    // MARK: Findings
+
+    mutating func error(_ rule: String, _ sqlstate: String?, _ message: String, detail: String? = nil, hint: String? = nil, object: String? = nil) {
+        findings.append(
+            Finding(
+                rule: rule, severity: .error, statement: statement.index, line: statement.start.line, column: statement.start.column,
+                object: object ?? summary.object, sqlstate: sqlstate, message: message, detail: detail, hint: hint))
+    }
+
+    mutating func warning(_ rule: String, _ message: String, hint: String? = nil, object: String? = nil) {
+        findings.append(
+            Finding(
+                rule: rule, severity: .warning, statement: statement.index, line: statement.start.line, column: statement.start.column,
+                object: object ?? summary.object, message: message, hint: hint))
+    }
+
+    mutating func info(_ rule: String, _ message: String, object: String? = nil) {
+        findings.append(
+            Finding(
+                rule: rule, severity: .info, statement: statement.index, line: statement.start.line, column: statement.start.column,
+                object: object ?? summary.object, message: message))
+    }
+
+    // MARK: Dispatch
+
+    /// Analyzes the statement and applies its effects to `overlay` (only when no error is predicted).
+    mutating func analyze(_ overlay: inout CatalogOverlay) {
+        let tree = statement.tree
+        if let reason = statement.nonTransactionalReason {
+            summary.action = "other"
+            error(
+                "not-in-transaction-block", "25001", reason,
+                hint: "bundle runs every bundle as one transaction. Move this statement to a bundle of its own that is applied without --txn, or use the non-concurrent form.")
+            return
+        }
+        if let control = statement.transactionControl {
+            summary.action = "transaction"
+            error(
+                "transaction-control", nil,
+                "\(control.rawValue.replacingOccurrences(of: "TRANS_STMT_", with: "")) inside a bundle would break its atomicity: bundle runs each bundle as exactly one transaction",
+                hint: "Remove BEGIN/COMMIT/ROLLBACK/SAVEPOINT from the bundle file; the bundle's statements already run in one transaction.")
+            return
+        }
+        checkEnumValueUse(overlay)
+        if hasError { return }
+        switch statement.kind {
+        case "CreateFunctionStmt": createFunction(tree, &overlay)
+        case "CreateTrigStmt": createTrigger(tree, &overlay)
+        case "CreateStmt": createTable(tree, &overlay)
+        case "ViewStmt": createView(tree, &overlay)
+        case "IndexStmt": createIndex(tree, &overlay)
+        case "AlterTableStmt": alterTable(tree, &overlay)
+        case "DropStmt": drop(tree, &overlay)
+        case "RenameStmt": rename(tree, &overlay)
+        case "CreateSchemaStmt": createSchema(tree, &overlay)
+        case "GrantStmt": grant(tree, &overlay)
+        case "GrantRoleStmt": grantRole(tree, &overlay)
+        case "CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt", "CreateRangeStmt": createType(tree, &overlay)
+        case "AlterEnumStmt": alterEnum(tree, &overlay)
+        case "InsertStmt", "UpdateStmt", "DeleteStmt": dml(tree, &overlay)
+        case "CommentStmt":
+            summary.action = "comment"
+        case "VariableSetStmt": variableSet(tree, &overlay)
+        case "AlterFunctionStmt", "AlterObjectSchemaStmt", "AlterOwnerStmt":
+            summary.action = "alter"
+        case "DoStmt":
+            summary.action = "other"
+            info("opaque-do-block", "DO block: bundle cannot see what it does; run `bundle plan --rehearse` to check it on the server")
+        case "SelectStmt":
+            summary.action = "select"
+            summary.lock = "AccessShareLock"
+        default:
+            summary.action = "other"
+        }
+    }
+
+    // MARK: Functions and procedures
+
+    private struct Parameter {
+        var name: String
+        var mode: String
+        var written: String?
+        var display: String
+        var type: String?
+        var hasDefault: Bool
+        var isInput: Bool { ["FUNC_PARAM_DEFAULT", "FUNC_PARAM_IN", "FUNC_PARAM_INOUT", "FUNC_PARAM_VARIADIC"].contains(mode) }
+        var isOutput: Bool { ["FUNC_PARAM_OUT", "FUNC_PARAM_INOUT", "FUNC_PARAM_TABLE"].contains(mode) }
+    }
+
+    private mutating func createFunction(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        let isProcedure = tree["is_procedure"]?.bool ?? false
+        let replace = tree["replace"]?.bool ?? false
+        guard let (explicitSchema, name) = Syntax.qualified(Syntax.names(tree["funcname"])) else { return }
+        guard let schema = resolveCreationSchema(explicitSchema, &overlay) else { return }
+        let params: [Parameter] = (tree["parameters"]?.listItems ?? []).compactMap { item in
+            guard let body = item.nodeBody else { return nil }
+            let written = Syntax.writtenType(body["argType"])
+            let display = Syntax.displayType(body["argType"])
+            return Parameter(
+                name: body["name"]?.string ?? "", mode: body["mode"]?.string ?? "FUNC_PARAM_DEFAULT", written: written, display: display,
+                type: overlay.canonicalType(written: written, display: display), hasDefault: body["defexpr"] != nil)
+        }
+        for param in params where param.type == nil && param.written != nil {
+            error("type-does-not-exist", "42704", "type \(param.display) does not exist", hint: "Create the type first, or fix its name.")
+            return
+        }
+        let inputs = params.filter(\.isInput)
+        let outputs = params.filter(\.isOutput)
+        let inputTypes = inputs.map { $0.type ?? "?" }
+        let identity = "\(schema).\(name)(\(inputTypes.joined(separator: ",")))"
+        summary.object = identity
+        let kind = isProcedure ? "p" : "f"
+
+        var returnType: String
+        var returnsSet = false
+        if isProcedure {
+            returnType = outputs.isEmpty ? "void" : "record"
+        } else if let declared = tree["returnType"] {
+            let written = Syntax.writtenType(declared)
+            guard let canonical = overlay.canonicalType(written: written, display: Syntax.displayType(declared)) else {
+                error("type-does-not-exist", "42704", "type \"\(Syntax.displayType(declared))\" does not exist", hint: "Create the type first, or fix its name.")
+                return
+            }
+            returnType = canonical
+            returnsSet = Syntax.isSetOf(declared)
+        } else {
+            returnType = outputs.count == 1 ? (outputs[0].type ?? "?") : "record"
+        }
+        if !isProcedure && outputs.count >= 2 { returnType = "record" }
+        let outputTypes = outputs.map { $0.type ?? "?" }
+        let outputNames = outputs.map(\.name)
+        let defaultCount = inputs.reversed().prefix { $0.hasDefault }.count
+
+        let existing = overlay.routines.firstIndex { $0.schema == schema && $0.name == name && $0.inputTypes == inputTypes }
+        let options = tree["options"]
+        let securityDefiner = Syntax.option(options, "security")?.booleanValue ?? false
+        let setClauses = (options?.listItems ?? []).compactMap { item -> String? in
+            guard item.nodeType == "DefElem", item.nodeBody?["defname"]?.string == "set",
+                let set = item.nodeBody?["arg"]?.nodeBody, let variable = set["name"]?.string
+            else { return nil }
+            return variable
+        }
+        let language = Syntax.option(options, "language")?.stringValue ?? (tree["sql_body"] != nil ? "sql" : "")
+
+        if let existing {
+            let old = overlay.routines[existing]
+            summary.action = "replace"
+            let dropCommand = old.kind == "p" ? "DROP PROCEDURE" : old.kind == "a" ? "DROP AGGREGATE" : "DROP FUNCTION"
+            let hint = "Use \(dropCommand) \(old.displaySignature) first."
+            let dependentsNote = dropAdvice(for: old, overlay: overlay)
+            if !replace {
+                error(
+                    "function-already-exists", "42723", "function \"\(name)\" already exists with same argument types",
+                    hint: "Use CREATE OR REPLACE to replace \(old.displaySignature), or change the argument types to create an overload.")
+                return
+            }
+            if !old.isOwnedByCurrentRole && !overlay.session.isSuperuser {
+                error(
+                    "routine-not-owner", "42501", "must be owner of function \(name)",
+                    hint: "Apply as the owner (\(old.owner)) or a member of it: `SET ROLE \(old.owner)` in the bundle, or --db with that role.")
+                return
+            }
+            if old.kind != kind {
+                let what = ["f": "a function", "p": "a procedure", "a": "an aggregate function", "w": "a window function"][old.kind] ?? "a routine"
+                error("function-change-kind", "42809", "cannot change routine kind", detail: "\"\(name)\" is \(what).", hint: hint + dependentsNote)
+                return
+            }
+            if returnType != old.returnType || returnsSet != old.returnsSet {
+                error(
+                    kind == "p" ? "procedure-change-output-params" : "function-change-return-type", "42P13",
+                    kind == "p" ? "cannot change whether a procedure has output parameters" : "cannot change return type of existing function",
+                    hint: hint + dependentsNote)
+                return
+            }
+            if returnType == "record" && (old.outputTypes != outputTypes || old.outputNames != outputNames) {
+                error(
+                    "function-change-out-row", "42P13", "cannot change return type of existing function",
+                    detail: "Row type defined by OUT parameters is different.", hint: hint + dependentsNote)
+                return
+            }
+            for (position, oldName) in old.inputNames.enumerated() where !oldName.isEmpty {
+                let newName = position < inputs.count ? inputs[position].name : ""
+                if newName != oldName {
+                    error(
+                        "function-rename-param", "42P13", "cannot change name of input parameter \"\(oldName)\"",
+                        hint: hint + " Or keep the parameter name \"\(oldName)\"." + dependentsNote)
+                    return
+                }
+            }
+            if old.defaultCount > 0 && defaultCount < old.defaultCount {
+                let missing = old.inputNames.suffix(old.defaultCount).enumerated().compactMap { offset, paramName -> String? in
+                    let position = old.inputTypes.count - old.defaultCount + offset
+                    guard position < inputs.count, !inputs[position].hasDefault else { return nil }
+                    let type = old.inputTypes[position]
+                    return paramName.isEmpty ? "$\(position + 1) \(type)" : "\(paramName) \(type)"
+                }
+                let live = old.fullArguments.isEmpty ? "" : " The live function is \(old.schema).\(old.name)(\(old.fullArguments));"
+                error(
+                    "function-remove-param-default", "42P13", "cannot remove parameter defaults from existing function",
+                    hint: hint + live + " keep the default\(missing.count == 1 ? "" : "s") on \(missing.joined(separator: ", ")) in the replacement (e.g. `DEFAULT NULL::text`), or drop and recreate the function." + dependentsNote)
+                return
+            }
+            var replaced = RoutineInfo(
+                oid: old.oid, schema: schema, name: name, kind: kind, inputTypes: inputTypes,
+                inputNames: inputs.map(\.name), identityArguments: old.identityArguments, fullArguments: old.fullArguments,
+                defaultCount: max(defaultCount, old.defaultCount), defaultTypes: old.defaultTypes, returnType: returnType, returnsSet: returnsSet,
+                outputTypes: outputTypes, outputNames: outputNames, language: language, securityDefiner: securityDefiner,
+                config: setClauses, bodyMD5: "", bodyLength: 0, owner: old.owner, isOwnedByCurrentRole: old.isOwnedByCurrentRole,
+                displaySignature: old.displaySignature)
+            replaced.defaultCount = defaultCount
+            overlay.routines[existing] = replaced
+        } else {
+            summary.action = "create"
+            let siblings = overlay.routines.filter { $0.schema == schema && $0.name == name }
+            if replace && !siblings.isEmpty {
+                warning(
+                    "function-new-overload",
+                    "CREATE OR REPLACE creates a new overload \(identity): no existing \(name) has argument types (\(inputTypes.joined(separator: ","))); existing: \(siblings.map(\.displaySignature).joined(separator: ", "))",
+                    hint: "If this was meant to replace the existing function, use exactly its argument types. Otherwise later references without an argument list (DROP FUNCTION \(name), GRANT … ON FUNCTION \(name)) become ambiguous.")
+            }
+            let display = overlay.display(schema: schema, name: name) + "(\(inputTypes.joined(separator: ",")))"
+            overlay.routines.append(
+                RoutineInfo(
+                    oid: 0, schema: schema, name: name, kind: kind, inputTypes: inputTypes, inputNames: inputs.map(\.name),
+                    identityArguments: "", fullArguments: "", defaultCount: defaultCount, defaultTypes: [], returnType: returnType,
+                    returnsSet: returnsSet, outputTypes: outputTypes, outputNames: outputNames, language: language,
+                    securityDefiner: securityDefiner, config: setClauses, bodyMD5: "", bodyLength: 0, owner: overlay.session.user,
+                    isOwnedByCurrentRole: true, displaySignature: display))
+        }
+        if securityDefiner && !setClauses.contains("search_path") {
+            warning(
+                "security-definer-search-path",
+                "SECURITY DEFINER routine \(identity) does not pin search_path: callers can hijack unqualified names",
+                hint: "Add `SET search_path = pg_catalog, <schema>` to the function definition.")
+        }
+        checkImmutable(identity, name: name, schema: schema, types: inputTypes)
+    }
+
+    /// The objects that would be lost with a DROP of `routine` (for hints that suggest dropping it).
+    private func dropAdvice(for routine: RoutineInfo, overlay: CatalogOverlay) -> String {
+        let dependents = overlay.dependents(of: routine.oid)
+        guard !dependents.isEmpty else { return "" }
+        return " Dropping it would also require dropping: " + dependents.map(\.dependentObject).joined(separator: ", ")
+            + "; and its grants would have to be re-issued."
+    }
+
+    private mutating func checkImmutable(_ identity: String, name: String, schema: String, types: [String]) {
+        let short = "\(name)(\(types.joined(separator: ",")))"
+        if immutable.contains(identity) || immutable.contains(short) {
+            warning(
+                "immutable-object", "\(identity) is marked immutable by the lock, and this statement changes it",
+                hint: "Remove the change, or remove the object from the lock's \"immutable\" list after review.")
+        }
+    }
+
+    // MARK: Triggers
+
+    private mutating func createTrigger(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = (tree["replace"]?.bool ?? false) ? "replace" : "create"
+        summary.lock = "ShareRowExclusiveLock"
+        let triggerName = tree["trigname"]?.string ?? ""
+        guard let (schema, table) = Syntax.rangeVar(tree["relation"]) else { return }
+        guard let relation = overlay.relation(schema: schema, name: table) else {
+            if let schema, overlay.schemas[schema] == nil {
+                error("schema-does-not-exist", "3F000", "schema \"\(schema)\" does not exist")
+            } else {
+                error("relation-does-not-exist", "42P01", "relation \"\(table)\" does not exist", hint: "Create the table first, or fix its name.")
+            }
+            return
+        }
+        summary.object = "\(triggerName) on \(relation.schema).\(relation.name)"
+        let funcParts = Syntax.names(tree["funcname"])
+        guard let (funcSchema, funcName) = Syntax.qualified(funcParts) else { return }
+        let candidates = overlay.routines(schema: funcSchema, name: funcName).filter { $0.inputTypes.isEmpty && $0.kind != "p" }
+        guard let function = candidates.first else {
+            error(
+                "trigger-function-does-not-exist", "42883", "function \(funcParts.joined(separator: "."))() does not exist",
+                hint: "Create the trigger function (RETURNS trigger, no arguments) before the trigger.")
+            return
+        }
+        if function.returnType != "trigger" {
+            error(
+                "trigger-function-return-type", "42P17", "function \(funcParts.joined(separator: ".")) must return type trigger",
+                hint: "\(function.displaySignature) returns \(function.returnType); a trigger needs a function declared RETURNS trigger.")
+            return
+        }
+        if let existing = overlay.triggers.first(where: { $0.schema == relation.schema && $0.table == relation.name && $0.name == triggerName }) {
+            if !(tree["replace"]?.bool ?? false) {
+                error(
+                    "trigger-already-exists", "42710", "trigger \"\(triggerName)\" for relation \"\(relation.name)\" already exists",
+                    hint: "Use CREATE OR REPLACE TRIGGER, or DROP TRIGGER IF EXISTS first.")
+                return
+            }
+            if existing.isInternal {
+                error("trigger-replace-internal", "42710", "trigger \"\(triggerName)\" for relation \"\(relation.name)\" is an internal or a child trigger")
+                return
+            }
+            if existing.isConstraint {
+                error(
+                    "trigger-replace-constraint", "42710", "trigger \"\(triggerName)\" for relation \"\(relation.name)\" is a constraint trigger",
+                    hint: "Drop the constraint trigger and create it again.")
+                return
+            }
+            overlay.triggers.removeAll { $0 == existing }
+        }
+        overlay.triggers.append(
+            TriggerInfo(schema: relation.schema, table: relation.name, name: triggerName, isInternal: false, isConstraint: tree["isconstraint"]?.bool ?? false, function: function.displaySignature))
+    }
+
+    // MARK: Tables, views, indexes
+
+    /// The schema a new object goes to; reports a missing schema or a missing CREATE privilege.
+    private mutating func resolveCreationSchema(_ explicit: String?, _ overlay: inout CatalogOverlay) -> String? {
+        guard let schema = explicit ?? overlay.creationSchema else {
+            error("no-creation-schema", "3F000", "no schema has been selected to create in", hint: "Qualify the name with a schema, or fix search_path.")
+            return nil
+        }
+        guard let info = overlay.schemas[schema] else {
+            error("schema-does-not-exist", "3F000", "schema \"\(schema)\" does not exist", hint: "Create the schema first (CREATE SCHEMA \(quoteIdentifier(schema))).")
+            return nil
+        }
+        if !info.canCreate && !overlay.session.isSuperuser {
+            error(
+                "schema-create-denied", "42501", "permission denied for schema \(schema)",
+                hint: "GRANT CREATE ON SCHEMA \(quoteIdentifier(schema)) TO \(quoteIdentifier(overlay.session.user)), or apply as the schema owner (\(info.owner)).")
+            return nil
+        }
+        return schema
+    }
+
+    private mutating func createTable(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = "create"
+        summary.lock = "AccessExclusiveLock"
+        guard let (explicit, name) = Syntax.rangeVar(tree["relation"]) else { return }
+        guard let schema = resolveCreationSchema(explicit, &overlay) else { return }
+        summary.object = "\(schema).\(name)"
+        if overlay.relations[CatalogOverlay.key(schema, name)] != nil {
+            if tree["if_not_exists"]?.bool == true {
+                summary.action = "skip"
+                info("relation-already-exists", "relation \"\(name)\" already exists, skipping")
+            } else {
+                error("relation-already-exists", "42P07", "relation \"\(name)\" already exists", hint: "Use CREATE TABLE IF NOT EXISTS, or choose another name.")
+            }
+            return
+        }
+        if let type = overlay.types[CatalogOverlay.key(schema, name)], type.kind != "c" {
+            error(
+                "relation-name-collides-with-type", "42710", "type \"\(name)\" already exists",
+                hint: "A relation has an associated type of the same name, so you must use a name that doesn't conflict with any existing type.")
+            return
+        }
+        var columns: [ColumnInfo] = []
+        var seen = Set<String>()
+        for element in tree["tableElts"]?.listItems ?? [] {
+            switch element.nodeType {
+            case "ColumnDef":
+                guard let column = element.nodeBody, let columnName = column["colname"]?.string else { continue }
+                if !seen.insert(columnName).inserted {
+                    error("column-duplicate", "42701", "column \"\(columnName)\" specified more than once")
+                    return
+                }
+                let written = Syntax.writtenType(column["typeName"])
+                let display = Syntax.displayType(column["typeName"])
+                guard let type = overlay.canonicalType(written: written, display: display) else {
+                    error("type-does-not-exist", "42704", "type \"\(display)\" does not exist", hint: "Create the type first, or fix its name.")
+                    return
+                }
+                let constraints = (column["constraints"]?.listItems ?? []).compactMap { $0.nodeBody }
+                for constraint in constraints where constraint["contype"]?.string == "CONSTR_FOREIGN" {
+                    if !checkForeignKey(constraint, columns: [columnName], overlay: overlay) { return }
+                }
+                let notNull = constraints.contains { ["CONSTR_NOTNULL", "CONSTR_PRIMARY"].contains($0["contype"]?.string ?? "") }
+                let hasDefault = constraints.contains { $0["contype"]?.string == "CONSTR_DEFAULT" }
+                columns.append(
+                    ColumnInfo(
+                        name: columnName, position: columns.count + 1, type: type, typeOID: 0, typmod: -1, notNull: notNull,
+                        hasDefault: hasDefault, generated: "", collation: nil))
+            case "Constraint":
+                guard let constraint = element.nodeBody else { continue }
+                if constraint["contype"]?.string == "CONSTR_FOREIGN" {
+                    if !checkForeignKey(constraint, columns: Syntax.names(constraint["fk_attrs"]), overlay: overlay) { return }
+                }
+            default:
+                continue
+            }
+        }
+        overlay.putRelation(
+            RelationInfo(
+                oid: 0, schema: schema, name: name, kind: tree["partspec"] != nil ? "p" : "r", owner: overlay.session.user,
+                isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: columns))
+        overlay.types[CatalogOverlay.key(schema, name)] = TypeInfo(oid: 0, schema: schema, name: name, kind: "c", enumLabels: [])
+    }
+
+    /// FK checks: target exists, has a matching unique key. Returns false after reporting an error.
+    private mutating func checkForeignKey(_ constraint: ParseNode, columns: [String], overlay: CatalogOverlay) -> Bool {
+        guard let (schema, table) = Syntax.rangeVar(constraint["pktable"]) else { return true }
+        guard let target = overlay.relation(schema: schema, name: table) else {
+            error("relation-does-not-exist", "42P01", "relation \"\(table)\" does not exist", hint: "Create the referenced table first.")
+            return false
+        }
+        let keys = Syntax.names(constraint["pk_attrs"])
+        let unique = overlay.indexes.filter { $0.schema == target.schema && $0.table == target.name && $0.isUnique }
+        if target.oid == 0 { return true }  // created by the plan: its keys are not modelled
+        if keys.isEmpty {
+            if !unique.contains(where: \.isPrimary) {
+                error(
+                    "foreign-key-no-primary-key", "42704", "there is no primary key for referenced table \"\(target.name)\"",
+                    hint: "Name the referenced columns, or add a primary key to \(target.name).")
+                return false
+            }
+        } else if !unique.contains(where: { Set($0.columns) == Set(keys) && $0.columns.count == keys.count }) {
+            error(
+                "foreign-key-no-unique-key", "42830", "there is no unique constraint matching given keys for referenced table \"\(target.name)\"",
+                hint: "Add a UNIQUE or PRIMARY KEY constraint on \(target.name)(\(keys.joined(separator: ", "))).")
+            return false
+        }
+        return true
+    }
+
+    private mutating func createView(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        let replace = tree["replace"]?.bool ?? false
+        summary.action = replace ? "replace" : "create"
+        summary.lock = "AccessExclusiveLock"
+        guard let (explicit, name) = Syntax.rangeVar(tree["view"]) else { return }
+        guard let schema = resolveCreationSchema(explicit, &overlay) else { return }
+        summary.object = "\(schema).\(name)"
+        let existing = overlay.relations[CatalogOverlay.key(schema, name)]
+        var newColumns: [ColumnInfo]? = nil
+        if let select = viewSelectText(tree), let probed = probe?.viewColumns(selectSQL: select) {
+            let aliases = Syntax.names(tree["aliases"])
+            newColumns = probed.enumerated().map { offset, column in
+                var renamed = column
+                if offset < aliases.count { renamed.name = aliases[offset] }
+                return renamed
+            }
+        }
+        if let existing {
+            guard replace else {
+                error("relation-already-exists", "42P07", "relation \"\(name)\" already exists", hint: "Use CREATE OR REPLACE VIEW, or choose another name.")
+                return
+            }
+            guard existing.kind == "v" else {
+                error("view-replace-not-a-view", "42809", "\"\(name)\" is not a view", hint: "\(existing.schema).\(existing.name) is not a view; choose another name.")
+                return
+            }
+            summary.action = "replace"
+            if let newColumns, !existing.columns.isEmpty {
+                let hint = "Use DROP VIEW and CREATE VIEW (re-granting privileges), or keep the existing columns and append new ones at the end."
+                if newColumns.count < existing.columns.count {
+                    error("view-drop-column", "42P16", "cannot drop columns from view", hint: hint)
+                    return
+                }
+                for (old, new) in zip(existing.columns, newColumns) {
+                    if old.name != new.name {
+                        error(
+                            "view-rename-column", "42P16", "cannot change name of view column \"\(old.name)\" to \"\(new.name)\"",
+                            hint: "Use ALTER VIEW ... RENAME COLUMN ... to change name of view column instead.")
+                        return
+                    }
+                    if old.type != new.type {
+                        error("view-change-column-type", "42P16", "cannot change data type of view column \"\(old.name)\" from \(old.type) to \(new.type)", hint: hint)
+                        return
+                    }
+                    if old.collation != new.collation {
+                        error(
+                            "view-change-column-collation", "42P16",
+                            "cannot change collation of view column \"\(old.name)\" from \"\(old.collation ?? "default")\" to \"\(new.collation ?? "default")\"", hint: hint)
+                        return
+                    }
+                }
+            } else if newColumns == nil {
+                info("view-columns-unchecked", "could not compare the new view's columns ahead of time (it reads objects the plan creates); run `bundle plan --rehearse`")
+            }
+        }
+        overlay.putRelation(
+            RelationInfo(
+                oid: existing?.oid ?? 0, schema: schema, name: name, kind: "v", owner: existing?.owner ?? overlay.session.user,
+                isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: newColumns ?? existing?.columns ?? []))
+    }
+
+    /// The SELECT of a CREATE VIEW statement: the text after the top-level `AS`, without WITH CHECK OPTION.
+    private func viewSelectText(_ tree: ParseNode) -> String? {
+        let text = statement.text
+        let scalars = Array(text.unicodeScalars)
+        var depth = 0
+        var index = 0
+        var inQuote: Unicode.Scalar? = nil
+        while index < scalars.count {
+            let ch = scalars[index]
+            if let quote = inQuote {
+                if ch == quote { inQuote = nil }
+            } else if ch == "'" || ch == "\"" {
+                inQuote = ch
+            } else if ch == "(" {
+                depth += 1
+            } else if ch == ")" {
+                depth -= 1
+            } else if depth == 0, ch == "A" || ch == "a", index + 2 <= scalars.count,
+                index > 0, scalars[index - 1].properties.isWhitespace,
+                String(String.UnicodeScalarView(scalars[index..<min(index + 2, scalars.count)])).lowercased() == "as",
+                index + 2 == scalars.count || scalars[index + 2].properties.isWhitespace || scalars[index + 2] == "("
+            {
+                var select = String(String.UnicodeScalarView(scalars[(index + 2)...]))
+                if tree["withCheckOption"]?.string.map({ $0 != "NO_CHECK_OPTION" }) == true,
+                    let range = select.range(of: #"\s+with\s+(local\s+|cascaded\s+)?check\s+option\s*$"#, options: [.regularExpression, .caseInsensitive])
+                {
+                    select.removeSubrange(range)
+                }
+                return select
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    private mutating func createIndex(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = "create"
+        summary.lock = tree["concurrent"]?.bool == true ? "ShareUpdateExclusiveLock" : "ShareLock"
+        guard let (schema, table) = Syntax.rangeVar(tree["relation"]) else { return }
+        guard let relation = requireRelation(schema: schema, name: table, overlay: overlay) else { return }
+        let columns = (tree["indexParams"]?.listItems ?? []).compactMap { $0.nodeBody?["name"]?.string }
+        let unique = tree["unique"]?.bool ?? false
+        let name = tree["idxname"]?.string ?? defaultIndexName(table: relation.name, columns: columns, suffix: tree["primary"]?.bool == true ? "pkey" : "idx")
+        summary.object = "\(relation.schema).\(name)"
+        if tree["idxname"]?.string != nil, overlay.relations[CatalogOverlay.key(relation.schema, name)] != nil {
+            if tree["if_not_exists"]?.bool == true {
+                summary.action = "skip"
+                info("relation-already-exists", "relation \"\(name)\" already exists, skipping")
+            } else {
+                error("relation-already-exists", "42P07", "relation \"\(name)\" already exists", hint: "Use CREATE INDEX IF NOT EXISTS, or choose another name.")
+            }
+            return
+        }
+        if !relation.columns.isEmpty {
+            for column in columns where !relation.columns.contains(where: { $0.name == column }) {
+                error("column-does-not-exist", "42703", "column \"\(column)\" does not exist", hint: "Fix the column name, or add the column first.")
+                return
+            }
+        }
+        if unique && !columns.isEmpty {
+            checkDuplicates(relation: relation, columns: columns, constraintName: name, overlay: overlay)
+            if hasError { return }
+        }
+        warnLargeLock(relation)
+        overlay.indexes.append(IndexInfo(schema: relation.schema, name: name, table: relation.name, isUnique: unique, isPrimary: false, columns: columns, constraint: nil))
+        overlay.putRelation(
+            RelationInfo(oid: 0, schema: relation.schema, name: name, kind: "i", owner: relation.owner, isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: []))
+    }
+
+    /// `ChooseRelationName` for the common case: `table_col1_col2_suffix` (truncation past 63 bytes not modelled).
+    private func defaultIndexName(table: String, columns: [String], suffix: String) -> String {
+        ([table] + (suffix == "pkey" ? [] : columns) + [suffix]).joined(separator: "_")
+    }
+
+    /// Looks a relation up for a statement that needs it; reports 42P01 (or 3F000) when it is missing.
+    private mutating func requireRelation(schema: String?, name: String, overlay: CatalogOverlay) -> RelationInfo? {
+        if let found = overlay.relation(schema: schema, name: name) { return found }
+        if let schema, overlay.schemas[schema] == nil {
+            error("schema-does-not-exist", "3F000", "schema \"\(schema)\" does not exist")
+        } else {
+            error("relation-does-not-exist", "42P01", "relation \"\(name)\" does not exist", hint: "Create the relation first, or fix its name (search_path: \(overlay.searchPath.joined(separator: ", "))).")
+        }
+        return nil
+    }
+
+    private mutating func warnLargeLock(_ relation: RelationInfo) {
+        guard summary.lock == "AccessExclusiveLock" || summary.lock == "ShareLock", relation.oid != 0 else { return }
+        if relation.estimatedRows >= 1_000_000 || relation.totalBytes >= 1 << 30 {
+            warning(
+                "lock-on-large-table",
+                "\(summary.lock!) on \(relation.schema).\(relation.name) (~\(Int(relation.estimatedRows)) rows, \(relation.totalBytes / (1 << 20)) MiB) blocks \(summary.lock == "ShareLock" ? "writes" : "all reads and writes") while the statement runs",
+                hint: "Schedule it in a quiet window, or use a non-blocking form (CREATE INDEX CONCURRENTLY in its own non --txn bundle, ADD CONSTRAINT … NOT VALID then VALIDATE).",
+                object: "\(relation.schema).\(relation.name)")
+        }
+    }
+
+    /// Reports 23505 when existing rows already hold duplicate keys (only for relations with live data).
+    private mutating func checkDuplicates(relation: RelationInfo, columns: [String], constraintName: String, overlay: CatalogOverlay) {
+        guard let probe, overlay.liveRelationOIDs.contains(relation.oid) else { return }
+        let list = columns.map(quoteIdentifier).joined(separator: ", ")
+        let notNull = columns.map { "\(quoteIdentifier($0)) IS NOT NULL" }.joined(separator: " AND ")
+        guard let rows = probe.rows("SELECT \(columns.map { "(\(quoteIdentifier($0)))::text" }.joined(separator: ", ")) FROM \(relation.qualifiedName) WHERE \(notNull) GROUP BY \(list) HAVING count(*) > 1 LIMIT 1")
+        else {
+            warning("unique-check-skipped", "could not check \(relation.schema).\(relation.name) for duplicate keys in time; the statement may fail with 23505")
+            return
+        }
+        if let row = rows.first {
+            error(
+                "unique-violated-by-rows", "23505", "could not create unique index \"\(constraintName)\"",
+                detail: "Key (\(columns.joined(separator: ", ")))=(\(row.map { $0 ?? "null" }.joined(separator: ", "))) is duplicated.",
+                hint: "Remove the duplicate rows first.")
+        }
+    }
+
+    // MARK: ALTER TABLE
+
+    private mutating func alterTable(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = "alter"
+        guard let (schema, table) = Syntax.rangeVar(tree["relation"]) else { return }
+        guard var relation = overlay.relation(schema: schema, name: table) else {
+            if tree["missing_ok"]?.bool == true {
+                summary.action = "skip"
+                info("relation-does-not-exist", "relation \"\(table)\" does not exist, skipping")
+            } else {
+                _ = requireRelation(schema: schema, name: table, overlay: overlay)
+            }
+            return
+        }
+        summary.object = "\(relation.schema).\(relation.name)"
+        let commands = (tree["cmds"]?.listItems ?? []).compactMap { $0.nodeBody }
+        let onlyForeignKeys = commands.allSatisfy {
+            $0["subtype"]?.string == "AT_AddConstraint" && $0["def"]?.nodeBody?["contype"]?.string == "CONSTR_FOREIGN"
+        }
+        summary.lock = onlyForeignKeys ? "ShareRowExclusiveLock" : "AccessExclusiveLock"
+        let live = overlay.liveRelationOIDs.contains(relation.oid)
+        for command in commands {
+            let subtype = command["subtype"]?.string ?? ""
+            let columnName = command["name"]?.string
+            let column = columnName.flatMap { name in relation.columns.first { $0.name == name } }
+            let columnKnown = !relation.columns.isEmpty || relation.oid != 0
+            switch subtype {
+            case "AT_AddColumn":
+                guard let def = command["def"]?.nodeBody, let name = def["colname"]?.string else { continue }
+                if relation.columns.contains(where: { $0.name == name }) {
+                    if command["missing_ok"]?.bool == true {
+                        info("column-already-exists", "column \"\(name)\" of relation \"\(relation.name)\" already exists, skipping")
+                        continue
+                    }
+                    error("column-already-exists", "42701", "column \"\(name)\" of relation \"\(relation.name)\" already exists", hint: "Use ADD COLUMN IF NOT EXISTS, or choose another name.")
+                    return
+                }
+                let display = Syntax.displayType(def["typeName"])
+                guard let type = overlay.canonicalType(written: Syntax.writtenType(def["typeName"]), display: display) else {
+                    error("type-does-not-exist", "42704", "type \"\(display)\" does not exist")
+                    return
+                }
+                let constraints = (def["constraints"]?.listItems ?? []).compactMap { $0.nodeBody }
+                let notNull = constraints.contains { ["CONSTR_NOTNULL", "CONSTR_PRIMARY"].contains($0["contype"]?.string ?? "") }
+                let hasDefault = constraints.contains { $0["contype"]?.string == "CONSTR_DEFAULT" }
+                if notNull && !hasDefault && live, let rows = probe?.rows("SELECT 1 FROM \(relation.qualifiedName) LIMIT 1"), !rows.isEmpty {
+                    error(
+                        "add-column-not-null-without-default", "23502", "column \"\(name)\" of relation \"\(relation.name)\" contains null values",
+                        hint: "Give the column a DEFAULT, or add it nullable, backfill it, then SET NOT NULL.")
+                    return
+                }
+                relation.columns.append(
+                    ColumnInfo(name: name, position: relation.columns.count + 1, type: type, typeOID: 0, typmod: -1, notNull: notNull, hasDefault: hasDefault, generated: "", collation: nil))
+            case "AT_DropColumn":
+                guard let columnName else { continue }
+                guard let column else {
+                    if command["missing_ok"]?.bool == true {
+                        info("column-does-not-exist", "column \"\(columnName)\" of relation \"\(relation.name)\" does not exist, skipping")
+                        continue
+                    }
+                    if columnKnown {
+                        error("column-does-not-exist", "42703", "column \"\(columnName)\" of relation \"\(relation.name)\" does not exist")
+                        return
+                    }
+                    continue
+                }
+                let dependents = overlay.dependents(of: relation.oid, column: column.position)
+                if command["behavior"]?.string != "DROP_CASCADE", !dependents.isEmpty {
+                    error(
+                        "drop-with-dependents", "2BP01",
+                        "cannot drop column \(columnName) of table \(overlay.display(schema: relation.schema, name: relation.name)) because other objects depend on it",
+                        detail: dependents.map { "\($0.dependentObject) depends on \($0.referenced)" }.joined(separator: "\n"),
+                        hint: "Use DROP ... CASCADE to drop the dependent objects too.")
+                    return
+                }
+                warning(
+                    "drop-data-loss", "dropping column \(relation.schema).\(relation.name).\(columnName) loses its data; an automatic rollback cannot restore it",
+                    hint: "Take a backup (--backup) or keep the column until the data is no longer needed.")
+                relation.columns.removeAll { $0.name == columnName }
+            case "AT_SetNotNull":
+                guard let columnName else { continue }
+                guard column != nil || !columnKnown else {
+                    error("column-does-not-exist", "42703", "column \"\(columnName)\" of relation \"\(relation.name)\" does not exist")
+                    return
+                }
+                if live, let probe {
+                    if let rows = probe.rows("SELECT 1 FROM \(relation.qualifiedName) WHERE \(quoteIdentifier(columnName)) IS NULL LIMIT 1") {
+                        if !rows.isEmpty {
+                            error(
+                                "set-not-null-violated-by-rows", "23502", "column \"\(columnName)\" of relation \"\(relation.name)\" contains null values",
+                                hint: "Backfill the NULL rows in an earlier statement (UPDATE … SET \(columnName) = … WHERE \(columnName) IS NULL).")
+                            return
+                        }
+                    } else {
+                        warning("null-check-skipped", "could not check \(relation.name).\(columnName) for NULLs in time; SET NOT NULL may fail with 23502")
+                    }
+                }
+            case "AT_AlterColumnType":
+                guard let columnName else { continue }
+                guard let column else {
+                    if columnKnown {
+                        error("column-does-not-exist", "42703", "column \"\(columnName)\" of relation \"\(relation.name)\" does not exist")
+                        return
+                    }
+                    continue
+                }
+                let dependents = overlay.dependents(of: relation.oid, column: column.position)
+                if let view = dependents.first(where: { $0.dependent.hasPrefix("rule ") }) {
+                    error(
+                        "alter-column-type-used-by-view", "0A000", "cannot alter type of a column used by a view or rule",
+                        detail: "\(view.dependent) depends on column \"\(columnName)\"",
+                        hint: "Drop the view, alter the column, and recreate the view in the same bundle.")
+                    return
+                }
+                if let policy = dependents.first(where: { $0.dependent.hasPrefix("policy ") }) {
+                    error(
+                        "alter-column-type-used-by-policy", "0A000", "cannot alter type of a column used in a policy definition",
+                        detail: "\(policy.dependent) depends on column \"\(columnName)\"")
+                    return
+                }
+            case "AT_AddConstraint":
+                guard let def = command["def"]?.nodeBody else { continue }
+                let contype = def["contype"]?.string ?? ""
+                let keys = Syntax.names(def["keys"])
+                if contype == "CONSTR_FOREIGN" {
+                    if !checkForeignKey(def, columns: Syntax.names(def["fk_attrs"]), overlay: overlay) { return }
+                } else if contype == "CONSTR_UNIQUE" || contype == "CONSTR_PRIMARY" {
+                    let name = def["conname"]?.string ?? defaultIndexName(table: relation.name, columns: keys, suffix: contype == "CONSTR_PRIMARY" ? "pkey" : "key")
+                    checkDuplicates(relation: relation, columns: keys, constraintName: name, overlay: overlay)
+                    if hasError { return }
+                    if contype == "CONSTR_PRIMARY", live, let probe {
+                        for key in keys {
+                            if let rows = probe.rows("SELECT 1 FROM \(relation.qualifiedName) WHERE \(quoteIdentifier(key)) IS NULL LIMIT 1"), !rows.isEmpty {
+                                error("set-not-null-violated-by-rows", "23502", "column \"\(key)\" of relation \"\(relation.name)\" contains null values")
+                                return
+                            }
+                        }
+                    }
+                    overlay.indexes.append(
+                        IndexInfo(schema: relation.schema, name: name, table: relation.name, isUnique: true, isPrimary: contype == "CONSTR_PRIMARY", columns: keys, constraint: name))
+                }
+            default:
+                continue
+            }
+        }
+        warnLargeLock(relation)
+        overlay.putRelation(relation)
+    }
+
+    // MARK: DROP
+
+    private static let dropKinds: [String: (noun: String, relkinds: [String], missingState: String)] = [
+        "OBJECT_TABLE": ("table", ["r", "p"], "42P01"),
+        "OBJECT_VIEW": ("view", ["v"], "42P01"),
+        "OBJECT_MATVIEW": ("materialized view", ["m"], "42P01"),
+        "OBJECT_SEQUENCE": ("sequence", ["S"], "42P01"),
+        "OBJECT_INDEX": ("index", ["i", "I"], "42704"),
+        "OBJECT_FOREIGN_TABLE": ("foreign table", ["f"], "42704"),
+    ]
+
+    private static let relkindNouns: [String: String] = [
+        "r": "table", "p": "table", "v": "view", "m": "materialized view", "S": "sequence", "i": "index", "I": "index", "f": "foreign table",
+    ]
+
+    private mutating func drop(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = "drop"
+        let removeType = tree["removeType"]?.string ?? ""
+        let missingOK = tree["missing_ok"]?.bool ?? false
+        let cascade = tree["behavior"]?.string == "DROP_CASCADE"
+        let objects = tree["objects"]?.listItems ?? []
+        if let kind = Self.dropKinds[removeType] {
+            summary.lock = "AccessExclusiveLock"
+            var targets: [RelationInfo] = []
+            for object in objects {
+                guard let (schema, name) = Syntax.qualified(Syntax.names(object)) else { continue }
+                guard let relation = overlay.relation(schema: schema, name: name) else {
+                    if let schema, overlay.schemas[schema] == nil {
+                        if missingOK { continue }
+                        error("schema-does-not-exist", "3F000", "schema \"\(schema)\" does not exist")
+                        return
+                    }
+                    if missingOK {
+                        info("object-does-not-exist", "\(kind.noun) \"\(name)\" does not exist, skipping")
+                        continue
+                    }
+                    error("object-does-not-exist", kind.missingState, "\(kind.noun) \"\(name)\" does not exist", hint: "Use DROP \(kind.noun.uppercased()) IF EXISTS, or fix the name.")
+                    return
+                }
+                if !kind.relkinds.contains(relation.kind) {
+                    let actual = Self.relkindNouns[relation.kind] ?? "relation"
+                    error(
+                        "drop-wrong-kind", "42809", "\"\(name)\" is not a\(kind.noun.first.map { "aeiou".contains($0) } == true ? "n" : "") \(kind.noun)",
+                        hint: "Use DROP \(actual.uppercased()) to remove a\(actual.first.map { "aeiou".contains($0) } == true ? "n" : "") \(actual).")
+                    return
+                }
+                targets.append(relation)
+            }
+            summary.object = targets.map { "\($0.schema).\($0.name)" }.joined(separator: ", ")
+            let dropped = Set(targets.map(\.oid))
+            for relation in targets {
+                if relation.kind == "i" || relation.kind == "I",
+                    let owner = overlay.indexes.first(where: { $0.schema == relation.schema && $0.name == relation.name })?.constraint
+                {
+                    let table = overlay.indexes.first { $0.schema == relation.schema && $0.name == relation.name }?.table ?? ""
+                    error(
+                        "drop-index-owned-by-constraint", "2BP01",
+                        "cannot drop index \(relation.name) because constraint \(owner) on table \(table) requires it",
+                        hint: "You can drop constraint \(owner) on table \(table) instead.")
+                    return
+                }
+                let dependents = overlay.dependents(of: relation.oid, excluding: dropped)
+                if !cascade && !dependents.isEmpty {
+                    let noun = Self.relkindNouns[relation.kind] ?? kind.noun
+                    error(
+                        "drop-with-dependents", "2BP01",
+                        "cannot drop \(noun) \(overlay.display(schema: relation.schema, name: relation.name)) because other objects depend on it",
+                        detail: Self.uniqueDependents(dependents).map { "\($0) depends on \(noun) \(overlay.display(schema: relation.schema, name: relation.name))" }
+                            .joined(separator: "\n"),
+                        hint: "Use DROP ... CASCADE to drop the dependent objects too.")
+                    return
+                }
+                if ["r", "p", "m"].contains(relation.kind) {
+                    warning(
+                        "drop-data-loss",
+                        "dropping \(relation.schema).\(relation.name) (~\(max(0, Int(relation.estimatedRows))) rows) loses its data; an automatic rollback cannot restore it",
+                        hint: "Take a backup (--backup), or rename the table and drop it in a later rollout.", object: "\(relation.schema).\(relation.name)")
+                }
+                overlay.removeRelation(relation)
+            }
+            return
+        }
+        switch removeType {
+        case "OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE", "OBJECT_AGGREGATE":
+            for object in objects {
+                guard let body = object.nodeBody else { continue }
+                guard let routine = resolveRoutine(body, kindWord: removeType == "OBJECT_PROCEDURE" ? "procedure" : "function", missingOK: missingOK, overlay: overlay) else {
+                    if hasError { return }
+                    continue
+                }
+                summary.object = routine.identity
+                let dependents = overlay.dependents(of: routine.oid)
+                if !cascade && !dependents.isEmpty {
+                    error(
+                        "drop-with-dependents", "2BP01", "cannot drop function \(routine.displaySignature) because other objects depend on it",
+                        detail: Self.uniqueDependents(dependents).map { "\($0) depends on function \(routine.displaySignature)" }.joined(separator: "\n"),
+                        hint: "Use DROP ... CASCADE to drop the dependent objects too.")
+                    return
+                }
+                checkImmutable(routine.identity, name: routine.name, schema: routine.schema, types: routine.inputTypes)
+                overlay.routines.removeAll { $0 == routine }
+            }
+        case "OBJECT_TRIGGER":
+            for object in objects {
+                let parts = Syntax.names(object)
+                guard parts.count >= 2, let triggerName = parts.last else { continue }
+                let tableParts = Array(parts.dropLast())
+                guard let (schema, table) = Syntax.qualified(tableParts) else { continue }
+                guard let relation = overlay.relation(schema: schema, name: table) else {
+                    if missingOK { continue }
+                    _ = requireRelation(schema: schema, name: table, overlay: overlay)
+                    return
+                }
+                summary.object = "\(triggerName) on \(relation.schema).\(relation.name)"
+                summary.lock = "AccessExclusiveLock"
+                if !overlay.triggers.contains(where: { $0.schema == relation.schema && $0.table == relation.name && $0.name == triggerName }) {
+                    if missingOK { continue }
+                    error("trigger-does-not-exist", "42704", "trigger \"\(triggerName)\" for table \"\(relation.name)\" does not exist", hint: "Use DROP TRIGGER IF EXISTS, or fix the name.")
+                    return
+                }
+                overlay.triggers.removeAll { $0.schema == relation.schema && $0.table == relation.name && $0.name == triggerName }
+            }
+        case "OBJECT_TYPE", "OBJECT_DOMAIN":
+            for object in objects {
+                let display = Syntax.displayType(object)
+                let parts = Syntax.names(object.nodeBody?["names"])
+                guard let (schema, name) = Syntax.qualified(parts) else { continue }
+                guard let type = overlay.type(schema: schema, name: name) else {
+                    if missingOK { continue }
+                    error("type-does-not-exist", "42704", "type \"\(display)\" does not exist")
+                    return
+                }
+                summary.object = "\(type.schema).\(type.name)"
+                overlay.types[CatalogOverlay.key(type.schema, type.name)] = nil
+            }
+        case "OBJECT_SCHEMA":
+            for object in objects {
+                guard let name = object.stringValue else { continue }
+                summary.object = name
+                if overlay.schemas[name] == nil {
+                    if missingOK { continue }
+                    error("schema-does-not-exist", "3F000", "schema \"\(name)\" does not exist")
+                    return
+                }
+                overlay.schemas[name] = nil
+            }
+        default:
+            break
+        }
+    }
+
+    /// Dependent object descriptions in first-seen order, without repeats.
+    static func uniqueDependents(_ dependents: [DependentInfo]) -> [String] {
+        var seen = Set<String>()
+        return dependents.map(\.dependentObject).filter { seen.insert($0).inserted }
+    }
+
+    /// Resolves an ObjectWithArgs like `LookupFuncWithArgs`, reporting 42883/42725 (unless missing_ok).
+    private mutating func resolveRoutine(_ body: ParseNode, kindWord: String, missingOK: Bool, overlay: CatalogOverlay) -> RoutineInfo? {
+        let parts = Syntax.names(body["objname"])
+        guard let (schema, name) = Syntax.qualified(parts) else { return nil }
+        let written = parts.joined(separator: ".")
+        let candidates = overlay.routines(schema: schema, name: name)
+        if body["args_unspecified"]?.bool == true {
+            if candidates.count > 1 {
+                error(
+                    "function-name-not-unique", "42725", "function name \"\(written)\" is not unique",
+                    hint: "Specify the argument list to select the function unambiguously. Candidates: \(candidates.map(\.displaySignature).joined(separator: ", ")).")
+                return nil
+            }
+            guard let only = candidates.first else {
+                if !missingOK {
+                    error("function-does-not-exist", "42883", "could not find a function named \"\(written)\"")
+                }
+                return nil
+            }
+            return only
+        }
+        let args = (body["objargs"]?.listItems ?? [])
+        let types = args.map { overlay.canonicalType(written: Syntax.writtenType($0), display: Syntax.displayType($0)) ?? Syntax.displayType($0) }
+        if let match = candidates.first(where: { $0.inputTypes == types }) { return match }
+        if !missingOK {
+            error(
+                "function-does-not-exist", "42883", "\(kindWord) \(written)(\(types.joined(separator: ","))) does not exist",
+                hint: candidates.isEmpty ? nil : "Existing: \(candidates.map(\.displaySignature).joined(separator: ", ")).")
+        }
+        return nil
+    }
+
+    // MARK: RENAME, SCHEMA, GRANT, TYPES
+
+    private mutating func rename(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = "alter"
+        let renameType = tree["renameType"]?.string ?? ""
+        guard let newName = tree["newname"]?.string else { return }
+        guard let (schema, name) = Syntax.rangeVar(tree["relation"]) else { return }
+        summary.lock = "AccessExclusiveLock"
+        guard var relation = overlay.relation(schema: schema, name: name) else {
+            if tree["missing_ok"]?.bool == true { return }
+            _ = requireRelation(schema: schema, name: name, overlay: overlay)
+            return
+        }
+        summary.object = "\(relation.schema).\(relation.name)"
+        if renameType == "OBJECT_COLUMN" {
+            let old = tree["subname"]?.string ?? ""
+            if !relation.columns.isEmpty && !relation.columns.contains(where: { $0.name == old }) {
+                error("column-does-not-exist", "42703", "column \"\(old)\" does not exist")
+                return
+            }
+            if relation.columns.contains(where: { $0.name == newName }) {
+                error("column-already-exists", "42701", "column \"\(newName)\" of relation \"\(relation.name)\" already exists")
+                return
+            }
+            relation.columns = relation.columns.map { column in
+                var renamed = column
+                if column.name == old { renamed.name = newName }
+                return renamed
+            }
+            overlay.putRelation(relation)
+            return
+        }
+        if ["OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_INDEX", "OBJECT_SEQUENCE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"].contains(renameType) {
+            if overlay.relations[CatalogOverlay.key(relation.schema, newName)] != nil {
+                error("relation-already-exists", "42P07", "relation \"\(newName)\" already exists", hint: "Choose another name, or drop the other relation first.")
+                return
+            }
+            overlay.removeRelation(relation)
+            relation.name = newName
+            overlay.putRelation(relation)
+        }
+    }
+
+    private mutating func createSchema(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = "create"
+        guard let name = tree["schemaname"]?.string ?? tree["authrole"]?.nodeBody?["rolename"]?.string else { return }
+        summary.object = name
+        if let role = tree["authrole"]?.nodeBody?["rolename"]?.string, !overlay.roles.contains(role) {
+            error("role-does-not-exist", "42704", "role \"\(role)\" does not exist", hint: "Create the role first (CREATE ROLE \(quoteIdentifier(role))).")
+            return
+        }
+        if overlay.schemas[name] != nil {
+            if tree["if_not_exists"]?.bool == true {
+                summary.action = "skip"
+                info("schema-already-exists", "schema \"\(name)\" already exists, skipping")
+            } else {
+                error("schema-already-exists", "42P06", "schema \"\(name)\" already exists", hint: "Use CREATE SCHEMA IF NOT EXISTS.")
+            }
+            return
+        }
+        overlay.schemas[name] = SchemaInfo(name: name, owner: overlay.session.user, canCreate: true, canUse: true)
+    }
+
+    private mutating func grant(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        let isGrant = tree["is_grant"]?.bool ?? false
+        summary.action = isGrant ? "grant" : "revoke"
+        let objtype = tree["objtype"]?.string ?? ""
+        if tree["targtype"]?.string == "ACL_TARGET_OBJECT" {
+            for object in tree["objects"]?.listItems ?? [] {
+                switch objtype {
+                case "OBJECT_TABLE", "OBJECT_SEQUENCE":
+                    guard let (schema, name) = Syntax.rangeVar(object) else { continue }
+                    guard let relation = requireRelation(schema: schema, name: name, overlay: overlay) else { return }
+                    summary.object = "\(relation.schema).\(relation.name)"
+                case "OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE":
+                    guard let body = object.nodeBody else { continue }
+                    guard let routine = resolveRoutine(body, kindWord: objtype == "OBJECT_PROCEDURE" ? "procedure" : "function", missingOK: false, overlay: overlay) else {
+                        return
+                    }
+                    summary.object = routine.identity
+                    let grantees = (tree["grantees"]?.listItems ?? []).compactMap { $0.nodeBody?["roletype"]?.string }
+                    if isGrant && routine.securityDefiner && grantees.contains("ROLESPEC_PUBLIC") {
+                        warning(
+                            "security-definer-public-execute", "GRANT EXECUTE on SECURITY DEFINER \(routine.identity) to PUBLIC: every role can run it with the owner's rights",
+                            hint: "Grant EXECUTE to the roles that need it instead.")
+                    }
+                case "OBJECT_SCHEMA":
+                    guard let name = object.stringValue else { continue }
+                    summary.object = name
+                    if overlay.schemas[name] == nil {
+                        error("schema-does-not-exist", "3F000", "schema \"\(name)\" does not exist")
+                        return
+                    }
+                default:
+                    continue
+                }
+            }
+        }
+        for grantee in tree["grantees"]?.listItems ?? [] {
+            guard let body = grantee.nodeBody, body["roletype"]?.string == "ROLESPEC_CSTRING", let role = body["rolename"]?.string else { continue }
+            if !overlay.roles.contains(role) {
+                error("role-does-not-exist", "42704", "role \"\(role)\" does not exist", hint: "Create the role first (CREATE ROLE \(quoteIdentifier(role))), or fix the name.", object: role)
+                return
+            }
+        }
+    }
+
+    private mutating func grantRole(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = (tree["is_grant"]?.bool ?? false) ? "grant" : "revoke"
+        let granted = (tree["granted_roles"]?.listItems ?? []).compactMap { $0.nodeBody?["priv_name"]?.string }
+        let grantees = (tree["grantee_roles"]?.listItems ?? []).compactMap { $0.nodeBody?["rolename"]?.string }
+        for role in granted + grantees where !overlay.roles.contains(role) {
+            error("role-does-not-exist", "42704", "role \"\(role)\" does not exist", hint: "Create the role first, or fix the name.", object: role)
+            return
+        }
+    }
+
+    private mutating func createType(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = "create"
+        let parts: [String]
+        if statement.kind == "CompositeTypeStmt" {
+            guard let (schema, name) = Syntax.rangeVar(tree["typevar"]) else { return }
+            parts = (schema.map { [$0] } ?? []) + [name]
+        } else {
+            parts = Syntax.names(tree["typeName"] ?? tree["domainname"] ?? tree["typeName"])
+        }
+        guard let (explicit, name) = Syntax.qualified(parts) else { return }
+        guard let schema = resolveCreationSchema(explicit, &overlay) else { return }
+        summary.object = "\(schema).\(name)"
+        if overlay.types[CatalogOverlay.key(schema, name)] != nil || overlay.relations[CatalogOverlay.key(schema, name)] != nil {
+            if statement.kind == "CompositeTypeStmt" && overlay.relations[CatalogOverlay.key(schema, name)] != nil {
+                error("relation-already-exists", "42P07", "relation \"\(name)\" already exists")
+            } else {
+                error("type-already-exists", "42710", "type \"\(name)\" already exists", hint: "Choose another name, or ALTER the existing type.")
+            }
+            return
+        }
+        let labels = (tree["vals"]?.listItems ?? []).compactMap(\.stringValue)
+        let kind = ["CreateEnumStmt": "e", "CompositeTypeStmt": "c", "CreateDomainStmt": "d", "CreateRangeStmt": "r"][statement.kind] ?? "b"
+        overlay.types[CatalogOverlay.key(schema, name)] = TypeInfo(oid: 0, schema: schema, name: name, kind: kind, enumLabels: labels)
+    }
+
+    private mutating func alterEnum(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = "alter"
+        guard let (schema, name) = Syntax.qualified(Syntax.names(tree["typeName"])) else { return }
+        guard var type = overlay.type(schema: schema, name: name) else {
+            error("type-does-not-exist", "42704", "type \"\(Syntax.names(tree["typeName"]).joined(separator: "."))\" does not exist")
+            return
+        }
+        summary.object = "\(type.schema).\(type.name)"
+        guard let newValue = tree["newVal"]?.string else { return }
+        if let oldValue = tree["oldVal"]?.string {
+            if !type.enumLabels.contains(oldValue) {
+                error("enum-label-does-not-exist", "22023", "\"\(oldValue)\" is not an existing enum label")
+                return
+            }
+            if type.enumLabels.contains(newValue) {
+                error("enum-label-already-exists", "42710", "enum label \"\(newValue)\" already exists")
+                return
+            }
+            type.enumLabels = type.enumLabels.map { $0 == oldValue ? newValue : $0 }
+        } else {
+            if type.enumLabels.contains(newValue) {
+                if tree["skipIfNewValExists"]?.bool == true {
+                    info("enum-label-already-exists", "enum label \"\(newValue)\" already exists, skipping")
+                    return
+                }
+                error("enum-label-already-exists", "42710", "enum label \"\(newValue)\" already exists", hint: "Use ADD VALUE IF NOT EXISTS.")
+                return
+            }
+            type.enumLabels.append(newValue)
+            overlay.enumValuesAddedInTransaction[newValue] = overlay.display(schema: type.schema, name: type.name)
+        }
+        overlay.types[CatalogOverlay.key(type.schema, type.name)] = type
+    }
+
+    /// 55P04: a label added by ADD VALUE earlier in the same transaction, used as a constant of that enum.
+    private mutating func checkEnumValueUse(_ overlay: CatalogOverlay) {
+        guard !overlay.enumValuesAddedInTransaction.isEmpty, statement.kind != "AlterEnumStmt" else { return }
+        var mentioned = Set<String>()
+        Syntax.walk(statement.tree) { type, body in
+            if type == "TypeName" || body["names"] != nil, let name = Syntax.names(body["names"]).last { mentioned.insert(name) }
+            if type == "RangeVar", let name = body["relname"]?.string {
+                if let relation = overlay.relation(schema: body["schemaname"]?.string, name: name) {
+                    for column in relation.columns { mentioned.insert(column.type.split(separator: ".").last.map(String.init) ?? column.type) }
+                }
+            }
+        }
+        for constant in Syntax.stringConstants(statement.tree) {
+            if let typeName = overlay.enumValuesAddedInTransaction[constant], mentioned.contains(typeName.split(separator: ".").last.map(String.init) ?? typeName) {
+                error(
+                    "enum-unsafe-new-value", "55P04", "unsafe use of new value \"\(constant)\" of enum type \(typeName)",
+                    hint: "New enum values must be committed before they can be used. Move the ALTER TYPE … ADD VALUE into an earlier bundle.")
+                return
+            }
+        }
+    }
+
+    // MARK: DML and settings
+
+    private mutating func dml(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = ["InsertStmt": "insert", "UpdateStmt": "update", "DeleteStmt": "delete"][statement.kind] ?? "other"
+        summary.lock = "RowExclusiveLock"
+        guard let (schema, name) = Syntax.rangeVar(tree["relation"]) else { return }
+        guard let relation = requireRelation(schema: schema, name: name, overlay: overlay) else { return }
+        summary.object = "\(relation.schema).\(relation.name)"
+        if relation.kind == "v" || relation.kind == "m" {
+            return
+        }
+        for target in tree["cols"]?.listItems ?? [] {
+            guard let column = target.nodeBody?["name"]?.string, !relation.columns.isEmpty else { continue }
+            if !relation.columns.contains(where: { $0.name == column }) {
+                error("column-does-not-exist", "42703", "column \"\(column)\" of relation \"\(relation.name)\" does not exist")
+                return
+            }
+        }
+    }
+
+    private mutating func variableSet(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = "set"
+        guard tree["name"]?.string == "search_path", tree["kind"]?.string == "VAR_SET_VALUE" else { return }
+        let schemas = (tree["args"]?.listItems ?? []).compactMap { arg -> String? in
+            arg.nodeBody?["sval"]?.stringValue ?? arg.nodeBody?["sval"]?.string
+        }
+        overlay.searchPath = ["pg_catalog"] + schemas.filter { overlay.schemas[$0] != nil && $0 != "pg_catalog" }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import PostgresCatalog
+import SQLSyntax
+
+/// Small, typed readers over libpg_query parse-tree nodes used by the planner.
+enum Syntax {
+    /// The strings of a list of `String` nodes (`funcname`, `names`, DROP object lists).
+    static func names(_ node: ParseNode?) -> [String] {
+        guard let items = node?.listItems else { return [] }
+        return items.compactMap(\.stringValue)
+    }
+
+    /// `(schema, name)` of a RangeVar body (or a wrapped RangeVar).
+    static func rangeVar(_ node: ParseNode?) -> (schema: String?, name: String)? {
+        guard let node else { return nil }
+        let body = node.nodeType == "RangeVar" ? node.nodeBody : node
+        guard let name = body?["relname"]?.string else { return nil }
+        return (body?["schemaname"]?.string, name)
+    }
+
+    /// Splits a qualified name list into `(schema, name)`.
+    static func qualified(_ parts: [String]) -> (schema: String?, name: String)? {
+        guard let name = parts.last else { return nil }
+        return (parts.count >= 2 ? parts[parts.count - 2] : nil, name)
+    }
+
+    /// The type name as PostgreSQL's `to_regtype` accepts it, without typmods: `pg_catalog."varchar"[]`.
+    static func writtenType(_ typeName: ParseNode?) -> String? {
+        guard let typeName else { return nil }
+        let body = typeName.nodeType == "TypeName" ? typeName.nodeBody : typeName
+        let parts = names(body?["names"])
+        guard !parts.isEmpty, body?["pct_type"]?.bool != true else { return nil }
+        let arrays = body?["arrayBounds"]?.array?.count ?? 0
+        return parts.map(quoteIdentifier).joined(separator: ".") + String(repeating: "[]", count: arrays)
+    }
+
+    /// The type name as PostgreSQL prints it in "type x does not exist" (`TypeNameToString`).
+    static func displayType(_ typeName: ParseNode?) -> String {
+        let body = typeName?.nodeType == "TypeName" ? typeName?.nodeBody : typeName
+        let arrays = body?["arrayBounds"]?.array?.count ?? 0
+        return names(body?["names"]).joined(separator: ".") + String(repeating: "[]", count: arrays)
+    }
+
+    /// Whether a TypeName is `SETOF x`.
+    static func isSetOf(_ typeName: ParseNode?) -> Bool {
+        let body = typeName?.nodeType == "TypeName" ? typeName?.nodeBody : typeName
+        return body?["setof"]?.bool == true
+    }
+
+    /// Calls `visit` on every node body in the tree, with its node type.
+    static func walk(_ node: ParseNode, _ visit: (String, ParseNode) -> Void) {
+        switch node {
+        case .object(let members):
+            if let type = node.nodeType, let body = node.nodeBody {
+                visit(type, body)
+                walk(body, visit)
+            } else {
+                for (_, value) in members { walk(value, visit) }
+            }
+        case .array(let items):
+            for item in items { walk(item, visit) }
+        default:
+            break
+        }
+    }
+
+    /// Every string constant in the tree (`A_Const` with `sval`).
+    static func stringConstants(_ node: ParseNode) -> [String] {
+        var result: [String] = []
+        walk(node) { type, body in
+            if type == "A_Const", let value = body["sval"]?.stringValue { result.append(value) }
+        }
+        return result
+    }
+
+    /// The value of a `DefElem` option in a list, by name.
+    static func option(_ options: ParseNode?, _ name: String) -> ParseNode? {
+        for item in options?.listItems ?? [] where item.nodeType == "DefElem" {
+            if item.nodeBody?["defname"]?.string == name { return item.nodeBody?["arg"] ?? .null }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// A throwaway bundle project (`bundles/`, `locks/`) in a temporary directory.
+public struct TestProject: Sendable {
+    public let root: URL
+
+    /// Creates an empty project with `bundles/` and `locks/`.
+    public init(prefix: String = "bundle-project") throws {
+        root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("bundles"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("locks"), withIntermediateDirectories: true)
+    }
+
+    /// Writes `contents` at the project-relative `path` (creating directories) and returns the path.
+    @discardableResult
+    public func write(_ path: String, _ contents: String) throws -> String {
+        try write(path, Data(contents.utf8))
+    }
+
+    /// Writes raw bytes at the project-relative `path`.
+    @discardableResult
+    public func write(_ path: String, _ data: Data) throws -> String {
+        let url = root.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: url)
+        return path
+    }
+
+    /// Reads a project file.
+    public func read(_ path: String) -> Data? {
+        FileManager.default.contents(atPath: root.appendingPathComponent(path).path)
+    }
+
+    /// Removes the project directory.
+    public func remove() {
+        try? FileManager.default.removeItem(at: root)
+    }
+}
+
+/// The repository's own root (where Package.swift is), found from this source file.
+public let repositoryRoot: URL = {
+    var url = URL(fileURLWithPath: #filePath)
+    while url.path != "/" {
+        url.deleteLastPathComponent()
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+    }
+    return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+}()
+
+/// The built `bundle` executable next to the test bundle (`.build/<config>/bundle`).
+public var bundleExecutablePath: String {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    while directory.path != "/" {
+        let candidate = directory.appendingPathComponent("bundle")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            FileManager.default.isExecutableFile(atPath: candidate.path)
+        {
+            return candidate.path
+        }
+        directory.deleteLastPathComponent()
+    }
+    return repositoryRoot.appendingPathComponent(".build/debug/bundle").path
+}

@@ -1,0 +1,128 @@
+import BundleTestSupport
+import Foundation
+import Testing
+
+@testable import BundleKit
+
+/// Every planner rule, on a real server: the failing case predicts the server's SQLSTATE and message exactly,
+/// the near miss next to it plans clean and applies.
+@Suite struct PlanRuleTests {
+    static let fnH = "CREATE FUNCTION h(a int, b int DEFAULT 1, c int DEFAULT 2) RETURNS int LANGUAGE sql AS 'select 1';"
+    static let fnF = "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1';"
+    static let view = "CREATE TABLE t (a int, b text, c varchar(10)); CREATE VIEW v AS SELECT a, b, c FROM t;"
+    static let trig = """
+        CREATE TABLE t (a int);
+        CREATE FUNCTION notrig() RETURNS int LANGUAGE sql AS 'select 1';
+        CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf();
+        CREATE CONSTRAINT TRIGGER ct AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf();
+        """
+
+    static let cases: [PlanCase] = [
+        // CREATE OR REPLACE FUNCTION / PROCEDURE
+        PlanCase(name: "remove_default", prestate: fnH, bundle: "CREATE OR REPLACE FUNCTION h(a int, b int, c int DEFAULT 2) RETURNS int LANGUAGE sql AS 'select 1';", rule: "function-remove-param-default"),
+        PlanCase(name: "keep_default", prestate: fnH, bundle: "CREATE OR REPLACE FUNCTION h(a int, b int DEFAULT 1, c int DEFAULT 2) RETURNS int LANGUAGE sql AS 'select 2';", rule: nil),
+        PlanCase(name: "add_default", prestate: fnH, bundle: "CREATE OR REPLACE FUNCTION h(a int DEFAULT 0, b int DEFAULT 1, c int DEFAULT 2) RETURNS int LANGUAGE sql AS 'select 2';", rule: nil),
+        PlanCase(name: "return_type", prestate: fnF, bundle: "CREATE OR REPLACE FUNCTION f(a int) RETURNS text LANGUAGE sql AS 'select 1::text';", rule: "function-change-return-type"),
+        PlanCase(name: "return_setof", prestate: fnF, bundle: "CREATE OR REPLACE FUNCTION f(a int) RETURNS SETOF int LANGUAGE sql AS 'select 1';", rule: "function-change-return-type"),
+        PlanCase(name: "body_only", prestate: fnF, bundle: "CREATE OR REPLACE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 2';", rule: nil),
+        PlanCase(name: "rename_param", prestate: fnF, bundle: "CREATE OR REPLACE FUNCTION f(b int) RETURNS int LANGUAGE sql AS 'select 1';", rule: "function-rename-param"),
+        PlanCase(name: "unname_param", prestate: fnF, bundle: "CREATE OR REPLACE FUNCTION f(int) RETURNS int LANGUAGE sql AS 'select 1';", rule: "function-rename-param"),
+        PlanCase(name: "exists_no_replace", prestate: fnF, bundle: "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 1';", rule: "function-already-exists"),
+        PlanCase(name: "new_overload", prestate: fnF, bundle: "CREATE FUNCTION f(a bigint) RETURNS int LANGUAGE sql AS 'select 1';", rule: nil),
+        PlanCase(name: "change_kind", prestate: fnF, bundle: "CREATE OR REPLACE PROCEDURE f(a int) LANGUAGE sql AS 'select 1';", rule: "function-change-kind"),
+        PlanCase(
+            name: "out_row", prestate: "CREATE FUNCTION g(a int, OUT x int, OUT y int) LANGUAGE sql AS 'select 1, 2';",
+            bundle: "CREATE OR REPLACE FUNCTION g(a int, OUT x int, OUT z int) LANGUAGE sql AS 'select 1, 2';", rule: "function-change-out-row"),
+        PlanCase(
+            name: "out_row_same", prestate: "CREATE FUNCTION g(a int, OUT x int, OUT y int) LANGUAGE sql AS 'select 1, 2';",
+            bundle: "CREATE OR REPLACE FUNCTION g(a int, OUT x int, OUT y int) LANGUAGE sql AS 'select 3, 4';", rule: nil),
+        PlanCase(
+            name: "proc_out", prestate: "CREATE PROCEDURE p(a int) LANGUAGE sql AS 'select 1';",
+            bundle: "CREATE OR REPLACE PROCEDURE p(a int, OUT b int) LANGUAGE sql AS 'select 1';", rule: "procedure-change-output-params"),
+        PlanCase(
+            name: "overlay_remove_default",
+            prestate: "SELECT 1;",
+            bundle: """
+                CREATE FUNCTION k(a text DEFAULT NULL::text) RETURNS int LANGUAGE sql AS 'select 1';
+                CREATE OR REPLACE FUNCTION k(a text) RETURNS int LANGUAGE sql AS 'select 2';
+                """,
+            rule: "function-remove-param-default", statement: 2),
+        // CREATE OR REPLACE VIEW
+        PlanCase(name: "view_drop_col", prestate: view, bundle: "CREATE OR REPLACE VIEW v AS SELECT a, b FROM t;", rule: "view-drop-column"),
+        PlanCase(name: "view_rename_col", prestate: view, bundle: "CREATE OR REPLACE VIEW v AS SELECT a, b AS bb, c FROM t;", rule: "view-rename-column"),
+        PlanCase(name: "view_type", prestate: view, bundle: "CREATE OR REPLACE VIEW v AS SELECT a::bigint AS a, b, c FROM t;", rule: "view-change-column-type"),
+        PlanCase(name: "view_typmod", prestate: view, bundle: "CREATE OR REPLACE VIEW v AS SELECT a, b, c::varchar(20) AS c FROM t;", rule: "view-change-column-type"),
+        PlanCase(name: "view_collation", prestate: view, bundle: "CREATE OR REPLACE VIEW v AS SELECT a, b COLLATE \"C\" AS b, c FROM t;", rule: "view-change-column-collation"),
+        PlanCase(name: "view_not_view", prestate: view, bundle: "CREATE OR REPLACE VIEW t AS SELECT 1 AS x;", rule: "view-replace-not-a-view"),
+        PlanCase(name: "view_append", prestate: view, bundle: "CREATE OR REPLACE VIEW v AS SELECT a, b, c, 1 AS d FROM t;", rule: nil),
+        // Exists / does not exist
+        PlanCase(name: "table_exists", prestate: "CREATE TABLE t (a int);", bundle: "CREATE TABLE t (a int);", rule: "relation-already-exists"),
+        PlanCase(name: "table_if_not_exists", prestate: "CREATE TABLE t (a int);", bundle: "CREATE TABLE IF NOT EXISTS t (a int);", rule: nil),
+        PlanCase(name: "table_twice_in_bundle", prestate: "SELECT 1;", bundle: "CREATE TABLE n (a int);\nCREATE TABLE n (b int);", rule: "relation-already-exists", statement: 2),
+        PlanCase(name: "column_exists", prestate: "CREATE TABLE t (a int);", bundle: "ALTER TABLE t ADD COLUMN a int;", rule: "column-already-exists"),
+        PlanCase(name: "column_new", prestate: "CREATE TABLE t (a int);", bundle: "ALTER TABLE t ADD COLUMN b int;", rule: nil),
+        PlanCase(name: "column_missing", prestate: "CREATE TABLE t (a int);", bundle: "ALTER TABLE t DROP COLUMN nocol;", rule: "column-does-not-exist"),
+        PlanCase(name: "relation_missing", prestate: "SELECT 1;", bundle: "ALTER TABLE nosuch ADD COLUMN b int;", rule: "relation-does-not-exist"),
+        PlanCase(name: "drop_missing", prestate: "SELECT 1;", bundle: "DROP TABLE nosuch;", rule: "object-does-not-exist"),
+        PlanCase(name: "drop_if_exists", prestate: "SELECT 1;", bundle: "DROP TABLE IF EXISTS nosuch;", rule: nil),
+        PlanCase(name: "drop_index_missing", prestate: "SELECT 1;", bundle: "DROP INDEX nosuch;", rule: "object-does-not-exist"),
+        PlanCase(name: "drop_view_on_table", prestate: "CREATE TABLE t (a int);", bundle: "DROP VIEW t;", rule: "drop-wrong-kind"),
+        PlanCase(name: "schema_missing", prestate: "SELECT 1;", bundle: "CREATE TABLE nosuch.t (a int);", rule: "schema-does-not-exist"),
+        PlanCase(name: "schema_exists", prestate: "CREATE SCHEMA s;", bundle: "CREATE SCHEMA s;", rule: "schema-already-exists"),
+        PlanCase(name: "schema_if_not_exists", prestate: "CREATE SCHEMA s;", bundle: "CREATE SCHEMA IF NOT EXISTS s;", rule: nil),
+        PlanCase(name: "type_exists", prestate: "CREATE TYPE mood AS ENUM ('a');", bundle: "CREATE TYPE mood AS ENUM ('b');", rule: "type-already-exists"),
+        PlanCase(name: "rename_onto", prestate: "CREATE TABLE t (a int); CREATE TABLE u (a int);", bundle: "ALTER TABLE t RENAME TO u;", rule: "relation-already-exists"),
+        PlanCase(name: "rename_free", prestate: "CREATE TABLE t (a int);", bundle: "ALTER TABLE t RENAME TO u;", rule: nil),
+        PlanCase(name: "role_missing", prestate: "CREATE TABLE t (a int);", bundle: "GRANT SELECT ON t TO bundle_no_such_role;", rule: "role-does-not-exist"),
+        PlanCase(name: "role_public", prestate: "CREATE TABLE t (a int);", bundle: "GRANT SELECT ON t TO PUBLIC;", rule: nil),
+        PlanCase(name: "drop_fn_ambiguous", prestate: "CREATE FUNCTION ov(int) RETURNS int LANGUAGE sql AS 'select 1'; CREATE FUNCTION ov(text) RETURNS int LANGUAGE sql AS 'select 1';", bundle: "DROP FUNCTION ov;", rule: "function-name-not-unique"),
+        PlanCase(name: "drop_fn_args", prestate: "CREATE FUNCTION ov(int) RETURNS int LANGUAGE sql AS 'select 1'; CREATE FUNCTION ov(text) RETURNS int LANGUAGE sql AS 'select 1';", bundle: "DROP FUNCTION ov(int);", rule: nil),
+        PlanCase(name: "drop_fn_missing", prestate: "CREATE FUNCTION ov(int) RETURNS int LANGUAGE sql AS 'select 1';", bundle: "DROP FUNCTION ov(bigint);", rule: "function-does-not-exist"),
+        PlanCase(
+            name: "grant_fn_ambiguous_after_overload", prestate: "CREATE FUNCTION ov(int) RETURNS int LANGUAGE sql AS 'select 1';",
+            bundle: "CREATE OR REPLACE FUNCTION ov(bigint) RETURNS int LANGUAGE sql AS 'select 1';\nGRANT EXECUTE ON FUNCTION ov TO PUBLIC;",
+            rule: "function-name-not-unique", statement: 2),
+        // Triggers
+        PlanCase(name: "trigger_fn_missing", prestate: trig, bundle: "CREATE TRIGGER tr2 BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION nofunc();", rule: "trigger-function-does-not-exist"),
+        PlanCase(name: "trigger_fn_not_trigger", prestate: trig, bundle: "CREATE TRIGGER tr2 BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION notrig();", rule: "trigger-function-return-type"),
+        PlanCase(name: "trigger_exists", prestate: trig, bundle: "CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf();", rule: "trigger-already-exists"),
+        PlanCase(name: "trigger_replace", prestate: trig, bundle: "CREATE OR REPLACE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf();", rule: nil),
+        PlanCase(name: "trigger_replace_constraint", prestate: trig, bundle: "CREATE OR REPLACE TRIGGER ct AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf();", rule: "trigger-replace-constraint"),
+        // Dependents
+        PlanCase(name: "drop_table_view", prestate: view, bundle: "DROP TABLE t;", rule: "drop-with-dependents"),
+        PlanCase(name: "drop_table_cascade", prestate: view, bundle: "DROP TABLE t CASCADE;", rule: nil),
+        PlanCase(name: "alter_type_view", prestate: view, bundle: "ALTER TABLE t ALTER COLUMN a TYPE bigint;", rule: "alter-column-type-used-by-view"),
+        PlanCase(name: "alter_type_free", prestate: "CREATE TABLE t (a int, b text); CREATE VIEW v AS SELECT b FROM t;", bundle: "ALTER TABLE t ALTER COLUMN a TYPE bigint;", rule: nil),
+        PlanCase(name: "drop_constraint_index", prestate: "CREATE TABLE t (a int PRIMARY KEY);", bundle: "DROP INDEX t_pkey;", rule: "drop-index-owned-by-constraint"),
+        PlanCase(name: "drop_column_view", prestate: view, bundle: "ALTER TABLE t DROP COLUMN b;", rule: "drop-with-dependents"),
+        // Constraints and indexes
+        PlanCase(name: "fk_no_unique", prestate: "CREATE TABLE p (id int, x int);", bundle: "CREATE TABLE c (pid int REFERENCES p (id));", rule: "foreign-key-no-unique-key"),
+        PlanCase(name: "fk_unique", prestate: "CREATE TABLE p (id int PRIMARY KEY, x int);", bundle: "CREATE TABLE c (pid int REFERENCES p (id));", rule: nil),
+        PlanCase(name: "fk_no_pk", prestate: "CREATE TABLE p (id int, x int);", bundle: "CREATE TABLE c (pid int REFERENCES p);", rule: "foreign-key-no-primary-key"),
+        // Transaction hazards
+        PlanCase(name: "concurrent_index", prestate: "CREATE TABLE t (a int);", bundle: "CREATE INDEX CONCURRENTLY t_a ON t (a);", rule: "not-in-transaction-block"),
+        PlanCase(name: "plain_index", prestate: "CREATE TABLE t (a int);", bundle: "CREATE INDEX t_a ON t (a);", rule: nil),
+        PlanCase(name: "vacuum", prestate: "CREATE TABLE t (a int);", bundle: "VACUUM t;", rule: "not-in-transaction-block"),
+        PlanCase(name: "embedded_commit", prestate: "CREATE TABLE t (a int);", bundle: "INSERT INTO t VALUES (1);\nCOMMIT;", rule: "transaction-control", statement: 2),
+        PlanCase(
+            name: "enum_new_value", prestate: "CREATE TYPE mood AS ENUM ('ok');",
+            bundle: "ALTER TYPE mood ADD VALUE 'meh';\nCREATE TABLE tm (m mood DEFAULT 'meh');", rule: "enum-unsafe-new-value", statement: 2),
+        PlanCase(
+            name: "enum_old_value", prestate: "CREATE TYPE mood AS ENUM ('ok');",
+            bundle: "ALTER TYPE mood ADD VALUE 'meh';\nCREATE TABLE tm (m mood DEFAULT 'ok');", rule: nil),
+        // Data-dependent
+        PlanCase(name: "not_null_nulls", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1), (NULL);", bundle: "ALTER TABLE t ALTER COLUMN a SET NOT NULL;", rule: "set-not-null-violated-by-rows"),
+        PlanCase(name: "not_null_clean", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1), (2);", bundle: "ALTER TABLE t ALTER COLUMN a SET NOT NULL;", rule: nil),
+        PlanCase(name: "add_not_null_rows", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1);", bundle: "ALTER TABLE t ADD COLUMN b int NOT NULL;", rule: "add-column-not-null-without-default"),
+        PlanCase(name: "add_not_null_default", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1);", bundle: "ALTER TABLE t ADD COLUMN b int NOT NULL DEFAULT 0;", rule: nil),
+        PlanCase(name: "unique_dupes", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1), (1);", bundle: "CREATE UNIQUE INDEX t_a_uniq ON t (a);", rule: "unique-violated-by-rows"),
+        PlanCase(name: "unique_clean", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1), (2);", bundle: "CREATE UNIQUE INDEX t_a_uniq ON t (a);", rule: nil),
+        PlanCase(name: "pk_dupes", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1), (1);", bundle: "ALTER TABLE t ADD PRIMARY KEY (a);", rule: "unique-violated-by-rows"),
+    ]
+
+    @Test(arguments: cases)
+    func rule(_ planCase: PlanCase) throws {
+        try PlanHarness.check(planCase)
+    }
+}
