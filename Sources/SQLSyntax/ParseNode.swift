@@ -1,0 +1,190 @@
+/// A JSON-like node of a libpg_query parse tree.
+///
+/// libpg_query (PostgreSQL 15) writes nodes as single-member objects such as `{"CreateStmt": {...}}`,
+/// omits members whose value is false, 0, an empty string or an empty list, and writes enums as strings.
+public indirect enum ParseNode: Sendable, Hashable {
+    /// A JSON object.
+    case object([String: ParseNode])
+    /// A JSON array.
+    case array([ParseNode])
+    /// A JSON string.
+    case string(String)
+    /// A JSON integer.
+    case int(Int)
+    /// A JSON number with a fraction or an exponent.
+    case double(Double)
+    /// A JSON boolean.
+    case bool(Bool)
+    /// JSON null.
+    case null
+
+    /// The member `key` of an object; nil for a missing member or a non-object.
+    public subscript(key: String) -> ParseNode? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    /// The element at `index` of an array; nil when out of range or for a non-array.
+    public subscript(index: Int) -> ParseNode? {
+        if case .array(let elements) = self, elements.indices.contains(index) { return elements[index] }
+        return nil
+    }
+
+    /// The value of a `.string`.
+    public var string: String? { if case .string(let value) = self { return value }; return nil }
+    /// The value of an `.int`.
+    public var int: Int? { if case .int(let value) = self { return value }; return nil }
+    /// The value of a `.double` (or of an `.int`, converted).
+    public var double: Double? {
+        switch self {
+        case .double(let value): return value
+        case .int(let value): return Double(value)
+        default: return nil
+        }
+    }
+    /// The value of a `.bool`.
+    public var bool: Bool? { if case .bool(let value) = self { return value }; return nil }
+    /// The elements of an `.array`.
+    public var array: [ParseNode]? { if case .array(let value) = self { return value }; return nil }
+    /// The members of an `.object`.
+    public var object: [String: ParseNode]? { if case .object(let value) = self { return value }; return nil }
+    /// True for `.null`.
+    public var isNull: Bool { self == .null }
+
+    /// The node type of a wrapped node such as `{"CreateStmt": {...}}`: the single member name, which
+    /// starts with an upper-case letter (field names start with a lower-case one). Nil otherwise.
+    public var nodeType: String? {
+        guard case .object(let members) = self, members.count == 1, let key = members.keys.first,
+              let first = key.unicodeScalars.first, first.properties.isUppercase else { return nil }
+        return key
+    }
+
+    /// The body of a wrapped node such as `{"CreateStmt": {...}}` (the value under `nodeType`).
+    public var nodeBody: ParseNode? {
+        guard let type = nodeType else { return nil }
+        return self[type]
+    }
+
+    /// The text of a `{"String": {"sval": "x"}}` node (an omitted `sval` is the empty string).
+    public var stringValue: String? {
+        guard nodeType == "String" else { return nil }
+        return nodeBody?["sval"]?.string ?? ""
+    }
+
+    /// The value of an `{"Integer": {"ival": 1}}` node (an omitted `ival` is 0).
+    public var integerValue: Int? {
+        guard nodeType == "Integer" else { return nil }
+        return nodeBody?["ival"]?.int ?? 0
+    }
+
+    /// The literal text of a `{"Float": {"fval": "1.5"}}` node.
+    public var floatValue: String? {
+        guard nodeType == "Float" else { return nil }
+        return nodeBody?["fval"]?.string ?? "0"
+    }
+
+    /// The value of a `{"Boolean": {"boolval": true}}` node (an omitted `boolval` is false).
+    public var booleanValue: Bool? {
+        guard nodeType == "Boolean" else { return nil }
+        return nodeBody?["boolval"]?.bool ?? false
+    }
+
+    /// The items of a `{"List": {"items": [...]}}` node, or the elements of a plain array.
+    public var listItems: [ParseNode]? {
+        if case .array(let elements) = self { return elements }
+        guard nodeType == "List" else { return nil }
+        return nodeBody?["items"]?.array ?? []
+    }
+
+    /// The byte offset that a node body (or a wrapped node) reports in its `location` member;
+    /// nil when missing or -1 (unknown). Offsets are 0-based and relative to the whole file.
+    public var location: Int? {
+        if let value = self["location"]?.int { return value >= 0 ? value : nil }
+        if let value = nodeBody?["location"]?.int { return value >= 0 ? value : nil }
+        return nil
+    }
+
+    /// Canonical JSON text: object members sorted by the UTF-8 bytes of their names, no insignificant whitespace.
+    public func canonicalJSON() -> String {
+        var output = ""
+        writeCanonicalJSON(to: &output)
+        return output
+    }
+
+    private func writeCanonicalJSON(to output: inout String) {
+        switch self {
+        case .object(let members):
+            output.append("{")
+            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for (position, key) in keys.enumerated() {
+                if position > 0 { output.append(",") }
+                ParseNode.writeJSONString(key, to: &output)
+                output.append(":")
+                members[key]!.writeCanonicalJSON(to: &output)
+            }
+            output.append("}")
+        case .array(let elements):
+            output.append("[")
+            for (position, element) in elements.enumerated() {
+                if position > 0 { output.append(",") }
+                element.writeCanonicalJSON(to: &output)
+            }
+            output.append("]")
+        case .string(let value):
+            ParseNode.writeJSONString(value, to: &output)
+        case .int(let value):
+            output.append(String(value))
+        case .double(let value):
+            output.append(value.isFinite ? "\(value)" : "null")
+        case .bool(let value):
+            output.append(value ? "true" : "false")
+        case .null:
+            output.append("null")
+        }
+    }
+
+    private static func writeJSONString(_ value: String, to output: inout String) {
+        output.append("\"")
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": output.append("\\\"")
+            case "\\": output.append("\\\\")
+            case "\n": output.append("\\n")
+            case "\r": output.append("\\r")
+            case "\t": output.append("\\t")
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    output.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+                } else {
+                    output.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        output.append("\"")
+    }
+
+    /// A copy with every integer `location` member of every object removed, recursively.
+    /// (String-valued `location` members, such as a tablespace's directory, are kept: they are content.)
+    public func strippingLocations() -> ParseNode {
+        switch self {
+        case .object(let members):
+            var stripped: [String: ParseNode] = [:]
+            stripped.reserveCapacity(members.count)
+            for (key, value) in members {
+                if key == "location", case .int = value { continue }
+                stripped[key] = value.strippingLocations()
+            }
+            return .object(stripped)
+        case .array(let elements):
+            return .array(elements.map { $0.strippingLocations() })
+        default:
+            return self
+        }
+    }
+}
+
+extension ParseNode: CustomStringConvertible {
+    /// The canonical JSON text.
+    public var description: String { canonicalJSON() }
+}
