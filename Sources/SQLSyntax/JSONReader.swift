@@ -15,6 +15,9 @@ struct JSONReader {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+    /// Members and elements being read, shared by all levels so containers are built at their final size.
+    private var pendingMembers: [(String, ParseNode)] = []
+    private var pendingElements: [ParseNode] = []
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -43,9 +46,9 @@ struct JSONReader {
         case UInt8(ascii: "{"):
             guard depth < JSONReader.maximumDepth else { throw .tooDeep(jsonOffset: index) }
             index += 1
-            var members: [String: ParseNode] = [:]
             skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object([:]) }
+            let base = pendingMembers.count
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
@@ -54,25 +57,34 @@ struct JSONReader {
                 let key = try readString()
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"))
-                members[key] = try readValue(depth: depth + 1)
+                let value = try readValue(depth: depth + 1)
+                pendingMembers.append((key, value))
                 skipWhitespace()
                 guard index < bytes.count else { throw .malformed(jsonOffset: index, reason: "unterminated object") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
                 try expect(UInt8(ascii: "}"))
+                var members = [String: ParseNode](minimumCapacity: pendingMembers.count - base)
+                for position in base..<pendingMembers.count {
+                    members[pendingMembers[position].0] = pendingMembers[position].1
+                }
+                pendingMembers.removeSubrange(base...)
                 return .object(members)
             }
         case UInt8(ascii: "["):
             guard depth < JSONReader.maximumDepth else { throw .tooDeep(jsonOffset: index) }
             index += 1
-            var elements: [ParseNode] = []
             skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array([]) }
+            let base = pendingElements.count
             while true {
-                elements.append(try readValue(depth: depth + 1))
+                let element = try readValue(depth: depth + 1)
+                pendingElements.append(element)
                 skipWhitespace()
                 guard index < bytes.count else { throw .malformed(jsonOffset: index, reason: "unterminated array") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
                 try expect(UInt8(ascii: "]"))
+                let elements = Array(pendingElements[base...])
+                pendingElements.removeSubrange(base...)
                 return .array(elements)
             }
         case UInt8(ascii: "\""):

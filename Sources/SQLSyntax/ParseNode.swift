@@ -104,64 +104,113 @@ public indirect enum ParseNode: Sendable, Hashable {
         return nil
     }
 
-    /// Canonical JSON text: object members sorted by the UTF-8 bytes of their names, no insignificant whitespace.
+    /// Canonical JSON text: object members sorted by the UTF-8 bytes of their names, no insignificant whitespace,
+    /// strings escaped only where JSON requires it (`"`, `\\`, control characters).
     public func canonicalJSON() -> String {
-        var output = ""
-        writeCanonicalJSON(to: &output)
+        var output: [UInt8] = []
+        appendCanonicalJSON(to: &output, skippingLocations: false)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The UTF-8 bytes of the canonical JSON of `strippingLocations()`, without building the stripped copy.
+    func canonicalJSONBytesWithoutLocations() -> [UInt8] {
+        var output: [UInt8] = []
+        appendCanonicalJSON(to: &output, skippingLocations: true)
         return output
     }
 
-    private func writeCanonicalJSON(to output: inout String) {
+    private func appendCanonicalJSON(to output: inout [UInt8], skippingLocations: Bool) {
         switch self {
         case .object(let members):
-            output.append("{")
-            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (position, key) in keys.enumerated() {
-                if position > 0 { output.append(",") }
-                ParseNode.writeJSONString(key, to: &output)
-                output.append(":")
-                members[key]!.writeCanonicalJSON(to: &output)
+            output.append(UInt8(ascii: "{"))
+            var sorted = Array(members)
+            if sorted.count > 1 { sorted.sort { ParseNode.utf8Precedes($0.key, $1.key) } }
+            var first = true
+            for (key, value) in sorted {
+                if skippingLocations, key == "location", case .int = value { continue }
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
+                ParseNode.appendJSONString(key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                value.appendCanonicalJSON(to: &output, skippingLocations: skippingLocations)
             }
-            output.append("}")
+            output.append(UInt8(ascii: "}"))
         case .array(let elements):
-            output.append("[")
+            output.append(UInt8(ascii: "["))
             for (position, element) in elements.enumerated() {
-                if position > 0 { output.append(",") }
-                element.writeCanonicalJSON(to: &output)
+                if position > 0 { output.append(UInt8(ascii: ",")) }
+                element.appendCanonicalJSON(to: &output, skippingLocations: skippingLocations)
             }
-            output.append("]")
+            output.append(UInt8(ascii: "]"))
         case .string(let value):
-            ParseNode.writeJSONString(value, to: &output)
+            ParseNode.appendJSONString(value, to: &output)
         case .int(let value):
-            output.append(String(value))
+            ParseNode.appendDecimal(value, to: &output)
         case .double(let value):
-            output.append(value.isFinite ? "\(value)" : "null")
+            output.append(contentsOf: (value.isFinite ? "\(value)" : "null").utf8)
         case .bool(let value):
-            output.append(value ? "true" : "false")
+            output.append(contentsOf: (value ? "true" : "false").utf8)
         case .null:
-            output.append("null")
+            output.append(contentsOf: "null".utf8)
         }
     }
 
-    private static func writeJSONString(_ value: String, to output: inout String) {
-        output.append("\"")
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output.append("\\\"")
-            case "\\": output.append("\\\\")
-            case "\n": output.append("\\n")
-            case "\r": output.append("\\r")
-            case "\t": output.append("\\t")
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    output.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-                } else {
-                    output.unicodeScalars.append(scalar)
+    /// Byte-wise order of UTF-8 encodings (the order of canonical JSON object members).
+    private static func utf8Precedes(_ lhs: String, _ rhs: String) -> Bool {
+        var lhs = lhs
+        var rhs = rhs
+        return lhs.withUTF8 { left in
+            rhs.withUTF8 { right in
+                let common = min(left.count, right.count)
+                for index in 0..<common where left[index] != right[index] {
+                    return left[index] < right[index]
                 }
+                return left.count < right.count
             }
         }
-        output.append("\"")
+    }
+
+    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+        if value < 0 {
+            output.append(UInt8(ascii: "-"))
+            // Int.min has no positive counterpart; print it through String.
+            guard value != Int.min else { output.append(contentsOf: String(value).utf8.dropFirst()); return }
+        }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            output.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
+
+    private static func appendJSONString(_ value: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { bytes in
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): output.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: output.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: output.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: output.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default:
+                output.append(byte)
+            }
+        }
+        }
+        output.append(UInt8(ascii: "\""))
     }
 
     /// A copy with every integer `location` member of every object removed, recursively.

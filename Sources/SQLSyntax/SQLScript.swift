@@ -23,6 +23,12 @@ public struct SQLStatement: Sendable {
     /// The statement as a wrapped node, `{kind: tree}`.
     public var node: ParseNode { .object([kind: tree]) }
 
+    /// The lowercase hex SHA-256 of the canonical JSON of `{kind: tree}` with every integer `location` member
+    /// removed (`node.strippingLocations().canonicalJSON()`): equal for cosmetic edits of the statement.
+    public var semanticHash: String {
+        hexSHA256(ParseNode.object([kind: tree]).canonicalJSONBytesWithoutLocations())
+    }
+
     /// The location of the statement's last character.
     public var end: SourceLocation { source.location(ofByte: max(byteRange.lowerBound, byteRange.upperBound - 1)) }
 
@@ -119,14 +125,20 @@ public struct SQLScript: Sendable {
         try parse(Data(contentsOf: url), path: url.path)
     }
 
-    /// The lowercase hex SHA-256 of the canonical JSON of all statements' parse trees with locations stripped.
+    /// A lowercase hex SHA-256 of the statements' meaning: the SHA-256 of the statements' `semanticHash`
+    /// values, each followed by a line feed, in file order.
     ///
     /// Equal for cosmetic edits (whitespace, comments, letter case of keywords and unquoted identifiers,
-    /// optional semicolons); different when a statement, constant or identifier changes. The text of a
-    /// dollar-quoted function body is a constant: any edit inside it changes the hash.
+    /// optional final semicolon); different when a statement, its order, a constant or an identifier changes.
+    /// The text of a dollar-quoted function body is a constant: any edit inside it changes the hash.
     public var semanticHash: String {
-        let trees = ParseNode.array(statements.map { ParseNode.object([$0.kind: $0.tree.strippingLocations()]) })
-        return SHA256.hex(trees.canonicalJSON())
+        var lines = ""
+        lines.reserveCapacity(statements.count * 65)
+        for statement in statements {
+            lines += statement.semanticHash
+            lines += "\n"
+        }
+        return hexSHA256(Array(lines.utf8))
     }
 
     /// The location of a 0-based byte offset of the file.
@@ -161,6 +173,18 @@ public struct SQLScript: Sendable {
         }
         return nil
     }
+}
+
+/// The lowercase hex SHA-256 of `bytes` (the same text as `SHA256.hex`, without a formatter call per byte).
+func hexSHA256(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = []
+    text.reserveCapacity(64)
+    for byte in SHA256.digest(Data(bytes)) {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: text, as: UTF8.self)
 }
 
 /// The call into libpg_query; C results are copied into Swift values and freed at once.

@@ -46,9 +46,13 @@ import Testing
 
     @Test func semanticHashIsSHA256OfTheCanonicalTrees() throws {
         let script = try parse("SELECT 1;\n SELECT 'a'")
-        let trees = ParseNode.array(script.statements.map { .object([$0.kind: $0.tree.strippingLocations()]) })
-        #expect(script.semanticHash == SHA256.hex(trees.canonicalJSON()))
-        #expect(!trees.canonicalJSON().contains("location"))
+        let statementHashes = script.statements.map { SHA256.hex($0.node.strippingLocations().canonicalJSON()) }
+        #expect(script.statements.map(\.semanticHash) == statementHashes)
+        #expect(script.semanticHash == SHA256.hex(statementHashes.map { $0 + "\n" }.joined()))
+        #expect(!script.statements[1].node.strippingLocations().canonicalJSON().contains("location"))
+        // Moving a statement to another line keeps its own hash.
+        let moved = try parse("\n\n  SELECT 'a';")
+        #expect(moved.statements[0].semanticHash == script.statements[1].semanticHash)
     }
 
     @Test func canonicalJSONSortsKeysAndEscapes() {
