@@ -1,0 +1,141 @@
+/// The kind of a transaction control statement (`TransactionStmt.kind` in the parse tree).
+public enum TransactionControl: String, Sendable, Hashable, CaseIterable {
+    /// `BEGIN`
+    case begin = "TRANS_STMT_BEGIN"
+    /// `START TRANSACTION`
+    case start = "TRANS_STMT_START"
+    /// `COMMIT` or `END`
+    case commit = "TRANS_STMT_COMMIT"
+    /// `ROLLBACK` or `ABORT`
+    case rollback = "TRANS_STMT_ROLLBACK"
+    /// `SAVEPOINT name`
+    case savepoint = "TRANS_STMT_SAVEPOINT"
+    /// `RELEASE [SAVEPOINT] name`
+    case release = "TRANS_STMT_RELEASE"
+    /// `ROLLBACK TO [SAVEPOINT] name`
+    case rollbackTo = "TRANS_STMT_ROLLBACK_TO"
+    /// `PREPARE TRANSACTION 'gid'`
+    case prepare = "TRANS_STMT_PREPARE"
+    /// `COMMIT PREPARED 'gid'`
+    case commitPrepared = "TRANS_STMT_COMMIT_PREPARED"
+    /// `ROLLBACK PREPARED 'gid'`
+    case rollbackPrepared = "TRANS_STMT_ROLLBACK_PREPARED"
+}
+
+extension SQLStatement {
+    /// For a `BEGIN`, `START TRANSACTION`, `COMMIT`, `ROLLBACK`, `SAVEPOINT`, `RELEASE`, `PREPARE TRANSACTION`,
+    /// `COMMIT PREPARED` or `ROLLBACK PREPARED` statement, its kind; nil for every other statement.
+    public var transactionControl: TransactionControl? {
+        guard kind == "TransactionStmt", let raw = tree["kind"]?.string else { return nil }
+        return TransactionControl(rawValue: raw)
+    }
+
+    /// Why the statement cannot run inside a transaction block (PostgreSQL 15 calls PreventInTransactionBlock
+    /// for it), or nil when it can.
+    ///
+    /// Covers CREATE/DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY, REINDEX SCHEMA/SYSTEM/DATABASE, VACUUM,
+    /// CREATE/DROP DATABASE, ALTER DATABASE SET TABLESPACE, ALTER SYSTEM, CREATE/DROP TABLESPACE, CLUSTER without
+    /// a table, ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY, DISCARD ALL, COMMIT/ROLLBACK PREPARED,
+    /// CREATE SUBSCRIPTION that creates a slot, ALTER SUBSCRIPTION that refreshes, and DROP SUBSCRIPTION (which
+    /// is refused in a transaction block when the subscription has a replication slot, as it has by default).
+    /// Not detectable from the text, hence not reported: REINDEX of a partitioned table or index.
+    /// `ALTER TYPE ... ADD VALUE` runs in a transaction block in PostgreSQL 15 (but the new value cannot be used
+    /// before the transaction commits), so it is not reported.
+    public var nonTransactionalReason: String? {
+        guard let command = nonTransactionalCommand else { return nil }
+        return "\(command) cannot run inside a transaction block"
+    }
+
+    /// The command name PostgreSQL 15 reports when refusing to run the statement in a transaction block.
+    private var nonTransactionalCommand: String? {
+        switch kind {
+        case "IndexStmt":
+            return tree["concurrent"]?.bool == true ? "CREATE INDEX CONCURRENTLY" : nil
+        case "DropStmt":
+            return tree["concurrent"]?.bool == true ? "DROP INDEX CONCURRENTLY" : nil
+        case "ReindexStmt":
+            let concurrently = (tree["params"]?.array ?? []).contains {
+                $0.nodeBody?["defname"]?.string == "concurrently" && definitionBoolean($0) != false
+            }
+            if concurrently { return "REINDEX CONCURRENTLY" }
+            switch tree["kind"]?.string {
+            case "REINDEX_OBJECT_SCHEMA": return "REINDEX SCHEMA"
+            case "REINDEX_OBJECT_SYSTEM": return "REINDEX SYSTEM"
+            case "REINDEX_OBJECT_DATABASE": return "REINDEX DATABASE"
+            default: return nil
+            }
+        case "VacuumStmt":
+            return tree["is_vacuumcmd"]?.bool == true ? "VACUUM" : nil
+        case "CreatedbStmt":
+            return "CREATE DATABASE"
+        case "DropdbStmt":
+            return "DROP DATABASE"
+        case "AlterDatabaseStmt":
+            return option("tablespace", in: tree["options"]) != nil ? "ALTER DATABASE SET TABLESPACE" : nil
+        case "AlterSystemStmt":
+            return "ALTER SYSTEM"
+        case "CreateTableSpaceStmt":
+            return "CREATE TABLESPACE"
+        case "DropTableSpaceStmt":
+            return "DROP TABLESPACE"
+        case "ClusterStmt":
+            return tree["relation"] == nil ? "CLUSTER" : nil
+        case "AlterTableStmt":
+            let detachesConcurrently = (tree["cmds"]?.array ?? []).contains { command in
+                let body = command.nodeBody
+                return body?["subtype"]?.string == "AT_DetachPartition"
+                    && body?["def"]?.nodeBody?["concurrent"]?.bool == true
+            }
+            return detachesConcurrently ? "ALTER TABLE ... DETACH CONCURRENTLY" : nil
+        case "DiscardStmt":
+            return tree["target"]?.string == "DISCARD_ALL" ? "DISCARD ALL" : nil
+        case "TransactionStmt":
+            switch transactionControl {
+            case .commitPrepared: return "COMMIT PREPARED"
+            case .rollbackPrepared: return "ROLLBACK PREPARED"
+            default: return nil
+            }
+        case "CreateSubscriptionStmt":
+            let options = tree["options"]
+            let connect = option("connect", in: options).map { definitionBoolean($0) ?? true } ?? true
+            let createSlot = option("create_slot", in: options).map { definitionBoolean($0) ?? true } ?? connect
+            return createSlot ? "CREATE SUBSCRIPTION ... WITH (create_slot = true)" : nil
+        case "AlterSubscriptionStmt":
+            switch tree["kind"]?.string {
+            case "ALTER_SUBSCRIPTION_REFRESH":
+                return "ALTER SUBSCRIPTION ... REFRESH"
+            case "ALTER_SUBSCRIPTION_SET_PUBLICATION", "ALTER_SUBSCRIPTION_ADD_PUBLICATION",
+                 "ALTER_SUBSCRIPTION_DROP_PUBLICATION":
+                let refresh = option("refresh", in: tree["options"]).map { definitionBoolean($0) ?? true } ?? true
+                return refresh ? "ALTER SUBSCRIPTION with refresh" : nil
+            default:
+                return nil
+            }
+        case "DropSubscriptionStmt":
+            return "DROP SUBSCRIPTION (of a subscription with a replication slot)"
+        default:
+            return nil
+        }
+    }
+
+    /// The `DefElem` named `name` in an options list.
+    private func option(_ name: String, in options: ParseNode?) -> ParseNode? {
+        (options?.array ?? []).first { $0.nodeBody?["defname"]?.string == name }
+    }
+
+    /// The boolean value of a `DefElem` as PostgreSQL's defGetBoolean reads it: no argument is true;
+    /// nil when the value is not a boolean.
+    private func definitionBoolean(_ definition: ParseNode) -> Bool? {
+        guard let argument = definition.nodeBody?["arg"] else { return true }
+        if let integer = argument.integerValue { return integer == 0 ? false : integer == 1 ? true : nil }
+        if let boolean = argument.booleanValue { return boolean }
+        // defGetString: a bare word such as `off` arrives as a TypeName.
+        let word = argument.nodeType == "TypeName" ? qualifiedName(argument.nodeBody?["names"]).joined(separator: ".") : nil
+        guard let text = (argument.stringValue ?? word)?.lowercased() else { return nil }
+        switch text {
+        case "true", "on", "yes", "t", "y", "1": return true
+        case "false", "off", "no", "f", "n", "0": return false
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import SQLSyntax
+import Testing
+
+@Suite struct ClassificationTests {
+    /// The reason of the single statement in `text`.
+    func reason(_ text: String) throws -> String? {
+        try parse(text).statements[0].nonTransactionalReason
+    }
+
+    @Test func concurrentIndexesAndVacuumCannotRunInATransaction() throws {
+        #expect(try reason("CREATE INDEX CONCURRENTLY i ON t (a);") == "CREATE INDEX CONCURRENTLY cannot run inside a transaction block")
+        #expect(try reason("CREATE INDEX i ON t (a);") == nil)
+        #expect(try reason("DROP INDEX CONCURRENTLY i;") == "DROP INDEX CONCURRENTLY cannot run inside a transaction block")
+        #expect(try reason("DROP INDEX i;") == nil)
+        #expect(try reason("VACUUM;") == "VACUUM cannot run inside a transaction block")
+        #expect(try reason("VACUUM (ANALYZE) t;") == "VACUUM cannot run inside a transaction block")
+        #expect(try reason("ANALYZE t;") == nil)
+        #expect(try reason("REINDEX TABLE CONCURRENTLY t;")?.hasPrefix("REINDEX CONCURRENTLY") == true)
+        #expect(try reason("REINDEX (CONCURRENTLY false) TABLE t;") == nil)
+        #expect(try reason("REINDEX TABLE t;") == nil)
+        #expect(try reason("REINDEX SCHEMA s;")?.hasPrefix("REINDEX SCHEMA") == true)
+    }
+
+    @Test func databaseTablespaceAndSystemCommands() throws {
+        #expect(try reason("CREATE DATABASE d;")?.hasPrefix("CREATE DATABASE") == true)
+        #expect(try reason("DROP DATABASE d;")?.hasPrefix("DROP DATABASE") == true)
+        #expect(try reason("ALTER DATABASE d SET TABLESPACE x;")?.hasPrefix("ALTER DATABASE SET TABLESPACE") == true)
+        #expect(try reason("ALTER DATABASE d SET search_path = a;") == nil)
+        #expect(try reason("ALTER SYSTEM SET work_mem = '1MB';")?.hasPrefix("ALTER SYSTEM") == true)
+        #expect(try reason("CREATE TABLESPACE x LOCATION '/x';")?.hasPrefix("CREATE TABLESPACE") == true)
+        #expect(try reason("DROP TABLESPACE x;")?.hasPrefix("DROP TABLESPACE") == true)
+        #expect(try reason("CLUSTER;")?.hasPrefix("CLUSTER") == true)
+        #expect(try reason("CLUSTER t USING i;") == nil)
+        #expect(try reason("DISCARD ALL;")?.hasPrefix("DISCARD ALL") == true)
+        #expect(try reason("DISCARD PLANS;") == nil)
+        #expect(try reason("ALTER TABLE p DETACH PARTITION c CONCURRENTLY;")?.contains("DETACH CONCURRENTLY") == true)
+        #expect(try reason("ALTER TABLE p DETACH PARTITION c;") == nil)
+        #expect(try reason("ALTER TYPE mood ADD VALUE 'meh';") == nil)
+        #expect(try reason("COMMIT PREPARED 'g';")?.hasPrefix("COMMIT PREPARED") == true)
+    }
+
+    @Test func subscriptions() throws {
+        #expect(try reason("CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p;") != nil)
+        #expect(try reason("CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p WITH (connect = false);") == nil)
+        #expect(try reason("CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p WITH (create_slot = off);") == nil)
+        #expect(try reason("ALTER SUBSCRIPTION s REFRESH PUBLICATION;") != nil)
+        #expect(try reason("ALTER SUBSCRIPTION s SET PUBLICATION p WITH (refresh = false);") == nil)
+        #expect(try reason("ALTER SUBSCRIPTION s ADD PUBLICATION p;") != nil)
+        #expect(try reason("ALTER SUBSCRIPTION s DISABLE;") == nil)
+        #expect(try reason("DROP SUBSCRIPTION s;") != nil)
+    }
+
+    @Test func transactionControlStatements() throws {
+        let script = try parse("""
+            BEGIN; START TRANSACTION; SAVEPOINT a; RELEASE SAVEPOINT a; ROLLBACK TO a;
+            PREPARE TRANSACTION 'g'; COMMIT PREPARED 'g'; ROLLBACK PREPARED 'g';
+            COMMIT; END; ROLLBACK; ABORT; CREATE TABLE t (id int);
+            """)
+        #expect(script.statements.map(\.transactionControl) == [
+            .begin, .start, .savepoint, .release, .rollbackTo, .prepare, .commitPrepared, .rollbackPrepared,
+            .commit, .commit, .rollback, .rollback, nil,
+        ])
+        #expect(script.statements[0].nonTransactionalReason == nil)
+        #expect(script.statements[2].tree["savepoint_name"]?.string == "a")
+    }
+}
