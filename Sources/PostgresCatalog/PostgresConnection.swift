@@ -1,0 +1,224 @@
+import CLibPQ
+import Foundation
+
+/// The transaction state of a connection, as libpq reports it between commands.
+public enum TransactionStatus: Sendable, Equatable {
+    /// Not inside a transaction block.
+    case idle
+    /// Inside a transaction block that can still commit.
+    case inTransaction
+    /// Inside a failed transaction block: every command fails until `ROLLBACK`.
+    case inError
+    /// A command is in progress.
+    case active
+    /// The connection is bad or closed.
+    case unknown
+}
+
+/// Collects the notices libpq receives on one connection. Owned by exactly one `PostgresConnection`.
+private final class NoticeCollector {
+    var notices: [ServerMessage] = []
+}
+
+/// libpq's notice receiver: copies the notice into the collector instead of printing it to stderr.
+private func receiveNotice(_ context: UnsafeMutableRawPointer?, _ result: OpaquePointer?) {
+    guard let context, let result else { return }
+    let collector = Unmanaged<NoticeCollector>.fromOpaque(context).takeUnretainedValue()
+    collector.notices.append(ServerMessage(copying: result))
+}
+
+/// One libpq connection.
+///
+/// Not thread-safe and deliberately not `Sendable`: use it from one thread (or task) at a time. All results are
+/// copied into Swift values before a method returns, so they can be shared freely.
+public final class PostgresConnection {
+    private var handle: OpaquePointer?
+    private let collector = NoticeCollector()
+    /// The connection string as given, kept only to scrub its password out of later libpq messages.
+    private let conninfo: String
+
+    /// The connection string with any password replaced by `***`; safe to print.
+    public let redactedConninfo: String
+
+    /// Connects with a libpq connection string: `key=value ...` pairs or a `postgres://` / `postgresql://` URI.
+    /// An empty string uses the `PG*` environment variables and libpq's defaults.
+    ///
+    /// The client encoding is set to UTF8 and notices are captured (see `takeNotices()`), never printed.
+    public init(conninfo: String) throws(PostgresError) {
+        self.conninfo = conninfo
+        self.redactedConninfo = ConnectionString.redact(conninfo)
+        guard let connection = PQconnectdb(conninfo) else {
+            throw .connection(target: redactedConninfo, message: "out of memory allocating a libpq connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = PQerrorMessage(connection).map { String(cString: $0) } ?? "unknown error"
+            PQfinish(connection)
+            throw .connection(
+                target: redactedConninfo,
+                message: ConnectionString.scrub(message.trimmingTrailingNewlines(), conninfo: conninfo))
+        }
+        handle = connection
+        PQsetNoticeReceiver(connection, receiveNotice, Unmanaged.passUnretained(collector).toOpaque())
+        if parameterStatus("client_encoding") != "UTF8", PQsetClientEncoding(connection, "UTF8") != 0 {
+            let message = lastErrorMessage()
+            close()
+            throw .connection(target: redactedConninfo, message: "could not set client encoding UTF8: \(message)")
+        }
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    /// Closes the connection. Later commands throw `.connectionLost`. Calling it twice is harmless.
+    public func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+    }
+
+    // MARK: - Commands
+
+    /// Runs SQL with the simple query protocol (`PQexec`) and returns the result of its statement.
+    ///
+    /// Meant for exactly one statement. If the text holds several, the server runs them as one implicit transaction
+    /// and the result of the last one is returned (or the first error thrown). Notices are kept for `takeNotices()`.
+    /// `COPY ... FROM STDIN` / `TO STDOUT` is not supported: it is cancelled and `.protocolError` thrown.
+    @discardableResult
+    public func execute(_ sql: String) throws(PostgresError) -> QueryResult {
+        let connection = try openHandle()
+        return try collect(PQexec(connection, sql), on: connection)
+    }
+
+    /// Runs one statement with the extended protocol (`PQexecParams`) and text parameters `$1`, `$2`, ...
+    /// (`nil` is SQL NULL). Parameter types are inferred by the server; cast in SQL (`$1::int`) where needed.
+    public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> QueryResult {
+        let connection = try openHandle()
+        let values: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { values.forEach { free($0) } }
+        let result = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+        }
+        return try collect(result, on: connection)
+    }
+
+    /// The notices (`RAISE NOTICE`, "relation ... already exists, skipping", warnings, ...) received since the last
+    /// call, oldest first. libpq never prints them to stderr.
+    public func takeNotices() -> [ServerMessage] {
+        defer { collector.notices.removeAll() }
+        return collector.notices
+    }
+
+    // MARK: - Connection facts
+
+    /// The server version as reported by the `server_version` parameter, without any distribution suffix,
+    /// e.g. `15.18`.
+    public var serverVersion: String {
+        let full = parameterStatus("server_version") ?? ""
+        return String(full.split(separator: " ").first ?? "")
+    }
+
+    /// The server version as a number, e.g. `150018` for 15.18; 0 when closed.
+    public var serverVersionNumber: Int {
+        guard let handle else { return 0 }
+        return Int(PQserverVersion(handle))
+    }
+
+    /// The database name of the connection; empty when closed.
+    public var database: String { handle.flatMap { PQdb($0) }.map { String(cString: $0) } ?? "" }
+
+    /// The user name of the connection; empty when closed.
+    public var user: String { handle.flatMap { PQuser($0) }.map { String(cString: $0) } ?? "" }
+
+    /// The process ID of the server backend serving this connection; 0 when closed.
+    public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+
+    /// The current transaction state.
+    public var transactionStatus: TransactionStatus {
+        guard let handle else { return .unknown }
+        switch PQtransactionStatus(handle) {
+        case PQTRANS_IDLE: return .idle
+        case PQTRANS_INTRANS: return .inTransaction
+        case PQTRANS_INERROR: return .inError
+        case PQTRANS_ACTIVE: return .active
+        default: return .unknown
+        }
+    }
+
+    /// Whether libpq considers the connection usable. A server that went away is noticed only by the next command.
+    public var isAlive: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// A run-time parameter the server reports (`server_version`, `server_encoding`, `client_encoding`,
+    /// `TimeZone`, `standard_conforming_strings`, ...), or `nil`.
+    public func parameterStatus(_ name: String) -> String? {
+        guard let handle, let value = PQparameterStatus(handle, name) else { return nil }
+        return String(cString: value)
+    }
+
+    // MARK: - Internals
+
+    private func openHandle() throws(PostgresError) -> OpaquePointer {
+        guard let handle else { throw .connectionLost(message: "the connection is closed") }
+        return handle
+    }
+
+    private func lastErrorMessage() -> String {
+        guard let handle, let message = PQerrorMessage(handle) else { return "unknown error" }
+        return ConnectionString.scrub(String(cString: message).trimmingTrailingNewlines(), conninfo: conninfo)
+    }
+
+    /// Turns a `PGresult` into a `QueryResult` or an error, clears it, and leaves the connection ready for the next
+    /// command.
+    private func collect(_ result: OpaquePointer?, on connection: OpaquePointer) throws(PostgresError) -> QueryResult {
+        guard let result else {
+            // NULL only for out-of-memory or when the command could not be sent at all.
+            let message = lastErrorMessage()
+            if PQstatus(connection) != CONNECTION_OK { throw .connectionLost(message: message) }
+            throw .protocolError(message)
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return QueryResult(copying: result)
+        case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR:
+            let message = ServerMessage(copying: result)
+            if PQstatus(connection) != CONNECTION_OK {
+                // The result message and libpq's connection message usually repeat each other.
+                let connectionMessage = lastErrorMessage()
+                let text = connectionMessage.contains(message.message) ? connectionMessage
+                    : [message.message, connectionMessage].filter { !$0.isEmpty }.joined(separator: "; ")
+                throw .connectionLost(message: ConnectionString.scrub(text, conninfo: conninfo))
+            }
+            if message.sqlstate.isEmpty {
+                // Generated by libpq itself, not the server (e.g. a malformed query string).
+                throw .protocolError(ConnectionString.scrub(message.message, conninfo: conninfo))
+            }
+            throw .server(message)
+        case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            abandonCopy(on: connection, status: PQresultStatus(result))
+            throw .protocolError("COPY data transfer is not supported; use INSERT or a server-side COPY from a file")
+        default:
+            let status = String(cString: PQresStatus(PQresultStatus(result)))
+            throw .protocolError("unexpected result status \(status)")
+        }
+    }
+
+    /// Ends a COPY the caller did not ask to stream and drains the remaining results.
+    private func abandonCopy(on connection: OpaquePointer, status: ExecStatusType) {
+        if status == PGRES_COPY_IN || status == PGRES_COPY_BOTH {
+            _ = PQputCopyEnd(connection, "COPY from the client is not supported by bundle")
+        }
+        if status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH {
+            var buffer: UnsafeMutablePointer<CChar>?
+            while PQgetCopyData(connection, &buffer, 0) > 0 {
+                PQfreemem(buffer)
+                buffer = nil
+            }
+        }
+        while let next = PQgetResult(connection) {
+            PQclear(next)
+        }
+    }
+}
