@@ -62,3 +62,15 @@ public var bundleExecutablePath: String {
     }
     return repositoryRoot.appendingPathComponent(".build/debug/bundle").path
 }
+
+private let psqlLoadLock = NSLock()
+
+/// Runs a SQL file with `psql -X -q -1 -v ON_ERROR_STOP=1` against `conninfo`. Loads are serialised across the
+/// test process because pre-states create cluster-wide roles, which concurrent loads would race on.
+public func loadSQLFile(conninfo: String, path: String) -> (status: Int32, stdout: String, stderr: String) {
+    psqlLoadLock.lock()
+    defer { psqlLoadLock.unlock() }
+    return runProcess(
+        psqlPath, ["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "-d", conninfo, "-f", path],
+        environment: ["PGOPTIONS": "-c lc_messages=C", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
+}

@@ -14,7 +14,14 @@ public enum SHA256 {
 
     /// The lowercase hex digest of `data`, as `sha256sum` prints it.
     public static func hex(_ data: Data) -> String {
-        digest(data).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in digest(data) {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The lowercase hex digest of a string's UTF-8 bytes.

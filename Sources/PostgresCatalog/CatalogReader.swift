@@ -204,7 +204,7 @@ public struct CatalogReader {
     public func readSession() throws(PostgresError) -> SessionInfo {
         let row = try connection.query(
             """
-            SELECT current_database(), current_user, current_setting('server_version'),
+            SELECT current_database(), current_user, split_part(current_setting('server_version'), ' ', 1),
                    current_schemas(true)::text[], current_schemas(false)::text[],
                    (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
             """
@@ -222,7 +222,7 @@ public struct CatalogReader {
             SELECT p.oid, n.nspname, p.proname, p.prokind::text,
                    ARRAY(SELECT format_type(t, NULL) FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY u(t, o) ORDER BY o)::text[],
                    ARRAY(SELECT coalesce(p.proargnames[i], '')
-                         FROM generate_subscripts(coalesce(p.proallargtypes, p.proargtypes::oid[]), 1) i
+                         FROM generate_series(1, coalesce(array_length(p.proallargtypes, 1), p.pronargs)) i
                          WHERE coalesce(p.proargmodes[i], 'i') IN ('i','b','v') ORDER BY i)::text[],
                    pg_get_function_identity_arguments(p.oid), pg_get_function_arguments(p.oid),
                    p.pronargdefaults,

@@ -95,7 +95,7 @@ import Testing
     @Test func planM3aExitCodesAndJSON() throws {
         let database = try TestCluster.makeDatabase(prefix: "cli_m3a")
         let prestate = repositoryRoot.appendingPathComponent("bundles/m3a/prestate.sql")
-        let load = runProcess(psqlPath, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-d", database.conninfo, "-f", prestate.path])
+        let load = loadSQLFile(conninfo: database.conninfo, path: prestate.path)
         #expect(load.status == 0, "\(load.stderr)")
 
         let blocked = bundle(["plan", "locks/m3a.lock", "--db", database.conninfo])

@@ -47,8 +47,8 @@ enum PlanHarness {
         let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("pre-\(UUID().uuidString).sql")
         try Data(sql.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let outcome = psql(conninfo, file: file)
-        guard outcome.ok else { throw HarnessError(message: "pre-state failed: \(outcome.stderr)") }
+        let result = loadSQLFile(conninfo: conninfo, path: file.path)
+        guard result.status == 0 else { throw HarnessError(message: "pre-state failed: \(result.stderr)") }
     }
 
     /// Plans `bundles` (in order, one lock) against `conninfo`.

@@ -80,29 +80,32 @@ public struct Planner {
     static func scope(of statements: [SQLStatement]) -> CatalogScope {
         var scope = CatalogScope()
         for statement in statements {
-            Syntax.walk(statement.tree) { type, body in
-                switch type {
-                case "RangeVar":
-                    if let name = body["relname"]?.string { scope.relationNames.insert(name) }
-                case "TypeName":
+            Syntax.walkObjects(statement.tree) { members in
+                let body = ParseNode.object(members)
+                if members["relname"] != nil, let name = members["relname"]?.string {
+                    scope.relationNames.insert(name)
+                }
+                if Syntax.isTypeName(members) {
                     if let name = Syntax.names(body["names"]).last {
                         scope.typeNames.insert(name)
                         scope.relationNames.insert(name)
                     }
                     if let written = Syntax.writtenType(body) { scope.writtenTypes.insert(written) }
-                case "ObjectWithArgs":
-                    if let name = Syntax.names(body["objname"]).last { scope.routineNames.insert(name) }
+                }
+                if members["objname"] != nil, let name = Syntax.names(body["objname"]).last {
+                    scope.routineNames.insert(name)
                     for arg in body["objargs"]?.listItems ?? [] {
                         if let written = Syntax.writtenType(arg) { scope.writtenTypes.insert(written) }
                     }
-                case "FuncCall":
-                    if let name = Syntax.names(body["funcname"]).last { scope.routineNames.insert(name) }
-                case "RoleSpec":
-                    if let name = body["rolename"]?.string { scope.roleNames.insert(name) }
-                case "AccessPriv":
-                    if let name = body["priv_name"]?.string { scope.roleNames.insert(name) }
-                default:
-                    break
+                }
+                if members["funcname"] != nil, let name = Syntax.names(body["funcname"]).last {
+                    scope.routineNames.insert(name)
+                }
+                if members["roletype"] != nil, let name = members["rolename"]?.string {
+                    scope.roleNames.insert(name)
+                }
+                if let name = members["priv_name"]?.string {
+                    scope.roleNames.insert(name)
                 }
             }
             let tree = statement.tree

@@ -1140,10 +1140,11 @@ struct StatementAnalyzer {
     private mutating func checkEnumValueUse(_ overlay: CatalogOverlay) {
         guard !overlay.enumValuesAddedInTransaction.isEmpty, statement.kind != "AlterEnumStmt" else { return }
         var mentioned = Set<String>()
-        Syntax.walk(statement.tree) { type, body in
-            if type == "TypeName" || body["names"] != nil, let name = Syntax.names(body["names"]).last { mentioned.insert(name) }
-            if type == "RangeVar", let name = body["relname"]?.string {
-                if let relation = overlay.relation(schema: body["schemaname"]?.string, name: name) {
+        Syntax.walkObjects(statement.tree) { members in
+            let body = ParseNode.object(members)
+            if Syntax.isTypeName(members), let name = Syntax.names(body["names"]).last { mentioned.insert(name) }
+            if let name = members["relname"]?.string {
+                if let relation = overlay.relation(schema: members["schemaname"]?.string, name: name) {
                     for column in relation.columns { mentioned.insert(column.type.split(separator: ".").last.map(String.init) ?? column.type) }
                 }
             }

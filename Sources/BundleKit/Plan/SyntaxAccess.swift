@@ -64,6 +64,25 @@ enum Syntax {
         }
     }
 
+    /// Calls `visit` on every object in the tree (wrapped node bodies and the unwrapped, typed fields alike).
+    static func walkObjects(_ node: ParseNode, _ visit: ([String: ParseNode]) -> Void) {
+        switch node {
+        case .object(let members):
+            visit(members)
+            for (_, value) in members { walkObjects(value, visit) }
+        case .array(let items):
+            for item in items { walkObjects(item, visit) }
+        default:
+            break
+        }
+    }
+
+    /// Whether an object is a TypeName body (libpg_query prints typed fields such as `argType` unwrapped).
+    static func isTypeName(_ members: [String: ParseNode]) -> Bool {
+        members["names"] != nil && (members["typemod"] != nil || members["location"] != nil) && members["typeOid"] == nil
+            && members["funcname"] == nil && members["defnames"] == nil
+    }
+
     /// Every string constant in the tree (`A_Const` with `sval`).
     static func stringConstants(_ node: ParseNode) -> [String] {
         var result: [String] = []
