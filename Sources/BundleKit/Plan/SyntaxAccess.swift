@@ -87,7 +87,7 @@ enum Syntax {
     static func stringConstants(_ node: ParseNode) -> [String] {
         var result: [String] = []
         walk(node) { type, body in
-            if type == "A_Const", let value = body["sval"]?.stringValue { result.append(value) }
+            if type == "A_Const", let value = body["sval"]?["sval"]?.string ?? body["sval"]?.stringValue { result.append(value) }
         }
         return result
     }
