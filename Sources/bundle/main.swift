@@ -1,2 +1,3 @@
 import BundleCLI
-BundleCommand.main()
+
+BundleCommand.runMain()
