@@ -20,7 +20,7 @@ public enum DatabaseTarget {
         } catch {
             throw .connection(
                 ConnectionString.scrub(error.errorDescription ?? "cannot connect", conninfo: conninfo)
-                    + "\n  Check --db, $DATABASE_URL or the PG* environment variables; `bundle sandbox start` gives a local server.")
+                    + "\n`bundle sandbox start` gives you a local server to try bundles on.")
         }
     }
 }

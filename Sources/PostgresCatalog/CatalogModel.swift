@@ -194,11 +194,14 @@ public struct RoutineInfo: Sendable, Equatable {
     public var isOwnedByCurrentRole: Bool
     /// `oid::regprocedure::text`: the form PostgreSQL prints in messages (schema shown only when not visible).
     public var displaySignature: String
+    /// `proacl` entries (`role=X/grantor`); empty when the routine has default privileges.
+    public var grants: [String] = []
 
     /// `schema.name(type,type)`: the stable identity bundle uses in reports.
     public var identity: String { "\(schema).\(name)(\(inputTypes.joined(separator: ",")))" }
 
-    public init(oid: UInt32, schema: String, name: String, kind: String, inputTypes: [String], inputNames: [String], identityArguments: String, fullArguments: String, defaultCount: Int, defaultTypes: [String], returnType: String, returnsSet: Bool, outputTypes: [String], outputNames: [String], language: String, securityDefiner: Bool, config: [String], bodyMD5: String, bodyLength: Int, owner: String, isOwnedByCurrentRole: Bool, displaySignature: String) {
+    public init(oid: UInt32, schema: String, name: String, kind: String, inputTypes: [String], inputNames: [String], identityArguments: String, fullArguments: String, defaultCount: Int, defaultTypes: [String], returnType: String, returnsSet: Bool, outputTypes: [String], outputNames: [String], language: String, securityDefiner: Bool, config: [String], bodyMD5: String, bodyLength: Int, owner: String, isOwnedByCurrentRole: Bool, displaySignature: String, grants: [String] = []) {
+        self.grants = grants
         self.oid = oid
         self.schema = schema
         self.name = name

@@ -236,7 +236,8 @@ public struct CatalogReader {
                          FROM generate_subscripts(p.proallargtypes, 1) i
                          WHERE p.proargmodes[i] IN ('o','b','t') ORDER BY i)::text[],
                    l.lanname, p.prosecdef, coalesce(p.proconfig, '{}')::text[], md5(p.prosrc), length(p.prosrc),
-                   pg_get_userbyid(p.proowner), pg_has_role(p.proowner, 'USAGE'), p.oid::regprocedure::text
+                   pg_get_userbyid(p.proowner), pg_has_role(p.proowner, 'USAGE'), p.oid::regprocedure::text,
+                   coalesce(p.proacl::text[], '{}')
             FROM pg_proc p
             JOIN pg_namespace n ON n.oid = p.pronamespace
             JOIN pg_language l ON l.oid = p.prolang
@@ -250,7 +251,7 @@ public struct CatalogReader {
                 defaultCount: Int(row[8]!)!, defaultTypes: parsePGArray(row[9]), returnType: row[10]!, returnsSet: row[11] == "t",
                 outputTypes: parsePGArray(row[12]), outputNames: parsePGArray(row[13]), language: row[14]!,
                 securityDefiner: row[15] == "t", config: parsePGArray(row[16]), bodyMD5: row[17] ?? "", bodyLength: Int(row[18] ?? "0") ?? 0,
-                owner: row[19]!, isOwnedByCurrentRole: row[20] == "t", displaySignature: row[21]!)
+                owner: row[19]!, isOwnedByCurrentRole: row[20] == "t", displaySignature: row[21]!, grants: parsePGArray(row[22]))
         }
     }
 }

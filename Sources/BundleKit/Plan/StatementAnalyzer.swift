@@ -236,7 +236,7 @@ struct StatementAnalyzer {
                 defaultCount: max(defaultCount, old.defaultCount), defaultTypes: old.defaultTypes, returnType: returnType, returnsSet: returnsSet,
                 outputTypes: outputTypes, outputNames: outputNames, language: language, securityDefiner: securityDefiner,
                 config: setClauses, bodyMD5: "", bodyLength: 0, owner: old.owner, isOwnedByCurrentRole: old.isOwnedByCurrentRole,
-                displaySignature: old.displaySignature)
+                displaySignature: old.displaySignature, grants: old.grants)
             replaced.defaultCount = defaultCount
             overlay.routines[existing] = replaced
         } else {
@@ -268,10 +268,15 @@ struct StatementAnalyzer {
 
     /// The objects that would be lost with a DROP of `routine` (for hints that suggest dropping it).
     private func dropAdvice(for routine: RoutineInfo, overlay: CatalogOverlay) -> String {
-        let dependents = overlay.dependents(of: routine.oid)
-        guard !dependents.isEmpty else { return "" }
-        return " Dropping it would also require dropping: " + dependents.map(\.dependentObject).joined(separator: ", ")
-            + "; and its grants would have to be re-issued."
+        var advice = ""
+        let dependents = Self.uniqueDependents(overlay.dependents(of: routine.oid))
+        if !dependents.isEmpty {
+            advice += " DROP FUNCTION would fail while these depend on it (CASCADE would drop them): " + dependents.joined(separator: ", ") + "."
+        }
+        if !routine.grants.isEmpty {
+            advice += " Dropping it also loses its privileges (\(routine.grants.joined(separator: ", "))): re-GRANT them after re-creating it."
+        }
+        return advice
     }
 
     private mutating func checkImmutable(_ identity: String, name: String, schema: String, types: [String]) {
