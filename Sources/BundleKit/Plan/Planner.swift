@@ -32,9 +32,11 @@ public struct Planner {
         self.options = options
     }
 
-    /// Plans every bundle of `lock`.
-    public func plan(_ lock: VerifiedLock) throws(BundleError) -> PlanReport {
-        let scope = Self.scope(of: lock.bundles.flatMap(\.script.statements))
+    /// Plans every bundle of `lock`. Bundles named in `applied` (the target's registry records them) are reported
+    /// with status `applied` and not analysed: their effects are already in the live catalog.
+    public func plan(_ lock: VerifiedLock, applied: Set<String> = []) throws(BundleError) -> PlanReport {
+        let pending = lock.bundles.filter { !applied.contains($0.locked.name) }
+        let scope = Self.scope(of: pending.flatMap(\.script.statements))
         let snapshot: CatalogSnapshot
         do {
             snapshot = try CatalogReader(connection: connection).read(scope: scope)
@@ -46,6 +48,13 @@ public struct Planner {
         let immutable = Set((lock.lock.immutable ?? []).map { $0.replacingOccurrences(of: " ", with: "") })
         var plans: [BundlePlan] = []
         for bundle in lock.bundles {
+            if applied.contains(bundle.locked.name) {
+                plans.append(
+                    BundlePlan(
+                        txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, sha256: bundle.locked.sha256,
+                        status: .applied, statements: [], findings: [], rehearsal: nil))
+                continue
+            }
             overlay.enumValuesAddedInTransaction = [:]
             let savedPath = overlay.searchPath
             var statements: [StatementSummary] = []
@@ -151,7 +160,7 @@ public struct Planner {
         defer { _ = try? connection.execute("ROLLBACK") }
         try run("SET LOCAL lock_timeout = '\(options.lockTimeout.replacingOccurrences(of: "'", with: "''"))'")
         try run("SET LOCAL statement_timeout = '\(options.statementTimeout.replacingOccurrences(of: "'", with: "''"))'")
-        for (offset, bundle) in lock.bundles.enumerated() {
+        for (offset, bundle) in lock.bundles.enumerated() where plans[offset].status != .applied {
             if bundle.script.statements.contains(where: { $0.nonTransactionalReason != nil || $0.transactionControl != nil }) {
                 let predicted = plans[offset].firstError
                 plans[offset].rehearsal = Rehearsal(

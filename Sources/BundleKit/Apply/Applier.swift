@@ -1,0 +1,350 @@
+import ContentHash
+import Foundation
+import GitHistory
+import PostgresCatalog
+import SQLSyntax
+
+/// Options of `bundle apply`.
+public struct ApplyOptions: Sendable {
+    /// Name of the target (the branch is `bundle/<target>`); default: the database name.
+    public var target: String?
+    /// Run the whole lock as one transaction (all or nothing).
+    public var atomic: Bool = false
+    public var lockTimeout: String = "5s"
+    public var statementTimeout: String = "0"
+    /// Plan and report what would run; change nothing.
+    public var dryRun: Bool = false
+    /// Take a `pg_dump -Fc` into this directory before the first bundle.
+    public var backupDirectory: URL?
+    /// Commit author; default: the repository's user.name/user.email, else the OS user.
+    public var author: Signature?
+    /// How long to wait for another applier of the same target.
+    public var applierWait: TimeInterval = 60
+    /// How many times a bundle that hit lock_timeout (55P03) is retried.
+    public var lockRetries: Int = 3
+
+    public init() {}
+}
+
+/// A bundle that was applied (or skipped because it already was).
+public struct AppliedBundle: Sendable, Equatable {
+    public var txn: Int
+    public var name: String
+    public var path: String
+    public var statements: Int
+    public var commitID: String
+    public var registryID: Int
+    public var seconds: Double
+}
+
+/// Why an apply stopped.
+public struct ApplyFailure: Sendable, Equatable, CustomStringConvertible {
+    public var txn: Int
+    public var name: String
+    public var path: String
+    public var statement: Int
+    public var line: Int
+    public var column: Int
+    public var server: ServerMessage?
+    public var message: String
+
+    public var description: String {
+        var text = "\(path):\(line):\(column): error: TXN-\(txn) \(name) statement \(statement) failed and was rolled back: "
+        if let server {
+            text += "ERROR \(server.sqlstate): \(server.message)"
+            if let detail = server.detail { text += "\n    detail: \(detail)" }
+            if let hint = server.hint { text += "\n    hint: \(hint)" }
+        } else {
+            text += message
+        }
+        return text
+    }
+}
+
+/// A backup taken before the first bundle.
+public struct BackupRecord: Sendable, Equatable {
+    public var path: String
+    public var sha256: String
+    public var bytes: Int
+    /// The header of `pg_restore -l` (archive facts, TOC entries).
+    public var tocHeader: String
+}
+
+/// What `bundle apply` did.
+public struct ApplyReport: Sendable {
+    public var plan: PlanReport
+    public var target: String
+    public var branch: String
+    public var baselineCommit: String?
+    public var applied: [AppliedBundle] = []
+    public var skipped: [String] = []
+    public var pending: [String] = []
+    public var failure: ApplyFailure?
+    public var backup: BackupRecord?
+    public var reconciled: [String] = []
+
+    /// 0 when everything pending was applied (or nothing was pending), 1 when the plan blocked or a bundle failed.
+    public var exitCode: Int32 { failure == nil && !plan.isBlocked ? 0 : 1 }
+}
+
+/// Progress as the apply goes (for a terminal); BundleKit never prints.
+public enum ApplyProgress: Sendable {
+    case waitingForApplier(holder: String)
+    case reconciled(String)
+    case baseline(commit: String)
+    case backup(BackupRecord)
+    case bundleStarted(txn: Int, of: Int, name: String, statements: Int)
+    case statement(txn: Int, index: Int, of: Int)
+    case bundleApplied(AppliedBundle)
+    case retrying(txn: Int, attempt: Int, reason: String)
+}
+
+/// `bundle apply --txn`: plans first, serialises appliers, applies each bundle as exactly one transaction, records
+/// it in the target's registry and commits the resulting catalog state and rollback script to `bundle/<target>`.
+///
+/// Crash consistency: the commit object is written before COMMIT and its id stored in the registry row inside the
+/// transaction; the branch moves after COMMIT. Every run first reconciles: a registry row whose commit is not on
+/// the branch fast-forwards it; a commit without a registry row is ignored.
+public final class Applier {
+    public let project: Project
+    public let conninfo: String
+    public let options: ApplyOptions
+    private let progress: @Sendable (ApplyProgress) -> Void
+
+    public init(project: Project, conninfo: String, options: ApplyOptions, progress: @escaping @Sendable (ApplyProgress) -> Void = { _ in }) {
+        self.project = project
+        self.conninfo = conninfo
+        self.options = options
+        self.progress = progress
+    }
+
+    /// Applies the pending bundles of `lock`.
+    public func apply(_ lock: VerifiedLock) throws(BundleError) -> ApplyReport {
+        let connection = try DatabaseTarget.connect(conninfo)
+        defer { connection.close() }
+        let target = options.target ?? connection.database
+        guard Self.isValidTarget(target) else {
+            throw .usage("target name '\(target)' must be letters, digits, '.', '_' or '-' (it becomes the branch bundle/\(target))")
+        }
+        let branch = "refs/heads/bundle/\(target)"
+        let repository = try openRepository()
+        _ = try? connection.execute("SET application_name = 'bundle apply'")
+
+        // Reconcile before anything else, then plan.
+        var reconciled = try reconcile(repository: repository, registry: Registry(connection: connection), target: target, branch: branch)
+        let registry = Registry(connection: connection)
+        var applied = Registry.appliedBundles(try db { try registry.entries(target: target) }, lockName: lock.lock.name)
+        try checkAppliedHashes(lock, applied: applied)
+        let plan = try Planner(connection: connection).plan(lock, applied: Set(applied.keys))
+        var report = ApplyReport(plan: plan, target: target, branch: branch, reconciled: reconciled)
+        report.skipped = lock.bundles.filter { applied[$0.locked.name] != nil }.map(\.locked.name)
+        report.pending = lock.bundles.filter { applied[$0.locked.name] == nil }.map(\.locked.name)
+        if plan.isBlocked || options.dryRun || report.pending.isEmpty { return report }
+
+        // Serialise appliers of this target on a dedicated connection that runs nothing else.
+        let lockConnection = try DatabaseTarget.connect(conninfo)
+        defer { lockConnection.close() }
+        try acquireApplierLock(lockConnection, target: target)
+        defer { _ = try? lockConnection.query("SELECT pg_advisory_unlock($1::integer, hashtext($2))", [String(Self.lockClass), target]) }
+
+        // Another applier may have finished while we waited: look again.
+        reconciled += try reconcile(repository: repository, registry: registry, target: target, branch: branch)
+        report.reconciled = reconciled
+        applied = Registry.appliedBundles(try db { try registry.entries(target: target) }, lockName: lock.lock.name)
+        try checkAppliedHashes(lock, applied: applied)
+        let pending = lock.bundles.filter { applied[$0.locked.name] == nil }
+        report.skipped = lock.bundles.filter { applied[$0.locked.name] != nil }.map(\.locked.name)
+        report.pending = pending.map(\.locked.name)
+        if pending.isEmpty { return report }
+        if pending.count != report.plan.bundles.filter({ $0.status != .applied }).count {
+            report.plan = try Planner(connection: connection).plan(lock, applied: Set(applied.keys))
+            if report.plan.isBlocked { return report }
+        }
+
+        try db { try registry.create() }
+        let watch = lock.lock.watch
+        let author = resolveAuthor(repository)
+        let facts = SessionFacts(
+            database: connection.database, serverVersion: connection.serverVersion,
+            role: (try? connection.query("SELECT current_user").rows.first?.first ?? nil) ?? connection.user, target: target)
+
+        // Baseline: the catalog before the first bundle ever applied to this target.
+        var tip = repository.referenceTarget(branch)
+        var state: [String: String]
+        if let tip {
+            state = try readState(repository, at: tip)
+        } else {
+            state = try captureState(connection, watch: watch)
+            let message = CommitMessage.baseline(target: target, facts: facts)
+            let commit = try git {
+                try repository.writeCommit(
+                    files: Dictionary(uniqueKeysWithValues: state.map { ("state/" + $0.key, Data($0.value.utf8)) }), parents: [],
+                    message: message, author: author, committer: author)
+            }
+            try git { try repository.updateReference(branch, to: commit, expected: nil, logMessage: "bundle: baseline") }
+            tip = commit
+            report.baselineCommit = commit.hex
+            progress(.baseline(commit: commit.hex))
+        }
+
+        if let directory = options.backupDirectory {
+            let backup = try Backup.take(conninfo: conninfo, database: connection.database, directory: directory)
+            report.backup = backup
+            progress(.backup(backup))
+        }
+
+        // Apply.
+        let runner = BundleRunner(
+            connection: connection, repository: repository, lock: lock, facts: facts, author: author, branch: branch, watch: watch,
+            options: options, progress: progress, backup: report.backup)
+        do {
+            if options.atomic {
+                report.applied = try runner.runAtomic(pending, plan: report.plan, tip: tip!, state: state)
+            } else {
+                var currentTip = tip!
+                for bundle in pending {
+                    let result = try runner.runOne(bundle, plan: report.plan, tip: currentTip, state: state, total: lock.bundles.count)
+                    report.applied.append(result.applied)
+                    currentTip = ObjectID(hex: result.applied.commitID)!
+                    state = result.state
+                }
+            }
+        } catch let failure as ApplyFailureError {
+            report.failure = failure.failure
+            report.applied += failure.appliedBefore
+        } catch let error as BundleError {
+            throw error
+        } catch {
+            throw .database("\(error)")
+        }
+        return report
+    }
+
+    // MARK: Pieces
+
+    private func openRepository() throws(BundleError) -> GitRepository {
+        do {
+            return try GitRepository.open(at: project.root)
+        } catch {
+            throw .history("\(project.root.path) is not inside a git repository: run `bundle init` (or `git init`) first. (\(error.errorDescription ?? ""))")
+        }
+    }
+
+    static func isValidTarget(_ name: String) -> Bool { Locksmith.isValidLockName(name) }
+
+    private func checkAppliedHashes(_ lock: VerifiedLock, applied: [String: RegistryEntry]) throws(BundleError) {
+        for bundle in lock.bundles {
+            if let entry = applied[bundle.locked.name], entry.sha256 != bundle.locked.sha256 {
+                throw .lockIntegrity([
+                    LockViolation(kind: .changed, path: bundle.locked.path, pinned: entry.sha256, actual: bundle.locked.sha256, cosmeticOnly: nil)
+                ] + [])
+            }
+        }
+    }
+
+    /// Fast-forwards the branch to registry rows whose commits exist but are not on it (a crash between COMMIT and
+    /// the branch update). Returns what it did, one line each.
+    func reconcile(repository: GitRepository, registry: Registry, target: String, branch: String) throws(BundleError) -> [String] {
+        let entries = try db { try registry.entries(target: target) }
+        var notes: [String] = []
+        var tip = repository.referenceTarget(branch)
+        for entry in entries {
+            guard let id = ObjectID(hex: entry.commitID), repository.commitExists(id) else {
+                throw .history(
+                    "registry row \(entry.id) (\(entry.kind) \(entry.lockName) TXN-\(entry.txn) \(entry.bundleName)) records commit \(entry.commitID), which this repository does not have.\n  Fetch the branch bundle/\(target) from the repository it was applied from, then run the command again.")
+            }
+            if let current = tip {
+                if try git({ try repository.isAncestor(id, of: current) }) { continue }
+                guard try git({ try repository.isAncestor(current, of: id) }) else {
+                    throw .history(
+                        "branch bundle/\(target) (\(current.short)) and registry row \(entry.id) (commit \(id.short)) have diverged; inspect `git log bundle/\(target)` and the registry (bundle status)")
+                }
+            }
+            try git { try repository.updateReference(branch, to: id, expected: tip, logMessage: "bundle: reconcile registry row \(entry.id)") }
+            notes.append("fast-forwarded bundle/\(target) to \(id.short): registry row \(entry.id) (TXN-\(entry.txn) \(entry.bundleName)) was committed but the branch had not moved")
+            progress(.reconciled(notes.last!))
+            tip = id
+        }
+        return notes
+    }
+
+    static let lockClass: Int32 = 0x6275_6e64  // "bund"
+
+    private func acquireApplierLock(_ connection: PostgresConnection, target: String) throws(BundleError) {
+        _ = try? connection.execute("SET application_name = 'bundle apply (lock holder)'")
+        let deadline = Date().addingTimeInterval(options.applierWait)
+        var delay = 0.1
+        var announced = false
+        while true {
+            let got = try db {
+                try connection.query("SELECT pg_try_advisory_lock($1::integer, hashtext($2))", [String(Self.lockClass), target]).rows.first?.first
+            }
+            if got == "t" { return }
+            let holder = (try? connection.query(
+                """
+                SELECT a.pid::text || ' (' || coalesce(a.usename, '?') || '@' || coalesce(host(a.client_addr), 'local') || ', '
+                       || coalesce(a.application_name, '') || ', since ' || to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS') || ')'
+                FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::integer::oid
+                  AND l.objid = ((hashtext($2)::bigint + 4294967296) % 4294967296)::oid
+                LIMIT 1
+                """, [String(Self.lockClass), target]
+            ).rows.first?.first ?? nil) ?? "another session"
+            if !announced {
+                progress(.waitingForApplier(holder: holder))
+                announced = true
+            }
+            if Date() > deadline {
+                throw .database("another bundle apply holds target '\(target)': backend \(holder); gave up after \(Int(options.applierWait))s. Wait for it to finish, then run apply again (already-applied bundles are skipped).")
+            }
+            Thread.sleep(forTimeInterval: delay)
+            delay = min(delay * 2, 2)
+        }
+    }
+
+    private func resolveAuthor(_ repository: GitRepository) -> Signature {
+        if let author = options.author { return author }
+        if let identity = repository.configuredIdentity() { return Signature(name: identity.name, email: identity.email) }
+        let user = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+        let host = ProcessInfo.processInfo.hostName
+        return Signature(name: user, email: "\(user)@\(host)")
+    }
+}
+
+/// Facts recorded in commit trailers.
+struct SessionFacts: Sendable {
+    let database: String
+    let serverVersion: String
+    let role: String
+    let target: String
+}
+
+/// A failed bundle, carrying what was applied before it.
+struct ApplyFailureError: Error {
+    let failure: ApplyFailure
+    let appliedBefore: [AppliedBundle]
+}
+
+/// Runs libpq calls, mapping errors to `BundleError.database`.
+func db<T>(_ body: () throws -> T) throws(BundleError) -> T {
+    do { return try body() } catch let error as PostgresError { throw .database(error.errorDescription ?? "\(error)") } catch let error as BundleError {
+        throw error
+    } catch { throw .database("\(error)") }
+}
+
+/// Runs libgit2 calls, mapping errors to `BundleError.history`.
+func git<T>(_ body: () throws -> T) throws(BundleError) -> T {
+    do { return try body() } catch let error as GitHistoryError { throw .history(error.errorDescription ?? "\(error)") } catch let error as BundleError {
+        throw error
+    } catch { throw .history("\(error)") }
+}
+
+/// Reads `state/` of a commit, path (without the prefix) → text.
+func readState(_ repository: GitRepository, at commit: ObjectID) throws(BundleError) -> [String: String] {
+    let files = try git { try repository.readTree(at: commit, prefix: "state") }
+    var state: [String: String] = [:]
+    for (path, data) in files where path.hasPrefix("state/") {
+        state[String(path.dropFirst("state/".count))] = String(decoding: data, as: UTF8.self)
+    }
+    return state
+}

@@ -1,0 +1,228 @@
+import ContentHash
+import Foundation
+import GitHistory
+import PostgresCatalog
+import SQLSyntax
+
+/// Applies bundles on one connection: one transaction per bundle (or one for all with --atomic).
+struct BundleRunner {
+    let connection: PostgresConnection
+    let repository: GitRepository
+    let lock: VerifiedLock
+    let facts: SessionFacts
+    let author: Signature
+    let branch: String
+    let watch: WatchList?
+    let options: ApplyOptions
+    let progress: @Sendable (ApplyProgress) -> Void
+    let backup: BackupRecord?
+
+    /// Applies one bundle in its own transaction, retrying lock timeouts; returns the result and the new state.
+    func runOne(_ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String], total: Int) throws -> (applied: AppliedBundle, state: [String: String]) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try attemptOne(bundle, plan: plan, tip: tip, state: state, total: total, first: attempt == 1)
+            } catch let failure as ApplyFailureError where failure.failure.server?.sqlstate == "55P03" && attempt <= options.lockRetries {
+                progress(.retrying(txn: bundle.locked.txn, attempt: attempt, reason: failure.failure.server?.message ?? "lock timeout"))
+                Thread.sleep(forTimeInterval: min(0.5 * pow(2, Double(attempt - 1)), 5))
+            }
+        }
+    }
+
+    private func attemptOne(
+        _ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String], total: Int, first: Bool
+    ) throws -> (applied: AppliedBundle, state: [String: String]) {
+        let started = Date()
+        try begin()
+        do {
+            let startedAt = try timestamp()
+            try execute(bundle, total: total)
+            try verify(bundle)
+            let after = try captureState(connection, watch: watch)
+            let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
+            let rollback = RollbackScript.make(for: bundle, before: state, after: after)
+            let commit = try writeCommit(
+                parent: tip, before: state, after: after, entries: [(bundle, rollback, summary)], first: backup != nil && first && bundle.locked.txn == firstPendingTxn(plan))
+            let registryID = try db {
+                try Registry(connection: connection).record(
+                    kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
+                    parentCommitID: tip.hex, target: facts.target, startedAt: startedAt)
+            }
+            TestHooks.pause("before-commit")
+            try db { try connection.execute("COMMIT") }
+            TestHooks.pause("after-commit")
+            try git { try repository.updateReference(branch, to: commit, expected: tip, logMessage: "bundle: apply \(lock.lock.name) \(bundle.locked.label) \(bundle.locked.name)") }
+            let result = AppliedBundle(
+                txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statements: bundle.script.statements.count,
+                commitID: commit.hex, registryID: registryID, seconds: Date().timeIntervalSince(started))
+            progress(.bundleApplied(result))
+            return (result, after)
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// `--atomic`: every pending bundle in one transaction; one commit per bundle, all written before COMMIT.
+    func runAtomic(_ bundles: [LoadedBundle], plan: PlanReport, tip: ObjectID, state: [String: String]) throws -> [AppliedBundle] {
+        let started = Date()
+        try begin()
+        do {
+            var parent = tip
+            var current = state
+            var pendingResults: [(AppliedBundle, ObjectID)] = []
+            for bundle in bundles {
+                let startedAt = try timestamp()
+                try execute(bundle, total: lock.bundles.count)
+                try verify(bundle)
+                let after = try captureState(connection, watch: watch)
+                let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
+                let rollback = RollbackScript.make(for: bundle, before: current, after: after)
+                let commit = try writeCommit(parent: parent, before: current, after: after, entries: [(bundle, rollback, summary)], first: backup != nil && bundle.locked.txn == bundles.first?.locked.txn)
+                let id = try db {
+                    try Registry(connection: connection).record(
+                        kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
+                        parentCommitID: parent.hex, target: facts.target, startedAt: startedAt)
+                }
+                pendingResults.append(
+                    (AppliedBundle(
+                        txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statements: bundle.script.statements.count,
+                        commitID: commit.hex, registryID: id, seconds: Date().timeIntervalSince(started)), commit))
+                parent = commit
+                current = after
+            }
+            TestHooks.pause("before-commit")
+            try db { try connection.execute("COMMIT") }
+            TestHooks.pause("after-commit")
+            try git { try repository.updateReference(branch, to: parent, expected: tip, logMessage: "bundle: apply --atomic \(lock.lock.name)") }
+            for (result, _) in pendingResults { progress(.bundleApplied(result)) }
+            return pendingResults.map(\.0)
+        } catch let failure as ApplyFailureError {
+            _ = try? connection.execute("ROLLBACK")
+            throw ApplyFailureError(failure: failure.failure, appliedBefore: [])
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func firstPendingTxn(_ plan: PlanReport) -> Int? {
+        plan.bundles.first { $0.status != .applied }?.txn
+    }
+
+    private func begin() throws {
+        try db { try connection.execute("BEGIN") }
+        try db { try connection.execute("SET LOCAL lock_timeout = \(sqlLiteral(options.lockTimeout))") }
+        try db { try connection.execute("SET LOCAL statement_timeout = \(sqlLiteral(options.statementTimeout))") }
+        TestHooks.pause("after-begin")
+    }
+
+    private func timestamp() throws -> String {
+        try db { try connection.query("SELECT clock_timestamp()::text").rows[0][0]! }
+    }
+
+    /// Runs the bundle's statements one at a time; a failure becomes an `ApplyFailureError` with file:line:col.
+    private func execute(_ bundle: LoadedBundle, total: Int) throws {
+        let statements = bundle.script.statements
+        progress(.bundleStarted(txn: bundle.locked.txn, of: total, name: bundle.locked.name, statements: statements.count))
+        for statement in statements {
+            progress(.statement(txn: bundle.locked.txn, index: statement.index, of: statements.count))
+            if statement.index == 2 { TestHooks.pause("mid-bundle") }
+            do {
+                try connection.execute(statement.text)
+            } catch {
+                let location = Self.location(of: error.serverMessage?.position, in: statement)
+                throw ApplyFailureError(
+                    failure: ApplyFailure(
+                        txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: statement.index,
+                        line: location.line, column: location.column, server: error.serverMessage, message: error.errorDescription ?? "\(error)"),
+                    appliedBefore: [])
+            }
+            _ = connection.takeNotices()
+        }
+    }
+
+    /// The file location of a server error position (1-based characters within the statement text).
+    static func location(of position: Int?, in statement: SQLStatement) -> SourceLocation {
+        guard let position, position >= 1 else { return statement.start }
+        let scalars = statement.text.unicodeScalars
+        let prefix = String(String.UnicodeScalarView(scalars.prefix(position - 1)))
+        return statement.location(ofByte: statement.byteRange.lowerBound + prefix.utf8.count)
+    }
+
+    /// Runs the pinned verify script: it must not fail, and no returned value may be false.
+    private func verify(_ bundle: LoadedBundle) throws {
+        guard let sql = bundle.verifySQL, let path = bundle.locked.verify?.path else { return }
+        let script: SQLScript
+        do { script = try SQLScript.parse(Data(sql.utf8), path: path) } catch { throw BundleError.syntax(error.localizedDescription) }
+        for statement in script.statements {
+            let result: QueryResult
+            do {
+                result = try connection.execute(statement.text)
+            } catch {
+                let location = Self.location(of: error.serverMessage?.position, in: statement)
+                throw ApplyFailureError(
+                    failure: ApplyFailure(
+                        txn: bundle.locked.txn, name: bundle.locked.name, path: path, statement: statement.index, line: location.line,
+                        column: location.column, server: error.serverMessage, message: error.errorDescription ?? "\(error)"),
+                    appliedBefore: [])
+            }
+            if result.rows.contains(where: { $0.contains { $0 == "f" || $0 == "false" } }) {
+                throw ApplyFailureError(
+                    failure: ApplyFailure(
+                        txn: bundle.locked.txn, name: bundle.locked.name, path: path, statement: statement.index, line: statement.start.line,
+                        column: statement.start.column, server: nil, message: "verification returned false; the bundle was rolled back"),
+                    appliedBefore: [])
+            }
+        }
+    }
+
+    /// Builds the commit for one bundle (not moving any reference).
+    private func writeCommit(
+        parent: ObjectID, before: [String: String], after: [String: String], entries: [(LoadedBundle, RollbackScript, BundlePlan?)], first: Bool
+    ) throws -> ObjectID {
+        var changes: [TreeChange] = []
+        for (path, text) in after where before[path] != text {
+            changes.append(.upsert(path: "state/" + path, contents: Data(text.utf8)))
+        }
+        for path in before.keys where after[path] == nil {
+            changes.append(.remove(path: "state/" + path))
+        }
+        var objects: [String] = []
+        for (bundle, rollback, _) in entries {
+            let file = "\(bundle.locked.label)-\(bundle.locked.name).sql"
+            changes.append(.upsert(path: "applied/" + file, contents: bundle.data))
+            changes.append(.upsert(path: "rollback/" + file, contents: Data(rollback.text.utf8)))
+            objects += rollback.touchedObjects
+        }
+        let parentInfo = try git { try repository.commit(parent) }
+        let (bundle, rollback, summary) = entries[0]
+        let message = CommitMessage.apply(
+            lock: lock, bundle: bundle.locked, summary: summary, touched: rollback.touchedObjects, facts: facts, backup: first ? backup : nil,
+            irreversible: rollback.irreversible)
+        return try git {
+            try repository.writeCommit(baseTree: parentInfo.tree, changes: changes, parents: [parent], message: message, author: author, committer: author)
+        }
+    }
+}
+
+/// A SQL string literal.
+func sqlLiteral(_ value: String) -> String {
+    "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
+}
+
+/// Test-only fault injection: `BUNDLE_TEST_KILL_AT=<step>` makes the process SIGKILL itself at that step
+/// (`after-begin`, `mid-bundle`, `before-commit`, `after-commit`), so tests can prove crash consistency.
+enum TestHooks {
+    static let killAt = ProcessInfo.processInfo.environment["BUNDLE_TEST_KILL_AT"]
+    static let sleepAt = ProcessInfo.processInfo.environment["BUNDLE_TEST_SLEEP_AT"]
+
+    static func pause(_ step: String) {
+        if killAt == step { kill(getpid(), SIGKILL) }
+        if let sleepAt, sleepAt.hasPrefix(step + ":"), let seconds = Double(sleepAt.dropFirst(step.count + 1)) {
+            Thread.sleep(forTimeInterval: seconds)
+        }
+    }
+}

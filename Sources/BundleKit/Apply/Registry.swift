@@ -1,0 +1,120 @@
+import Foundation
+import PostgresCatalog
+
+/// One row of the registry the target database keeps about itself (`bundle.registry`).
+public struct RegistryEntry: Sendable, Equatable {
+    public var id: Int
+    /// `apply` or `rollback`.
+    public var kind: String
+    public var lockName: String
+    public var lockSHA256: String
+    public var bundleName: String
+    public var txn: Int
+    public var sha256: String
+    public var semanticSHA256: String
+    /// The git commit that records this change (built before COMMIT, so it exists before the row does).
+    public var commitID: String
+    /// The branch tip the commit was built on.
+    public var parentCommitID: String?
+    public var target: String
+    public var role: String
+    public var serverVersion: String
+    public var startedAt: String
+    public var finishedAt: String
+}
+
+/// The registry in the target: schema `bundle`, written inside each bundle's own transaction, so the database
+/// never says a bundle is applied when it is not.
+public struct Registry {
+    public static let schema = "bundle"
+    let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Whether the registry table exists (read-only check).
+    public func exists() throws(PostgresError) -> Bool {
+        try connection.query("SELECT to_regclass('bundle.registry') IS NOT NULL").rows.first?.first == "t"
+    }
+
+    /// Creates the registry on first use (its own transaction); not writable by PUBLIC.
+    public func create() throws(PostgresError) {
+        if try exists() { return }
+        try connection.execute("BEGIN")
+        do {
+            try connection.execute("CREATE SCHEMA IF NOT EXISTS bundle")
+            try connection.execute("REVOKE ALL ON SCHEMA bundle FROM PUBLIC")
+            try connection.execute(
+                """
+                CREATE TABLE IF NOT EXISTS bundle.registry (
+                    id bigserial PRIMARY KEY,
+                    kind text NOT NULL CHECK (kind IN ('apply', 'rollback')),
+                    lock_name text NOT NULL,
+                    lock_sha256 text NOT NULL,
+                    bundle_name text NOT NULL,
+                    txn integer NOT NULL,
+                    sha256 text NOT NULL,
+                    semantic_sha256 text NOT NULL,
+                    commit_id text NOT NULL,
+                    parent_commit_id text,
+                    target text NOT NULL,
+                    role text NOT NULL DEFAULT current_user,
+                    server_version text NOT NULL DEFAULT current_setting('server_version'),
+                    started_at timestamptz NOT NULL,
+                    finished_at timestamptz NOT NULL DEFAULT clock_timestamp()
+                )
+                """)
+            try connection.execute("REVOKE ALL ON bundle.registry FROM PUBLIC")
+            try connection.execute("COMMENT ON TABLE bundle.registry IS 'bundle: what was applied here, and the git commit that records it'")
+            try connection.execute("COMMIT")
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
+        _ = connection.takeNotices()
+    }
+
+    /// All rows for `target`, oldest first (empty when the registry does not exist yet).
+    public func entries(target: String) throws(PostgresError) -> [RegistryEntry] {
+        guard try exists() else { return [] }
+        return try connection.query(
+            """
+            SELECT id, kind, lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, commit_id, parent_commit_id,
+                   target, role, server_version, started_at::text, finished_at::text
+            FROM bundle.registry WHERE target = $1 ORDER BY id
+            """, [target]
+        ).rows.map { row in
+            RegistryEntry(
+                id: Int(row[0]!)!, kind: row[1]!, lockName: row[2]!, lockSHA256: row[3]!, bundleName: row[4]!, txn: Int(row[5]!)!,
+                sha256: row[6]!, semanticSHA256: row[7]!, commitID: row[8]!, parentCommitID: row[9], target: row[10]!, role: row[11]!,
+                serverVersion: row[12]!, startedAt: row[13]!, finishedAt: row[14]!)
+        }
+    }
+
+    /// Inserts a row inside the caller's open transaction; returns its id.
+    public func record(
+        kind: String, lockName: String, lockSHA256: String, bundle: LockedBundle, commitID: String, parentCommitID: String?, target: String,
+        startedAt: String
+    ) throws(PostgresError) -> Int {
+        let row = try connection.query(
+            """
+            INSERT INTO bundle.registry (kind, lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, commit_id,
+                                         parent_commit_id, target, started_at)
+            VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10, $11::timestamptz)
+            RETURNING id
+            """,
+            [kind, lockName, lockSHA256, bundle.name, String(bundle.txn), bundle.sha256, bundle.semanticSha256, commitID, parentCommitID, target, startedAt])
+        return Int(row.rows[0][0]!)!
+    }
+
+    /// The bundles of `lock` that are currently applied on `target` (an apply not undone by a later rollback),
+    /// by bundle name.
+    public static func appliedBundles(_ entries: [RegistryEntry], lockName: String) -> [String: RegistryEntry] {
+        var applied: [String: RegistryEntry] = [:]
+        for entry in entries where entry.lockName == lockName {
+            if entry.kind == "apply" { applied[entry.bundleName] = entry } else { applied[entry.bundleName] = nil }
+        }
+        return applied
+    }
+}

@@ -1,0 +1,342 @@
+import Foundation
+import PostgresCatalog
+
+/// Derives undo SQL from two catalog states (path → DDL text, as `CatalogStateReader` writes them).
+///
+/// Created objects are dropped, removed objects re-created from their pre-image, replaced routines and views
+/// restored from their exact previous definitions, table-level additions (columns, constraints, indexes,
+/// triggers, grants, comments) reverted, and watched config rows put back. Dropped tables and columns cannot be
+/// restored without data: they are listed as irreversible.
+struct RollbackGenerator {
+    let before: [String: String]
+    let after: [String: String]
+    var lines: [String] = []
+    var irreversible: [String] = []
+
+    /// A state path split into schema, kind and object name.
+    struct ObjectPath {
+        let schema: String
+        let kind: String
+        let name: String
+
+        init?(_ path: String) {
+            let parts = path.split(separator: "/", maxSplits: 2).map(String.init)
+            guard parts.count == 3, parts[2].hasSuffix(".sql") else { return nil }
+            schema = Self.decode(parts[0])
+            kind = parts[1]
+            name = Self.decode(String(parts[2].dropLast(4)))
+        }
+
+        static func decode(_ component: String) -> String {
+            component.removingPercentEncoding ?? component
+        }
+
+        var qualified: String { "\(quoteIdentifier(schema)).\(quoteIdentifier(name))" }
+
+        /// `schema.name(args)` for routines, whose file names carry the identity arguments.
+        var routineSignature: String {
+            guard let open = name.firstIndex(of: "(") else { return qualified }
+            return "\(quoteIdentifier(schema)).\(quoteIdentifier(String(name[..<open])))\(name[open...])"
+        }
+    }
+
+    static let dropOrder = ["views", "matviews", "tables", "functions", "sequences", "types"]
+    static let createOrder = ["types", "sequences", "tables", "functions", "views", "matviews"]
+
+    mutating func generate() {
+        let objectPaths = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
+        let created = objectPaths.filter { before[$0] == nil }
+        let removed = objectPaths.filter { after[$0] == nil }
+        let changed = objectPaths.filter { before[$0] != nil && after[$0] != nil }
+
+        // 1. Revert changes inside existing tables first (drops triggers that use created functions, …).
+        for path in changed.sorted() {
+            guard let object = ObjectPath(path), object.kind == "tables" else { continue }
+            revertTable(object, before: before[path]!, after: after[path]!)
+        }
+        // 2. Drop what the bundle created, dependents first.
+        for kind in Self.dropOrder {
+            for path in created.sorted() {
+                guard let object = ObjectPath(path), object.kind == kind else { continue }
+                switch kind {
+                case "views": emit("DROP VIEW IF EXISTS \(object.qualified);", because: "created \(object.qualified)")
+                case "matviews": emit("DROP MATERIALIZED VIEW IF EXISTS \(object.qualified);", because: "created \(object.qualified)")
+                case "tables": emit("DROP TABLE IF EXISTS \(object.qualified);", because: "created \(object.qualified)")
+                case "functions":
+                    let noun = (after[path] ?? "").contains("CREATE OR REPLACE PROCEDURE") ? "PROCEDURE" : "FUNCTION"
+                    emit("DROP \(noun) IF EXISTS \(object.routineSignature);", because: "created \(object.routineSignature)")
+                case "sequences": emit("DROP SEQUENCE IF EXISTS \(object.qualified);", because: "created \(object.qualified)")
+                case "types":
+                    let noun = (after[path] ?? "").contains("CREATE DOMAIN") ? "DOMAIN" : "TYPE"
+                    emit("DROP \(noun) IF EXISTS \(object.qualified);", because: "created \(object.qualified)")
+                default: break
+                }
+            }
+        }
+        for path in created.sorted() where path.hasPrefix("schemas/") {
+            let name = ObjectPath.decode(String(path.dropFirst("schemas/".count).dropLast(4)))
+            emit("DROP SCHEMA IF EXISTS \(quoteIdentifier(name));", because: "created schema \(name)")
+        }
+        // 3. Restore replaced routines and views from their exact previous definitions.
+        for path in changed.sorted() {
+            guard let object = ObjectPath(path) else { continue }
+            switch object.kind {
+            case "functions":
+                let pre = before[path]!
+                if Self.signatureChangedIncompatibly(before: pre, after: after[path]!) {
+                    let noun = pre.contains("CREATE OR REPLACE PROCEDURE") ? "PROCEDURE" : "FUNCTION"
+                    emit("DROP \(noun) \(object.routineSignature);", because: "the previous header cannot be restored with CREATE OR REPLACE")
+                } else {
+                    revokeAddedGrants(before: pre, after: after[path]!)
+                }
+                emit(pre, because: "previous definition of \(object.routineSignature)")
+            case "views", "matviews":
+                let noun = object.kind == "views" ? "VIEW" : "MATERIALIZED VIEW"
+                emit("DROP \(noun) IF EXISTS \(object.qualified);", because: "restore the previous \(object.qualified)")
+                emit(before[path]!, because: "previous definition of \(object.qualified)")
+            case "types", "sequences":
+                revokeAddedGrants(before: before[path]!, after: after[path]!)
+                emit("-- \(object.qualified) changed; its previous definition was:\n" + commented(before[path]!), because: nil)
+            default:
+                break
+            }
+        }
+        // 4. Re-create what the bundle dropped (data is lost: irreversible for tables).
+        for path in removed.sorted() where path.hasPrefix("schemas/") { emit(before[path]!, because: "re-create dropped schema") }
+        for kind in Self.createOrder {
+            for path in removed.sorted() {
+                guard let object = ObjectPath(path), object.kind == kind else { continue }
+                if kind == "tables" || kind == "matviews" {
+                    irreversible.append(object.qualified)
+                    emit("-- IRREVERSIBLE: \(object.qualified) was dropped; this re-creates its structure, not its rows (restore them from a backup)", because: nil)
+                }
+                emit(before[path]!, because: "re-create dropped \(object.qualified)")
+            }
+        }
+        // 5. Watched configuration rows.
+        if let pre = before["watch/config.tsv"], let post = after["watch/config.tsv"], pre != post {
+            revertConfig(before: pre, after: post)
+        }
+    }
+
+    private mutating func emit(_ sql: String, because reason: String?) {
+        if let reason { lines.append("-- \(reason)") }
+        lines.append(sql.hasSuffix("\n") ? String(sql.dropLast()) : sql)
+    }
+
+    private func commented(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { "-- " + $0 }.joined(separator: "\n")
+    }
+
+    /// Statements of a state file, one per line group (state files put each statement on its own lines, ending in ';').
+    static func statements(_ text: String) -> [String] {
+        var result: [String] = []
+        var current = ""
+        var inDollar = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            current += (current.isEmpty ? "" : "\n") + line
+            if line.components(separatedBy: "$").count % 2 == 0 && line.contains("$") { inDollar.toggle() }
+            if !inDollar && line.hasSuffix(";") {
+                result.append(current.trimmingCharacters(in: .whitespacesAndNewlines))
+                current = ""
+            }
+        }
+        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !rest.isEmpty { result.append(rest) }
+        return result.filter { !$0.isEmpty }
+    }
+
+    /// GRANTs present after but not before become REVOKEs; REVOKE/GRANT lines only before are re-issued.
+    private mutating func revokeAddedGrants(before: String, after: String) {
+        let pre = Set(Self.statements(before))
+        let post = Set(Self.statements(after))
+        for statement in Self.statements(after) where !pre.contains(statement) {
+            if let revoke = Self.invertGrant(statement) { emit(revoke, because: "undo privilege change") }
+        }
+        for statement in Self.statements(before) where !post.contains(statement) {
+            if statement.hasPrefix("GRANT ") || statement.hasPrefix("REVOKE ") { emit(statement, because: "restore privilege") }
+        }
+    }
+
+    /// `GRANT p ON o TO r [WITH GRANT OPTION];` → `REVOKE p ON o FROM r;` and the reverse.
+    static func invertGrant(_ statement: String) -> String? {
+        var text = statement.hasSuffix(";") ? String(statement.dropLast()) : statement
+        if text.hasPrefix("GRANT ") {
+            text = text.replacingOccurrences(of: " WITH GRANT OPTION", with: "")
+            guard let to = text.range(of: " TO ", options: .backwards) else { return nil }
+            return "REVOKE " + text.dropFirst(6)[..<to.lowerBound] + " FROM " + text[to.upperBound...] + ";"
+        }
+        if text.hasPrefix("REVOKE ") {
+            guard let from = text.range(of: " FROM ", options: .backwards) else { return nil }
+            return "GRANT " + text.dropFirst(7)[..<from.lowerBound] + " TO " + text[from.upperBound...] + ";"
+        }
+        return nil
+    }
+
+    /// Table files: revert added triggers, indexes, constraints, columns, grants and comments; restore removed ones.
+    private mutating func revertTable(_ object: ObjectPath, before: String, after: String) {
+        let pre = Self.statements(before)
+        let post = Self.statements(after)
+        let preSet = Set(pre)
+        let postSet = Set(post)
+        for statement in post where !preSet.contains(statement) {
+            if statement.hasPrefix("CREATE TRIGGER ") || statement.hasPrefix("CREATE CONSTRAINT TRIGGER ") {
+                if let name = Self.word(after: statement.hasPrefix("CREATE TRIGGER ") ? "CREATE TRIGGER " : "CREATE CONSTRAINT TRIGGER ", in: statement) {
+                    emit("DROP TRIGGER IF EXISTS \(name) ON \(object.qualified);", because: "created trigger")
+                }
+            } else if statement.hasPrefix("CREATE INDEX ") || statement.hasPrefix("CREATE UNIQUE INDEX ") {
+                let prefix = statement.hasPrefix("CREATE INDEX ") ? "CREATE INDEX " : "CREATE UNIQUE INDEX "
+                if let name = Self.word(after: prefix, in: statement) {
+                    emit("DROP INDEX IF EXISTS \(quoteIdentifier(object.schema)).\(name);", because: "created index")
+                }
+            } else if statement.hasPrefix("ALTER TABLE "), let range = statement.range(of: " ADD CONSTRAINT ") {
+                if let name = Self.word(after: String(statement[..<range.upperBound]), in: statement) {
+                    emit("ALTER TABLE \(object.qualified) DROP CONSTRAINT IF EXISTS \(name);", because: "added constraint")
+                }
+            } else if statement.hasPrefix("GRANT ") || statement.hasPrefix("REVOKE ") {
+                if let inverse = Self.invertGrant(statement) { emit(inverse, because: "undo privilege change") }
+            } else if statement.hasPrefix("COMMENT ON ") {
+                if let isRange = statement.range(of: " IS ", options: .backwards) {
+                    emit(String(statement[..<isRange.lowerBound]) + " IS NULL;", because: "undo comment")
+                }
+            } else if statement.hasPrefix("CREATE TABLE ") {
+                revertColumns(object, before: pre.first { $0.hasPrefix("CREATE TABLE ") } ?? "", after: statement)
+            }
+        }
+        for statement in pre where !postSet.contains(statement) {
+            if statement.hasPrefix("CREATE TABLE ") { continue }
+            emit(statement, because: "restore")
+        }
+    }
+
+    /// Column lines of `CREATE TABLE … (\n    col type …,\n …)`: added columns are dropped, changed defaults and
+    /// NOT NULL restored, dropped columns reported irreversible.
+    private mutating func revertColumns(_ object: ObjectPath, before: String, after: String) {
+        func columns(_ text: String) -> [(name: String, line: String)] {
+            text.split(separator: "\n").dropFirst().compactMap { raw in
+                let line = raw.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: ","))
+                guard !line.isEmpty, line != ")", !line.hasPrefix(")"), !line.hasPrefix("CONSTRAINT ") else { return nil }
+                guard let name = Self.identifier(at: line) else { return nil }
+                return (name, line)
+            }
+        }
+        let pre = columns(before)
+        let post = columns(after)
+        let preNames = Dictionary(pre.map { ($0.name, $0.line) }, uniquingKeysWith: { a, _ in a })
+        let postNames = Dictionary(post.map { ($0.name, $0.line) }, uniquingKeysWith: { a, _ in a })
+        for column in post where preNames[column.name] == nil {
+            emit("ALTER TABLE \(object.qualified) DROP COLUMN IF EXISTS \(column.name);", because: "added column")
+        }
+        for column in post {
+            guard let old = preNames[column.name], old != column.line else { continue }
+            let oldDefault = Self.clause("DEFAULT ", in: old)
+            if oldDefault != Self.clause("DEFAULT ", in: column.line) {
+                emit(
+                    "ALTER TABLE \(object.qualified) ALTER COLUMN \(column.name) " + (oldDefault.map { "SET DEFAULT \($0)" } ?? "DROP DEFAULT") + ";",
+                    because: "restore column default")
+            }
+            let wasNotNull = old.contains(" NOT NULL")
+            if wasNotNull != column.line.contains(" NOT NULL") {
+                emit("ALTER TABLE \(object.qualified) ALTER COLUMN \(column.name) \(wasNotNull ? "SET" : "DROP") NOT NULL;", because: "restore NOT NULL")
+            }
+        }
+        for column in pre where postNames[column.name] == nil {
+            irreversible.append("\(object.qualified).\(column.name)")
+            emit("-- IRREVERSIBLE: column \(column.name) of \(object.qualified) was dropped; its data is gone (restore from a backup)", because: nil)
+            emit("ALTER TABLE \(object.qualified) ADD COLUMN \(column.line);", because: "re-create the dropped column (empty)")
+        }
+    }
+
+    private mutating func revertConfig(before: String, after: String) {
+        func rows(_ text: String) -> [String: (table: String, key: String, value: String)] {
+            var result: [String: (String, String, String)] = [:]
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                guard fields.count >= 3 else { continue }
+                result[fields[0] + "\t" + fields[1]] = (fields[0], fields[1], fields[2...].joined(separator: "\t"))
+            }
+            return result
+        }
+        let pre = rows(before)
+        let post = rows(after)
+        for (id, row) in post.sorted(by: { $0.key < $1.key }) {
+            if let old = pre[id] {
+                if old.value != row.value {
+                    emit("UPDATE \(row.table) SET value = \(sqlLiteral(old.value)) WHERE key = \(sqlLiteral(row.key));", because: "restore config value")
+                }
+            } else {
+                emit("DELETE FROM \(row.table) WHERE key = \(sqlLiteral(row.key));", because: "remove config row added by the bundle")
+            }
+        }
+        for (id, row) in pre.sorted(by: { $0.key < $1.key }) where post[id] == nil {
+            emit("INSERT INTO \(row.table) (key, value) VALUES (\(sqlLiteral(row.key)), \(sqlLiteral(row.value)));", because: "restore config row")
+        }
+    }
+
+    /// Whether CREATE OR REPLACE cannot bring back `before` over `after` (PostgreSQL refuses to remove defaults,
+    /// rename parameters or change the result type): then the rollback drops and re-creates.
+    static func signatureChangedIncompatibly(before: String, after: String) -> Bool {
+        func header(_ text: String) -> String {
+            guard let end = text.range(of: "\n AS ") ?? text.range(of: "\nAS ") ?? text.range(of: " AS $") else { return text }
+            return String(text[..<end.lowerBound])
+        }
+        let pre = header(before)
+        let post = header(after)
+        if pre == post { return false }
+        func returns(_ header: String) -> String {
+            guard let range = header.range(of: "RETURNS ") else { return "" }
+            return String(header[range.upperBound...].prefix { $0 != "\n" })
+        }
+        func arguments(_ header: String) -> String {
+            guard let open = header.firstIndex(of: "("), let close = header.range(of: ")\n", options: .backwards)?.lowerBound ?? header.lastIndex(of: ")") else { return "" }
+            return String(header[open...close])
+        }
+        let preArgs = arguments(pre)
+        let postArgs = arguments(post)
+        let preDefaults = preArgs.components(separatedBy: " DEFAULT ").count
+        let postDefaults = postArgs.components(separatedBy: " DEFAULT ").count
+        return returns(pre) != returns(post) || postDefaults > preDefaults
+            || preArgs.replacingOccurrences(of: #" DEFAULT [^,)]*"#, with: "", options: .regularExpression)
+                != postArgs.replacingOccurrences(of: #" DEFAULT [^,)]*"#, with: "", options: .regularExpression)
+    }
+
+    /// The (possibly quoted) identifier right after `prefix` in `text`.
+    static func word(after prefix: String, in text: String) -> String? {
+        guard text.hasPrefix(prefix) else { return nil }
+        return identifier(at: String(text.dropFirst(prefix.count)))
+    }
+
+    static func identifier(at text: String) -> String? {
+        if text.hasPrefix("\"") {
+            var result = "\""
+            var index = text.index(after: text.startIndex)
+            while index < text.endIndex {
+                let ch = text[index]
+                result.append(ch)
+                if ch == "\"" {
+                    let next = text.index(after: index)
+                    if next < text.endIndex, text[next] == "\"" {
+                        result.append("\"")
+                        index = text.index(after: next)
+                        continue
+                    }
+                    return result
+                }
+                index = text.index(after: index)
+            }
+            return nil
+        }
+        let word = text.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "$" || $0 == "." }
+        return word.isEmpty ? nil : String(word)
+    }
+
+    /// The text of a clause such as `DEFAULT expr` in a column line, up to the next NOT NULL/COLLATE/GENERATED.
+    static func clause(_ keyword: String, in line: String) -> String? {
+        guard let range = line.range(of: " " + keyword) else { return nil }
+        var rest = String(line[range.upperBound...])
+        for stop in [" NOT NULL", " NULL", " COLLATE ", " GENERATED ", " CONSTRAINT "] {
+            if let end = rest.range(of: stop) { rest = String(rest[..<end.lowerBound]) }
+        }
+        return rest.trimmingCharacters(in: .whitespaces)
+    }
+}

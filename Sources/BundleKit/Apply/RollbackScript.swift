@@ -1,0 +1,28 @@
+import Foundation
+
+/// The script that undoes one applied bundle, generated from the catalog pre-image (or the lock's pinned rollback).
+public struct RollbackScript: Sendable, Equatable {
+    /// The SQL text (comments explain each step; irreversible steps are marked).
+    public var text: String
+    /// State paths the bundle changed (objects, as `schema/kind/name`).
+    public var touchedObjects: [String]
+    /// Objects whose data cannot be restored by the script (dropped tables or columns).
+    public var irreversible: [String]
+    /// Whether the text is the lock's hand-written rollback.
+    public var handWritten: Bool
+
+    static func make(for bundle: LoadedBundle, before: [String: String], after: [String: String]) -> RollbackScript {
+        let touched = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }.sorted()
+        if let pinned = bundle.rollbackSQL {
+            return RollbackScript(
+                text: "-- rollback of \(bundle.locked.label) \(bundle.locked.name): hand-written, pinned by the lock (\(bundle.locked.rollback!.path))\n" + pinned,
+                touchedObjects: touched, irreversible: [], handWritten: true)
+        }
+        var generator = RollbackGenerator(before: before, after: after)
+        generator.generate()
+        let header = "-- rollback of \(bundle.locked.label) \(bundle.locked.name) (\(bundle.locked.path)), generated from the catalog pre-image\n"
+        return RollbackScript(
+            text: header + generator.lines.joined(separator: "\n") + (generator.lines.isEmpty ? "-- nothing to undo\n" : "\n"),
+            touchedObjects: touched, irreversible: generator.irreversible, handWritten: false)
+    }
+}
