@@ -1,0 +1,233 @@
+import BundleTestSupport
+import Foundation
+import PostgresCatalog
+import Testing
+
+/// `bundle apply` end to end with the real executable, a real server and a real git repository.
+@Suite struct ApplyCLITests {
+    func bundle(_ args: [String], cwd: URL, environment: [String: String] = [:]) -> (status: Int32, stdout: String, stderr: String) {
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        env.merge(environment) { _, new in new }
+        return runProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", cwd.path, bundleExecutablePath] + args, environment: env)
+    }
+
+    func gitOutput(_ args: [String], cwd: URL) -> String {
+        runProcess("git", ["-C", cwd.path] + args).stdout
+    }
+
+    func schemaDump(_ conninfo: String) throws -> String {
+        let pgDump = try LocalCluster.findServerBinaries().appendingPathComponent("pg_dump").path
+        let result = runProcess(pgDump, ["--schema-only", "--exclude-schema=bundle", "-d", conninfo])
+        #expect(result.status == 0, "\(result.stderr)")
+        return result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }.joined(separator: "\n")
+    }
+
+    /// A project with the M3a bundles and locks, in its own git repository, and a database with the M3a pre-state.
+    func m3aProject() throws -> (TestProject, String) {
+        let project = try TestProject(prefix: "apply-m3a")
+        for name in try FileManager.default.contentsOfDirectory(atPath: repositoryRoot.appendingPathComponent("bundles/m3a").path) {
+            try project.write("bundles/m3a/\(name)", try Data(contentsOf: repositoryRoot.appendingPathComponent("bundles/m3a/\(name)")))
+        }
+        for name in ["m3a.lock", "m3a-fixed.lock"] {
+            try project.write("locks/\(name)", try Data(contentsOf: repositoryRoot.appendingPathComponent("locks/\(name)")))
+        }
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        let database = try TestCluster.makeDatabase(prefix: "apply_m3a")
+        let load = loadSQLFile(conninfo: database.conninfo, path: repositoryRoot.appendingPathComponent("bundles/m3a/prestate.sql").path)
+        #expect(load.status == 0, "\(load.stderr)")
+        return (project, database.conninfo)
+    }
+
+    @Test func m3aRefusesThenAppliesFixedAsFiveCommits() throws {
+        let (project, db) = try m3aProject()
+        defer { project.remove() }
+        let before = try schemaDump(db)
+        let refused = bundle(["apply", "locks/m3a.lock", "--txn", "--db", db, "--target", "m3a"], cwd: project.root)
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stdout.contains("apply refused"))
+        #expect(refused.stdout.contains("42P13"))
+        #expect(try schemaDump(db) == before, "a refused apply must not touch the target")
+        #expect(gitOutput(["rev-parse", "--verify", "-q", "bundle/m3a"], cwd: project.root).isEmpty, "no branch for a refused apply")
+
+        let applied = bundle(["apply", "locks/m3a-fixed.lock", "--txn", "--db", db, "--target", "m3a"], cwd: project.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        let subjects = gitOutput(["log", "--format=%s", "bundle/m3a"], cwd: project.root).split(separator: "\n")
+        #expect(subjects.count == 6, "\(subjects)")
+        #expect(subjects.first?.hasPrefix("apply m3a-fixed TXN-5 E: replace public.fn_iu_apply_edit_draft(uuid,text,text)") == true)
+        #expect(subjects.last?.hasPrefix("baseline m3a") == true)
+        let trailers = gitOutput(["log", "-1", "--format=%(trailers:only,unfold)", "bundle/m3a"], cwd: project.root)
+        for key in ["Bundle-Sha256:", "Lock: m3a-fixed", "Lock-Sha256:", "Txn: 5", "Target: m3a", "Database:", "Server-Version: 15", "Role: postgres"] {
+            #expect(trailers.contains(key), "missing trailer \(key) in \(trailers)")
+        }
+        // Each commit records the applied bytes and a rollback script.
+        let tree = gitOutput(["ls-tree", "-r", "--name-only", "bundle/m3a"], cwd: project.root)
+        for txn in 1...5 {
+            #expect(tree.contains("applied/TXN-\(txn)-"))
+            #expect(tree.contains("rollback/TXN-\(txn)-"))
+        }
+        let appliedE = gitOutput(["show", "bundle/m3a:applied/TXN-5-E.sql"], cwd: project.root)
+        #expect(appliedE == String(decoding: project.read("bundles/m3a/E-fn-iu-apply-edit-draft-fixed.sql")!, as: UTF8.self))
+        let rollbackE = gitOutput(["show", "bundle/m3a:rollback/TXN-5-E.sql"], cwd: project.root)
+        #expect(rollbackE.contains("p_review_note text DEFAULT NULL::text"), "the rollback restores the exact previous definition")
+        // The diff of TXN-5 touches only the function's state file (plus applied/ and rollback/).
+        let changed = gitOutput(["diff", "--name-only", "bundle/m3a~1", "bundle/m3a"], cwd: project.root).split(separator: "\n")
+        #expect(changed.filter { $0.hasPrefix("state/") && !$0.hasPrefix("state/signatures") }.allSatisfy { $0.contains("fn_iu_apply_edit_draft") }, "\(changed)")
+        // The working tree and HEAD are untouched.
+        #expect(gitOutput(["status", "--porcelain", "--untracked-files=no"], cwd: project.root).isEmpty)
+
+        let again = bundle(["apply", "m3a-fixed", "--txn", "--db", db, "--target", "m3a"], cwd: project.root)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("nothing to apply"))
+        #expect(gitOutput(["log", "--format=%s", "bundle/m3a"], cwd: project.root).split(separator: "\n").count == 6)
+        let status = bundle(["status", "m3a-fixed", "--db", db, "--target", "m3a"], cwd: project.root)
+        #expect(status.status == 0)
+        #expect(status.stdout.split(separator: "\n").filter { $0.hasPrefix("applied ") }.count == 5)
+        let log = bundle(["log", "public.fn_iu_apply_edit_draft(uuid,text,text)", "--target", "m3a"], cwd: project.root)
+        #expect(log.status == 0, "\(log.stderr)")
+        #expect(log.stdout.contains("TXN-5 E"))
+        #expect(!log.stdout.contains("TXN-4 D"))
+    }
+
+    /// A lock whose third bundle fails at run time (division by zero: no plan can see it).
+    func failingProject(prefix: String) throws -> (TestProject, String) {
+        let project = try TestProject(prefix: prefix)
+        try project.write("bundles/f/1-one.sql", "CREATE TABLE one (a int);\n")
+        try project.write("bundles/f/2-two.sql", "CREATE TABLE two (a int);\n")
+        try project.write("bundles/f/3-three.sql", "CREATE TABLE three (a int);\nINSERT INTO three SELECT 1 / 0;\n")
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "f", "bundles/f/1-one.sql", "bundles/f/2-two.sql", "bundles/f/3-three.sql"], cwd: project.root).status == 0)
+        let database = try TestCluster.makeDatabase(prefix: prefix)
+        return (project, database.conninfo)
+    }
+
+    @Test func failureInTxn3KeepsOneAndTwoAndRollsBackThree() throws {
+        let (project, db) = try failingProject(prefix: "apply_fail")
+        defer { project.remove() }
+        let result = bundle(["apply", "f", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("bundles/f/3-three.sql:2:"), "\(result.stdout)")
+        #expect(result.stdout.contains("ERROR 22012: division by zero"))
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        let tables = try connection.query("SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relname IN ('one','two','three')").rows[0][0]
+        #expect(tables == "one,two")
+        let rows = try connection.query("SELECT string_agg(bundle_name, ',' ORDER BY id) FROM bundle.registry").rows[0][0]
+        #expect(rows == "1,2")
+        let subjects = gitOutput(["log", "--format=%s", "bundle/t"], cwd: project.root).split(separator: "\n")
+        #expect(subjects.count == 3, "baseline + TXN-1 + TXN-2: \(subjects)")
+        #expect(!subjects.contains { $0.contains("TXN-3") })
+    }
+
+    @Test func atomicLeavesNothing() throws {
+        let (project, db) = try failingProject(prefix: "apply_atomic")
+        defer { project.remove() }
+        let before = try schemaDump(db)
+        let result = bundle(["apply", "f", "--atomic", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(result.status == 1)
+        #expect(try schemaDump(db) == before)
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        #expect(try connection.query("SELECT count(*) FROM bundle.registry").rows[0][0] == "0")
+        let subjects = gitOutput(["log", "--format=%s", "bundle/t"], cwd: project.root).split(separator: "\n")
+        #expect(subjects.count == 1 && subjects[0].hasPrefix("baseline"), "\(subjects)")
+    }
+
+    @Test func concurrentAppliesApplyEachBundleOnce() throws {
+        let project = try TestProject(prefix: "apply-concurrent")
+        defer { project.remove() }
+        var paths: [String] = []
+        for index in 1...6 {
+            paths.append(try project.write("bundles/c/\(index)-b.sql", "CREATE TABLE c\(index) (a int);\nSELECT pg_sleep(0.05);\n"))
+        }
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "c"] + paths, cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "apply_conc").conninfo
+        let lock = NSLock()
+        nonisolated(unsafe) var results: [Int32] = []
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let status = bundle(["apply", "c", "--txn", "--db", db, "--target", "t"], cwd: project.root).status
+            lock.lock()
+            results.append(status)
+            lock.unlock()
+        }
+        #expect(results.count == 4 && results.allSatisfy { $0 == 0 }, "\(results)")
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        #expect(try connection.query("SELECT count(*), count(DISTINCT bundle_name) FROM bundle.registry").rows[0] == ["6", "6"])
+        let subjects = gitOutput(["log", "--format=%s", "bundle/t"], cwd: project.root).split(separator: "\n")
+        #expect(subjects.count == 7, "baseline + one commit per bundle: \(subjects)")
+    }
+
+    @Test func killedBetweenCommitAndBranchUpdateIsReconciled() throws {
+        let (project, db) = try failingProject(prefix: "apply_kill")
+        defer { project.remove() }
+        try project.write("bundles/f/3-three.sql", "CREATE TABLE three (a int);\n")
+        #expect(bundle(["lock", "f", "--update"], cwd: project.root).status == 0)
+        let killed = bundle(["apply", "f", "--txn", "--db", db, "--target", "t"], cwd: project.root, environment: ["BUNDLE_TEST_KILL_AT": "after-commit"])
+        #expect(killed.status != 0 && killed.status != 1, "the process must have been killed: \(killed.status)")
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        // TXN-1 committed in the database, but the branch still points at the baseline.
+        #expect(try connection.query("SELECT count(*) FROM bundle.registry").rows[0][0] == "1")
+        #expect(gitOutput(["log", "--format=%s", "bundle/t"], cwd: project.root).split(separator: "\n").count == 1)
+        let next = bundle(["apply", "f", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
+        #expect(next.stdout.contains("reconciled"))
+        #expect(try connection.query("SELECT string_agg(bundle_name, ',' ORDER BY id) FROM bundle.registry").rows[0][0] == "1,2,3")
+        let subjects = gitOutput(["log", "--format=%s", "bundle/t"], cwd: project.root).split(separator: "\n")
+        #expect(subjects.count == 4, "\(subjects)")
+        // The registry's commit ids are exactly the branch's commits.
+        let ids = Set(try connection.query("SELECT commit_id FROM bundle.registry").rows.map { $0[0]! })
+        let branch = Set(gitOutput(["log", "--format=%H", "bundle/t~3..bundle/t"], cwd: project.root).split(separator: "\n").map(String.init))
+        #expect(ids == branch)
+    }
+
+    @Test func killedMidBundleLeavesNothingOfIt() throws {
+        let (project, db) = try failingProject(prefix: "apply_kill_mid")
+        defer { project.remove() }
+        try project.write("bundles/f/3-three.sql", "CREATE TABLE three (a int);\n")
+        try project.write("bundles/f/1-one.sql", "CREATE TABLE one (a int);\nCREATE TABLE one_b (a int);\n")
+        #expect(bundle(["lock", "f", "--update"], cwd: project.root).status == 0)
+        let killed = bundle(["apply", "f", "--txn", "--db", db, "--target", "t"], cwd: project.root, environment: ["BUNDLE_TEST_KILL_AT": "mid-bundle"])
+        #expect(killed.status != 0 && killed.status != 1)
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try connection.query("SELECT count(*) FROM pg_class WHERE relname IN ('one', 'one_b')").rows[0][0] == "0")
+        let next = bundle(["apply", "f", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
+        #expect(try connection.query("SELECT count(*) FROM bundle.registry").rows[0][0] == "3")
+    }
+
+    @Test func serverStoppedImmediatelyMidBundleLeavesNothingOfIt() throws {
+        let directory = URL(fileURLWithPath: "/tmp/bundle-crash-\(UUID().uuidString.prefix(8))")
+        let cluster = LocalCluster(stateDirectory: directory, durable: false)
+        try cluster.start()
+        defer { try? cluster.remove() }
+        let project = try TestProject(prefix: "apply-crash")
+        defer { project.remove() }
+        try project.write("bundles/s/1-one.sql", "CREATE TABLE one (a int);\nCREATE TABLE one_b (a int);\n")
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "s", "bundles/s/1-one.sql"], cwd: project.root).status == 0)
+        let db = cluster.conninfo
+        let group = DispatchGroup()
+        nonisolated(unsafe) var result: (status: Int32, stdout: String, stderr: String) = (0, "", "")
+        DispatchQueue.global().async(group: group) {
+            result = bundle(["apply", "s", "--txn", "--db", db, "--target", "t"], cwd: project.root, environment: ["BUNDLE_TEST_SLEEP_AT": "mid-bundle:2"])
+        }
+        Thread.sleep(forTimeInterval: 1.0)
+        try cluster.stop(mode: "immediate")
+        group.wait()
+        #expect(result.status != 0, "apply must fail when the server dies: \(result.stdout)")
+        #expect(!result.stderr.contains("Fatal error"), "no crash trace: \(result.stderr)")
+        try cluster.start()
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        #expect(try connection.query("SELECT count(*) FROM pg_class WHERE relname IN ('one', 'one_b')").rows[0][0] == "0")
+        let next = bundle(["apply", "s", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
+        #expect(try connection.query("SELECT count(*) FROM pg_class WHERE relname IN ('one', 'one_b')").rows[0][0] == "2")
+        #expect(try connection.query("SELECT count(*) FROM bundle.registry").rows[0][0] == "1")
+    }
+}
