@@ -51,6 +51,9 @@ struct ApplyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Commit author as 'Name <email>' (default: git user.name/user.email, else the OS user).", valueName: "author"))
     var author: String?
 
+    @Flag(help: "Apply even when objects the pending bundles touch were changed outside bundle (see bundle drift).")
+    var allowDrift = false
+
     @Flag(help: "Plan and show what would be applied; change nothing.")
     var dryRun = false
 
@@ -85,6 +88,7 @@ struct ApplyCommand: ParsableCommand {
             options.statementTimeout = statementTimeout
             options.dryRun = dryRun
             options.applierWait = wait
+            options.allowDrift = allowDrift
             options.backupDirectory = backup.map { URL(fileURLWithPath: $0, relativeTo: projectOptions.cwd).standardizedFileURL }
             if let author, let (name, email) = Self.parseAuthor(author) { options.author = .init(name: name, email: email) }
             let interactive = isatty(STDERR_FILENO) == 1 && format == .text
@@ -135,6 +139,13 @@ enum ApplyReportText {
             return out
         }
         for note in report.reconciled { out += "reconciled: \(note)\n" }
+        for item in report.drift {
+            out += "drift: \(item.change) \(item.path)\(item.blocking ? " [blocking: a pending bundle touches it]" : "")\n"
+        }
+        if report.blockedByDrift {
+            out += "apply refused: objects the pending bundles touch were changed outside bundle since \(report.branch.replacingOccurrences(of: "refs/heads/", with: "")); review `bundle drift`, then re-run with --allow-drift\n"
+            return out
+        }
         if let baseline = report.baselineCommit { out += "baseline \(String(baseline.prefix(12))) on \(report.branch)\n" }
         if let backup = report.backup { out += "backup \(backup.path) sha256 \(backup.sha256) (\(backup.bytes) bytes)\n" }
         for name in report.skipped { out += "skip     \(name): already applied\n" }

@@ -22,6 +22,8 @@ public struct ApplyOptions: Sendable {
     public var applierWait: TimeInterval = 60
     /// How many times a bundle that hit lock_timeout (55P03) is retried.
     public var lockRetries: Int = 3
+    /// Apply even when objects the pending bundles touch were changed outside bundle.
+    public var allowDrift: Bool = false
 
     public init() {}
 }
@@ -82,9 +84,13 @@ public struct ApplyReport: Sendable {
     public var failure: ApplyFailure?
     public var backup: BackupRecord?
     public var reconciled: [String] = []
+    /// Objects changed outside bundle since the last recorded state (blocking ones refuse the apply).
+    public var drift: [DriftItem] = []
+    /// Set when the apply was refused because of blocking drift (and --allow-drift was not given).
+    public var blockedByDrift = false
 
     /// 0 when everything pending was applied (or nothing was pending), 1 when the plan blocked or a bundle failed.
-    public var exitCode: Int32 { failure == nil && !plan.isBlocked ? 0 : 1 }
+    public var exitCode: Int32 { failure == nil && !plan.isBlocked && !blockedByDrift ? 0 : 1 }
 }
 
 /// Progress as the apply goes (for a terminal); BundleKit never prints.
@@ -139,7 +145,20 @@ public final class Applier {
         var report = ApplyReport(plan: plan, target: target, branch: branch, reconciled: reconciled)
         report.skipped = lock.bundles.filter { applied[$0.locked.name] != nil }.map(\.locked.name)
         report.pending = lock.bundles.filter { applied[$0.locked.name] == nil }.map(\.locked.name)
-        if plan.isBlocked || options.dryRun || report.pending.isEmpty { return report }
+        if plan.isBlocked || report.pending.isEmpty { return report }
+        if repository.referenceTarget(branch) != nil {
+            let pendingObjects = plan.bundles.filter { $0.status != .applied }.flatMap(\.statements).compactMap { statement -> String? in
+                guard let object = statement.object else { return nil }
+                if let range = object.range(of: " on ") { return String(object[range.upperBound...]) }
+                return object
+            }
+            report.drift = try DriftDetector.detect(project: project, connection: connection, target: target, pendingObjects: pendingObjects).items
+            if report.drift.contains(where: \.blocking) && !options.allowDrift {
+                report.blockedByDrift = true
+                return report
+            }
+        }
+        if options.dryRun { return report }
 
         // Serialise appliers of this target on a dedicated connection that runs nothing else.
         let lockConnection = try DatabaseTarget.connect(conninfo)
