@@ -39,9 +39,10 @@ struct BundleRunner {
         do {
             let startedAt = try timestamp()
             try execute(bundle, total: total)
+            let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
+            try checkPostConditions(bundle, summary: summary)
             try verify(bundle)
             let after = try captureState(connection, watch: watch)
-            let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
             let rollback = RollbackScript.make(for: bundle, before: state, after: after)
             let commit = try writeCommit(
                 parent: tip, before: state, after: after, entries: [(bundle, rollback, summary)], first: backup != nil && first && bundle.locked.txn == firstPendingTxn(plan))
@@ -76,9 +77,10 @@ struct BundleRunner {
             for bundle in bundles {
                 let startedAt = try timestamp()
                 try execute(bundle, total: lock.bundles.count)
+                let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
+                try checkPostConditions(bundle, summary: summary)
                 try verify(bundle)
                 let after = try captureState(connection, watch: watch)
-                let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
                 let rollback = RollbackScript.make(for: bundle, before: current, after: after)
                 let commit = try writeCommit(parent: parent, before: current, after: after, entries: [(bundle, rollback, summary)], first: backup != nil && bundle.locked.txn == bundles.first?.locked.txn)
                 let id = try db {
@@ -150,6 +152,42 @@ struct BundleRunner {
         let scalars = statement.text.unicodeScalars
         let prefix = String(String.UnicodeScalarView(scalars.prefix(position - 1)))
         return statement.location(ofByte: statement.byteRange.lowerBound + prefix.utf8.count)
+    }
+
+    /// In-transaction post-conditions: every object the plan predicted the bundle creates or replaces now exists.
+    private func checkPostConditions(_ bundle: LoadedBundle, summary: BundlePlan?) throws {
+        for statement in summary?.statements ?? [] where ["create", "replace"].contains(statement.action) {
+            guard let object = statement.object else { continue }
+            let query: (String, [String?])
+            switch statement.kind {
+            case "CreateFunctionStmt":
+                guard let open = object.firstIndex(of: "("), let dot = object[..<open].firstIndex(of: ".") else { continue }
+                let schema = String(object[..<dot])
+                let name = String(object[object.index(after: dot)..<open])
+                query = ("SELECT to_regprocedure($1) IS NOT NULL", ["\(quoteIdentifier(schema)).\(quoteIdentifier(name))\(object[open...])"])
+            case "CreateStmt", "ViewStmt", "IndexStmt", "CreateTableAsStmt":
+                guard let dot = object.firstIndex(of: ".") else { continue }
+                query = (
+                    "SELECT to_regclass($1) IS NOT NULL",
+                    ["\(quoteIdentifier(String(object[..<dot]))).\(quoteIdentifier(String(object[object.index(after: dot)...])))"]
+                )
+            case "CreateTrigStmt":
+                guard let range = object.range(of: " on "), let dot = object[range.upperBound...].firstIndex(of: ".") else { continue }
+                let table = "\(quoteIdentifier(String(object[range.upperBound..<dot]))).\(quoteIdentifier(String(object[object.index(after: dot)...])))"
+                query = ("SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($2) AND tgname = $1)", [String(object[..<range.lowerBound]), table])
+            default:
+                continue
+            }
+            let exists = try db { try connection.query(query.0, query.1).rows.first?.first }
+            if exists != "t" {
+                throw ApplyFailureError(
+                    failure: ApplyFailure(
+                        txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: statement.index, line: statement.line, column: 1,
+                        server: nil,
+                        message: "post-condition failed: the plan predicted this statement would \(statement.action) \(object), but it does not exist after the bundle; the bundle was rolled back"),
+                    appliedBefore: [])
+            }
+        }
     }
 
     /// Runs the pinned verify script: it must not fail, and no returned value may be false.
