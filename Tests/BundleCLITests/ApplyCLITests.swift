@@ -230,4 +230,60 @@ import Testing
         #expect(try connection.query("SELECT count(*) FROM pg_class WHERE relname IN ('one', 'one_b')").rows[0][0] == "2")
         #expect(try connection.query("SELECT count(*) FROM bundle.registry").rows[0][0] == "1")
     }
+
+    @Test func lockTimeoutRetriesAndNamesTheBlockingSession() throws {
+        let project = try TestProject(prefix: "apply-locked")
+        defer { project.remove() }
+        try project.write("bundles/l/1-alter.sql", "ALTER TABLE busy ADD COLUMN b int;\n")
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "l", "bundles/l/1-alter.sql"], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "apply_locked").conninfo
+        let holder = try PostgresConnection(conninfo: db)
+        defer { holder.close() }
+        try holder.execute("CREATE TABLE busy (a int)")
+        try holder.execute("BEGIN")
+        try holder.execute("SELECT * FROM busy")
+        let started = Date()
+        let result = bundle(["apply", "l", "--txn", "--db", db, "--target", "t", "--lock-timeout", "200ms"], cwd: project.root)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("ERROR 55P03"))
+        #expect(result.stdout.contains("blocked by: pid \(holder.backendPID) (idle in transaction"), "\(result.stdout)")
+        #expect(result.stderr.contains("retrying"), "\(result.stderr)")
+        #expect(elapsed < 30)
+        try holder.execute("ROLLBACK")
+        let retry = bundle(["apply", "l", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(retry.status == 0, "\(retry.stdout)\(retry.stderr)")
+    }
+
+    @Test func nonSuperuserOwnerAppliesWithExplicitAuthorAndNoSecretsAnywhere() throws {
+        let project = try TestProject(prefix: "apply-owner")
+        defer { project.remove() }
+        try project.write("bundles/o/1-t.sql", "CREATE TABLE owned (a int);\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1';\n")
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "o", "bundles/o/1-t.sql"], cwd: project.root).status == 0)
+        let cluster = try TestCluster.shared()
+        let admin = try PostgresConnection(conninfo: cluster.conninfo)
+        defer { admin.close() }
+        let role = "owner_\(UInt32.random(in: 0...UInt32.max))"
+        let secret = "pw-\(UUID().uuidString)"
+        try admin.execute("CREATE ROLE \(role) LOGIN PASSWORD '\(secret)'")
+        try admin.execute("CREATE DATABASE \(role) OWNER \(role)")
+        let db = cluster.conninfo(database: role) + " user=\(role) password=\(secret)"
+        let result = bundle(["apply", "o", "--txn", "--db", db, "--target", "prod", "--author", "Release Bot <release@example.com>"], cwd: project.root)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let log = gitOutput(["log", "--format=%an <%ae>%n%B", "bundle/prod"], cwd: project.root)
+        #expect(log.contains("Release Bot <release@example.com>"))
+        #expect(log.contains("Role: \(role)"))
+        // No secret in stdout, stderr, the git history (all objects), or the registry.
+        let everything = gitOutput(["log", "-p", "--all", "--format=%B"], cwd: project.root)
+        for text in [result.stdout, result.stderr, everything] { #expect(!text.contains(secret)) }
+        let target = try PostgresConnection(conninfo: db)
+        defer { target.close() }
+        // The registry is neither readable nor writable by PUBLIC.
+        let acl = try target.query("SELECT has_table_privilege('public', 'bundle.registry', 'INSERT'), has_table_privilege('public', 'bundle.registry', 'SELECT')").rows[0]
+        #expect(acl == ["f", "f"])
+        let registry = try target.query("SELECT row_to_json(r)::text FROM bundle.registry r").rows.map { $0[0] ?? "" }.joined()
+        #expect(!registry.isEmpty && !registry.contains(secret))
+    }
 }

@@ -24,11 +24,43 @@ struct BundleRunner {
             attempt += 1
             do {
                 return try attemptOne(bundle, plan: plan, tip: tip, state: state, total: total, first: attempt == 1)
-            } catch let failure as ApplyFailureError where failure.failure.server?.sqlstate == "55P03" && attempt <= options.lockRetries {
-                progress(.retrying(txn: bundle.locked.txn, attempt: attempt, reason: failure.failure.server?.message ?? "lock timeout"))
+            } catch var failure as ApplyFailureError where failure.failure.server?.sqlstate == "55P03" {
+                let holders = lockHolders(plan.bundles.first { $0.txn == bundle.locked.txn })
+                guard attempt <= options.lockRetries else {
+                    if !holders.isEmpty {
+                        var inner = failure.failure
+                        inner.message = "lock timeout after \(attempt) attempts; blocked by: " + holders.joined(separator: "; ")
+                        let detail = [inner.server?.detail, "blocked by: " + holders.joined(separator: "; ")].compactMap { $0 }.joined(separator: "\n")
+                        inner.server?.detail = detail
+                        failure = ApplyFailureError(failure: inner, appliedBefore: failure.appliedBefore)
+                    }
+                    throw failure
+                }
+                let reason = (failure.failure.server?.message ?? "lock timeout") + (holders.isEmpty ? "" : " (held by \(holders.joined(separator: "; ")))")
+                progress(.retrying(txn: bundle.locked.txn, attempt: attempt, reason: reason))
                 Thread.sleep(forTimeInterval: min(0.5 * pow(2, Double(attempt - 1)), 5))
             }
         }
+    }
+
+    /// Sessions holding locks on the relations a bundle touches: "pid 123 (idle in transaction for 00:00:12): query".
+    private func lockHolders(_ summary: BundlePlan?) -> [String] {
+        let relations = (summary?.statements ?? []).compactMap { statement -> String? in
+            guard var object = statement.object, statement.lock != nil else { return nil }
+            if let range = object.range(of: " on ") { object = String(object[range.upperBound...]) }
+            guard let dot = object.firstIndex(of: "."), !object.contains("(") else { return nil }
+            return "\(quoteIdentifier(String(object[..<dot]))).\(quoteIdentifier(String(object[object.index(after: dot)...])))"
+        }
+        guard !relations.isEmpty else { return [] }
+        let rows = (try? connection.query(
+            """
+            SELECT DISTINCT a.pid, coalesce(a.state, '?'), coalesce(to_char(now() - a.xact_start, 'HH24:MI:SS'), '?'), left(coalesce(a.query, ''), 200)
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.granted AND a.pid <> pg_backend_pid()
+              AND l.relation IN (SELECT to_regclass(r) FROM unnest($1::text[]) r)
+            ORDER BY 1
+            """, [pgArray(relations)]).rows) ?? []
+        return rows.map { "pid \($0[0] ?? "?") (\($0[1] ?? "?") for \($0[2] ?? "?")): \($0[3] ?? "")" }
     }
 
     private func attemptOne(
