@@ -1,0 +1,127 @@
+import BundleTestSupport
+import Foundation
+import PostgresCatalog
+import Testing
+
+/// `bundle rollback`, `drift`, `diff` and `show` on real histories: verified, not trusted.
+@Suite struct RollbackCLITests {
+    func bundle(_ args: [String], cwd: URL) -> (status: Int32, stdout: String, stderr: String) {
+        let env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        return runProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", cwd.path, bundleExecutablePath] + args, environment: env)
+    }
+
+    func git(_ args: [String], cwd: URL) -> String { runProcess("git", ["-C", cwd.path] + args).stdout }
+
+    func schemaDump(_ conninfo: String) throws -> String {
+        let pgDump = try LocalCluster.findServerBinaries().appendingPathComponent("pg_dump").path
+        let result = runProcess(pgDump, ["--schema-only", "--exclude-schema=bundle", "-d", conninfo])
+        #expect(result.status == 0, "\(result.stderr)")
+        return result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }.joined(separator: "\n")
+    }
+
+    func m3a() throws -> (TestProject, String) {
+        let project = try TestProject(prefix: "rollback-m3a")
+        for name in try FileManager.default.contentsOfDirectory(atPath: repositoryRoot.appendingPathComponent("bundles/m3a").path) {
+            try project.write("bundles/m3a/\(name)", try Data(contentsOf: repositoryRoot.appendingPathComponent("bundles/m3a/\(name)")))
+        }
+        try project.write("locks/m3a-fixed.lock", try Data(contentsOf: repositoryRoot.appendingPathComponent("locks/m3a-fixed.lock")))
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "rb_m3a").conninfo
+        #expect(loadSQLFile(conninfo: db, path: repositoryRoot.appendingPathComponent("bundles/m3a/prestate.sql").path).status == 0)
+        return (project, db)
+    }
+
+    /// The schema after loading the pre-state and applying the first `count` M3a bundles with psql.
+    func referenceDump(bundles count: Int) throws -> String {
+        let db = try TestCluster.makeDatabase(prefix: "rb_ref").conninfo
+        #expect(loadSQLFile(conninfo: db, path: repositoryRoot.appendingPathComponent("bundles/m3a/prestate.sql").path).status == 0)
+        let files = ["A-lifecycle-vocab-and-log.sql", "B-immutability-triggers.sql", "C-fn-iu-enact.sql", "D-gateway-config.sql"]
+        for file in files.prefix(count) {
+            #expect(loadSQLFile(conninfo: db, path: repositoryRoot.appendingPathComponent("bundles/m3a/\(file)").path).status == 0)
+        }
+        return try schemaDump(db)
+    }
+
+    @Test func m3aRollbackToTxn3AndToThePreState() throws {
+        let (project, db) = try m3a()
+        defer { project.remove() }
+        let preState = try schemaDump(db)
+        #expect(bundle(["apply", "m3a-fixed", "--txn", "--db", db, "--target", "m3a"], cwd: project.root).status == 0)
+        // The commit of TXN-3 is bundle/m3a~2.
+        #expect(git(["log", "-1", "--format=%s", "bundle/m3a~2"], cwd: project.root).hasPrefix("apply m3a-fixed TXN-3 C"))
+        let txn3 = git(["rev-parse", "bundle/m3a~2"], cwd: project.root).trimmingCharacters(in: .whitespacesAndNewlines)
+        let dry = bundle(["rollback", txn3, "--db", db, "--target", "m3a", "--dry-run"], cwd: project.root)
+        #expect(dry.status == 0)
+        #expect(dry.stdout.contains("undo TXN-5 E") && dry.stdout.contains("undo TXN-4 D"))
+        let result = bundle(["rollback", txn3, "--db", db, "--target", "m3a"], cwd: project.root)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(try schemaDump(db) == (try referenceDump(bundles: 3)), "rollback to TXN-3 must leave the schema of pre-state + A, B, C")
+        let subjects = git(["log", "-2", "--format=%s", "bundle/m3a"], cwd: project.root)
+        #expect(subjects.contains("rollback m3a-fixed to \(txn3.prefix(7)): undo TXN-5 E"))
+        #expect(subjects.contains("undo TXN-4 D"))
+        #expect(bundle(["drift", "--db", db, "--target", "m3a"], cwd: project.root).status == 0)
+
+        let root = git(["rev-list", "--max-parents=0", "bundle/m3a"], cwd: project.root).trimmingCharacters(in: .whitespacesAndNewlines)
+        let toBaseline = bundle(["rollback", root, "--db", db, "--target", "m3a"], cwd: project.root)
+        #expect(toBaseline.status == 0, "\(toBaseline.stdout)\(toBaseline.stderr)")
+        #expect(try schemaDump(db) == preState, "rollback to the baseline must return to the pre-state exactly")
+        // Apply again after a full rollback: every bundle applies once more.
+        let again = bundle(["apply", "m3a-fixed", "--txn", "--db", db, "--target", "m3a"], cwd: project.root)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("5 bundles applied"))
+    }
+
+    @Test func handWrittenRollbackThatForgetsAnIndexIsCaught() throws {
+        let project = try TestProject(prefix: "rollback-forget")
+        defer { project.remove() }
+        try project.write("bundles/x/1-table.sql", "CREATE TABLE items (id int PRIMARY KEY, sku text);\n")
+        try project.write("bundles/x/2-index.sql", "CREATE INDEX items_sku_idx ON items (sku);\nCOMMENT ON TABLE items IS 'catalog items';\n")
+        try project.write("bundles/x/2-index.rollback.sql", "COMMENT ON TABLE items IS NULL;\n")
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "x", "bundles/x/1-table.sql", "bundles/x/2-index.sql"], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "rb_forget").conninfo
+        #expect(bundle(["apply", "x", "--txn", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+        let before = try schemaDump(db)
+        let result = bundle(["rollback", "bundle/t~1", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("items_sku_idx"), "the difference names the forgotten index: \(result.stdout)")
+        #expect(try schemaDump(db) == before, "the failed step was rolled back")
+        #expect(git(["log", "-1", "--format=%s", "bundle/t"], cwd: project.root).hasPrefix("apply x TXN-2"))
+    }
+
+    @Test func driftFindsHandMadeChanges() throws {
+        let project = try TestProject(prefix: "drift")
+        defer { project.remove() }
+        try project.write(
+            "bundles/d/1-all.sql",
+            """
+            CREATE TABLE accounts (id int PRIMARY KEY, status text DEFAULT 'new');
+            CREATE FUNCTION score(a int) RETURNS int LANGUAGE sql AS 'select a * 2';
+            CREATE ROLE drift_reader_\(UInt32.random(in: 0...UInt32.max));
+            """)
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "d", "bundles/d/1-all.sql"], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "drift").conninfo
+        #expect(bundle(["apply", "d", "--txn", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        try connection.execute("CREATE OR REPLACE FUNCTION score(a int) RETURNS int LANGUAGE sql AS 'select a * 3'")
+        try connection.execute("GRANT SELECT ON accounts TO PUBLIC")
+        try connection.execute("ALTER TABLE accounts ALTER COLUMN status SET DEFAULT 'open'")
+        let drift = bundle(["drift", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(drift.status == 1)
+        #expect(drift.stdout.contains("functions/score("))
+        #expect(drift.stdout.contains("a * 3"))
+        #expect(drift.stdout.contains("tables/accounts.sql"))
+        #expect(drift.stdout.contains("PUBLIC"))
+        #expect(drift.stdout.contains("'open'"))
+        let show = bundle(["show", "bundle/t", "--target", "t"], cwd: project.root)
+        #expect(show.status == 0)
+        #expect(show.stdout.contains("Bundle-Sha256:"))
+        let diff = bundle(["diff", "bundle/t~1", "bundle/t"], cwd: project.root)
+        #expect(diff.status == 0)
+        #expect(diff.stdout.contains("added    public/tables/accounts.sql"), "\(diff.stdout)")
+    }
+}
