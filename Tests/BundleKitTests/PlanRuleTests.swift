@@ -127,6 +127,12 @@ import Testing
             bundle: "ALTER TABLE t ADD CHECK (a > 0);", rule: "check-constraint-violated-by-rows"),
         PlanCase(name: "check_rows_clean", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1), (NULL);", bundle: "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);", rule: nil),
         PlanCase(name: "check_not_valid", prestate: rowsT, bundle: "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;", rule: nil),
+        PlanCase(
+            name: "check_validate", prestate: rowsT + " ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;", bundle: "ALTER TABLE t VALIDATE CONSTRAINT c;",
+            rule: "check-constraint-violated-by-rows"),
+        PlanCase(
+            name: "check_validate_after_fix", prestate: rowsT + " ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;",
+            bundle: "UPDATE t SET a = 1 WHERE a <= 0;\nALTER TABLE t VALIDATE CONSTRAINT c;", rule: nil),
         PlanCase(name: "check_after_fix", prestate: rowsT, bundle: "DELETE FROM t WHERE a <= 0;\nALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);", rule: nil),
         PlanCase(
             name: "constraint_exists", prestate: "CREATE TABLE t (a int CONSTRAINT c CHECK (a > 0));", bundle: "ALTER TABLE t ADD CONSTRAINT c CHECK (a < 10);",
@@ -160,6 +166,7 @@ import Testing
         // Indexes
         PlanCase(name: "index_no_opclass", prestate: "CREATE TABLE t (j json);", bundle: "CREATE INDEX ON t USING btree (j);", rule: "no-default-operator-class"),
         PlanCase(name: "index_no_opclass_hash", prestate: "CREATE TABLE t (p point);", bundle: "CREATE INDEX t_p ON t USING hash (p);", rule: "no-default-operator-class"),
+        PlanCase(name: "unique_no_opclass", prestate: "CREATE TABLE t (a int, j json);", bundle: "ALTER TABLE t ADD UNIQUE (a, j);", rule: "no-default-operator-class"),
         PlanCase(name: "index_jsonb", prestate: "CREATE TABLE t (j jsonb);", bundle: "CREATE INDEX ON t USING btree (j);", rule: nil),
         PlanCase(
             name: "index_coercible", prestate: "CREATE DOMAIN posint AS int CHECK (VALUE > 0); CREATE TABLE t (v varchar(10), d posint, p point);",

@@ -699,10 +699,16 @@ struct StatementAnalyzer {
 
     /// 23514 when existing rows violate a validated CHECK (rows where the expression is false; NULL passes).
     private mutating func checkConstraintRows(_ def: ParseNode, relation: RelationInfo, constraintName: String) {
-        guard let probe, let location = def["location"]?.int else { return }
+        guard let location = def["location"]?.int else { return }
         var hasSubquery = false
         if let expression = def["raw_expr"] { Syntax.walk(expression) { type, _ in if type == "SubLink" { hasSubquery = true } } }
         guard !hasSubquery, let expression = Self.parenthesizedText(statement.source, from: location, to: statement.byteRange.upperBound) else { return }
+        checkConstraintRows(expression: expression, relation: relation, constraintName: constraintName)
+    }
+
+    /// 23514 when existing rows make `expression` false.
+    private mutating func checkConstraintRows(expression: String, relation: RelationInfo, constraintName: String) {
+        guard let probe else { return }
         guard let rows = probe.rows("SELECT 1 FROM \(relation.qualifiedName) WHERE NOT (\(expression)) LIMIT 1") else {
             warning(
                 "check-constraint-unchecked",
@@ -941,6 +947,18 @@ struct StatementAnalyzer {
                         hint: "Drop the generated column, alter the type, and add the generated column again.")
                     return
                 }
+            case "AT_ValidateConstraint":
+                // A NOT VALID CHECK of a live table: VALIDATE scans the rows like ADD CHECK does.
+                guard live, let name = command["name"]?.string,
+                    let constraint = overlay.constraints.first(where: {
+                        $0.schema == relation.schema && $0.table == relation.name && $0.name == name && $0.type == "c" && $0.definition.hasPrefix("CHECK")
+                    })
+                else { continue }
+                let definition = SourceText(constraint.definition)
+                if let expression = Self.parenthesizedText(definition, from: 0, to: definition.byteCount) {
+                    checkConstraintRows(expression: expression, relation: relation, constraintName: name)
+                    if hasError { return }
+                }
             case "AT_AddConstraint":
                 guard let def = command["def"]?.nodeBody else { continue }
                 let contype = def["contype"]?.string ?? ""
@@ -980,6 +998,11 @@ struct StatementAnalyzer {
                     }
                 } else if contype == "CONSTR_UNIQUE" || contype == "CONSTR_PRIMARY" {
                     let name = def["conname"]?.string ?? defaultIndexName(table: relation.name, columns: keys, suffix: contype == "CONSTR_PRIMARY" ? "pkey" : "key")
+                    for key in keys {
+                        guard let keyColumn = relation.columns.first(where: { $0.name == key }) else { continue }
+                        checkDefaultOperatorClass(keyColumn, accessMethod: def["access_method"]?.string ?? "btree")
+                        if hasError { return }
+                    }
                     checkDuplicates(relation: relation, columns: keys, constraintName: name, overlay: overlay)
                     if hasError { return }
                     if contype == "CONSTR_PRIMARY", live, let probe {
