@@ -148,14 +148,22 @@ public struct TriggerInfo: Sendable, Equatable {
     public var isInternal: Bool
     public var isConstraint: Bool
     public var function: String
+    /// Whether the trigger is enabled, `INITIALLY DEFERRED` and has no WHEN condition: every row event it fires on
+    /// stays queued until COMMIT (or `SET CONSTRAINTS … IMMEDIATE`). Foreign keys declared `DEFERRABLE INITIALLY
+    /// DEFERRED` have such internal triggers.
+    public var isAlwaysDeferred: Bool
+    /// `pg_trigger.tgtype` (bits: 4 INSERT, 8 DELETE, 16 UPDATE, 32 TRUNCATE).
+    public var eventBits: Int
 
-    public init(schema: String, table: String, name: String, isInternal: Bool, isConstraint: Bool, function: String) {
+    public init(schema: String, table: String, name: String, isInternal: Bool, isConstraint: Bool, function: String, isAlwaysDeferred: Bool = false, eventBits: Int = 0) {
         self.schema = schema
         self.table = table
         self.name = name
         self.isInternal = isInternal
         self.isConstraint = isConstraint
         self.function = function
+        self.isAlwaysDeferred = isAlwaysDeferred
+        self.eventBits = eventBits
     }
 }
 
@@ -257,16 +265,27 @@ public struct DependentInfo: Sendable, Equatable {
     public let dependent: String
     /// The dependent with rewrite rules replaced by their view, e.g. `view v` (as DROP's DETAIL prints it).
     public let dependentObject: String
-    /// The relation the dependent belongs to (its view, its constraint's or trigger's table), or the object itself.
+    /// The relation the dependent belongs to (its view, its constraint's, trigger's or generated column's table), or
+    /// the object itself.
     public let dependentOwnerOID: UInt32
+    /// The dependent is the expression of a generated column (`dependentObject` is then `column g of table t`).
+    public let isGeneratedColumnExpression: Bool
 
-    public init(referenced: String, referencedOID: UInt32, referencedColumn: Int, dependent: String, dependentObject: String, dependentOwnerOID: UInt32) {
+    public init(referenced: String, referencedOID: UInt32, referencedColumn: Int, dependent: String, dependentObject: String, dependentOwnerOID: UInt32, isGeneratedColumnExpression: Bool = false) {
         self.referenced = referenced
         self.referencedOID = referencedOID
         self.referencedColumn = referencedColumn
         self.dependent = dependent
         self.dependentObject = dependentObject
         self.dependentOwnerOID = dependentOwnerOID
+        self.isGeneratedColumnExpression = isGeneratedColumnExpression
+    }
+
+    /// For a generated column's expression: the generated column's name (from `column g of table t`).
+    public var generatedColumnName: String? {
+        guard isGeneratedColumnExpression, dependentObject.hasPrefix("column "), let range = dependentObject.range(of: " of ", options: .backwards)
+        else { return nil }
+        return String(dependentObject[dependentObject.index(dependentObject.startIndex, offsetBy: 7)..<range.lowerBound])
     }
 }
 

@@ -133,7 +133,8 @@ public struct CatalogReader {
 
         let triggers = try connection.query(
             """
-            SELECT n.nspname, c.relname, t.tgname, t.tgisinternal, t.tgconstraint <> 0, t.tgfoid::regprocedure::text
+            SELECT n.nspname, c.relname, t.tgname, t.tgisinternal, t.tgconstraint <> 0, t.tgfoid::regprocedure::text,
+                   t.tginitdeferred AND t.tgqual IS NULL AND t.tgenabled <> 'D', t.tgtype::int
             FROM pg_trigger t
             JOIN pg_class c ON c.oid = t.tgrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -141,7 +142,9 @@ public struct CatalogReader {
             ORDER BY 1, 2, 3
             """, [pgArray(relationOIDs), pgArray(scope.triggerNames)]
         ).rows.map { row in
-            TriggerInfo(schema: row[0]!, table: row[1]!, name: row[2]!, isInternal: row[3] == "t", isConstraint: row[4] == "t", function: row[5]!)
+            TriggerInfo(
+                schema: row[0]!, table: row[1]!, name: row[2]!, isInternal: row[3] == "t", isConstraint: row[4] == "t", function: row[5]!,
+                isAlwaysDeferred: row[6] == "t", eventBits: Int(row[7] ?? "0") ?? 0)
         }
 
         let routines = try readRoutines(names: scope.routineNames)
@@ -163,16 +166,21 @@ public struct CatalogReader {
             """
             SELECT pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid), d.refobjid, d.refobjsubid,
                    pg_describe_object(d.classid, d.objid, d.objsubid),
-                   pg_describe_object(
+                   CASE WHEN gen.attname IS NOT NULL THEN pg_describe_object('pg_class'::regclass, ad.adrelid, ad.adnum)
+                   ELSE pg_describe_object(
                      CASE WHEN d.classid = 'pg_rewrite'::regclass THEN 'pg_class'::regclass ELSE d.classid END,
                      CASE WHEN d.classid = 'pg_rewrite'::regclass THEN r.ev_class ELSE d.objid END,
-                     CASE WHEN d.classid = 'pg_rewrite'::regclass THEN 0 ELSE d.objsubid END),
+                     CASE WHEN d.classid = 'pg_rewrite'::regclass THEN 0 ELSE d.objsubid END) END,
                    CASE WHEN d.classid = 'pg_rewrite'::regclass THEN r.ev_class
                         WHEN d.classid = 'pg_constraint'::regclass THEN (SELECT conrelid FROM pg_constraint WHERE oid = d.objid)
                         WHEN d.classid = 'pg_trigger'::regclass THEN (SELECT tgrelid FROM pg_trigger WHERE oid = d.objid)
-                        ELSE d.objid END
+                        WHEN gen.attname IS NOT NULL THEN ad.adrelid
+                        ELSE d.objid END,
+                   gen.attname IS NOT NULL
             FROM pg_depend d
             LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+            LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+            LEFT JOIN pg_attribute gen ON gen.attrelid = ad.adrelid AND gen.attnum = ad.adnum AND gen.attgenerated <> ''
             WHERE d.refobjid = ANY($1::oid[]) AND d.deptype = 'n'
               AND NOT (d.classid = 'pg_rewrite'::regclass AND r.ev_class = d.refobjid)
             ORDER BY 1, 4
@@ -180,7 +188,7 @@ public struct CatalogReader {
         ).rows.map { row in
             DependentInfo(
                 referenced: row[0]!, referencedOID: UInt32(row[1]!)!, referencedColumn: Int(row[2]!)!, dependent: row[3]!,
-                dependentObject: row[4]!, dependentOwnerOID: UInt32(row[5] ?? "0") ?? 0)
+                dependentObject: row[4]!, dependentOwnerOID: UInt32(row[5] ?? "0") ?? 0, isGeneratedColumnExpression: row[6] == "t")
         }
 
         var resolved: [String: ResolvedType] = [:]

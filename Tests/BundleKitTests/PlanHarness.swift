@@ -14,8 +14,16 @@ struct PlanCase: Sendable, CustomTestStringConvertible {
     let rule: String?
     /// The 1-based statement the error is expected on (default: the last one).
     var statement: Int? = nil
+    /// When set, the bundle is planned and applied as a fresh, unique non-superuser LOGIN role (created before the
+    /// pre-state runs); `{role}` in the pre-state is replaced by its name.
+    var role: Bool = false
+    /// The severity `rule` is expected at. `.warning` cases assert the warning and that the bundle is not blocked
+    /// (the server's outcome is not compared: the planner could not predict the exact message).
+    var severity: Severity = .error
 
-    var testDescription: String { rule.map { "\(name) → \($0)" } ?? "\(name) (near miss)" }
+    var testDescription: String {
+        rule.map { "\(name) → \($0)\(severity == .warning ? " (warning)" : "")" } ?? "\(name) (near miss)"
+    }
 }
 
 /// What the server did when the bundle ran under `psql -1`.
@@ -29,9 +37,12 @@ struct ServerOutcome {
 enum PlanHarness {
     /// Runs `sql` with `psql -1 -v ON_ERROR_STOP=1 VERBOSITY=verbose` and parses the first ERROR line.
     static func psql(_ conninfo: String, file: URL) -> ServerOutcome {
+        var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        // lc_messages is superuser-only; case roles get it from ALTER ROLE … SET (see `prepare`).
+        if !conninfo.contains(" user=r_") { environment["PGOPTIONS"] = "-c lc_messages=C" }
         let result = runProcess(
             psqlPath, ["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "-d", conninfo, "-f", file.path],
-            environment: ["PGOPTIONS": "-c lc_messages=C", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
+            environment: environment)
         let pattern = try! NSRegularExpression(pattern: #"ERROR:  ([0-9A-Z]{5}): (.*)"#)
         let text = result.stderr
         if let match = pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
@@ -68,15 +79,38 @@ enum PlanHarness {
     }
 
     /// The whole check for one case: plan, then run with psql -1, and compare.
-    static func check(_ planCase: PlanCase) throws {
+    /// Creates the case's database and pre-state; returns the conninfo the bundle runs with (as the case's role,
+    /// when it has one).
+    static func prepare(_ planCase: PlanCase) throws -> String {
         let database = try TestCluster.makeDatabase(prefix: "rule_" + planCase.name)
-        try load(database.conninfo, sql: planCase.prestate)
-        let (report, project) = try plan(conninfo: database.conninfo, bundles: [("bundle", planCase.bundle)])
+        var prestate = planCase.prestate
+        var conninfo = database.conninfo
+        if planCase.role {
+            // Roles are cluster-wide and cases run in parallel: one unique role per case.
+            let role = "r_" + database.name
+            try load(database.conninfo, sql: "CREATE ROLE \(role) LOGIN; ALTER ROLE \(role) SET lc_messages = 'C';")
+            prestate = prestate.replacingOccurrences(of: "{role}", with: role)
+            conninfo += " user=\(role)"
+        }
+        try load(database.conninfo, sql: prestate)
+        return conninfo
+    }
+
+    static func check(_ planCase: PlanCase) throws {
+        let conninfo = try prepare(planCase)
+        let (report, project) = try plan(conninfo: conninfo, bundles: [("bundle", planCase.bundle)])
         defer { project.remove() }
         let bundle = try #require(report.bundles.first)
-        let outcome = psql(database.conninfo, file: project.root.appendingPathComponent("bundles/t/bundle.sql"))
+        let outcome = psql(conninfo, file: project.root.appendingPathComponent("bundles/t/bundle.sql"))
         let firstError = bundle.firstError
-        if let rule = planCase.rule {
+        if let rule = planCase.rule, planCase.severity == .warning {
+            #expect(firstError == nil, "a warning case must not be blocked: \(String(describing: firstError))")
+            #expect(bundle.findings.contains { $0.rule == rule && $0.severity == .warning }, "expected warning [\(rule)]: \(bundle.findings)")
+            if let statement = planCase.statement {
+                #expect(bundle.findings.contains { $0.rule == rule && $0.statement == statement })
+            }
+            #expect(!outcome.ok, "the warning case is meant to fail on the server too: \(outcome.stderr)")
+        } else if let rule = planCase.rule {
             let finding = try #require(firstError, "expected [\(rule)], plan found nothing; server said: \(outcome.stderr)")
             #expect(finding.rule == rule, "server said: \(outcome.stderr)")
             #expect(bundle.status == .blocked)

@@ -119,10 +119,133 @@ import Testing
         PlanCase(name: "unique_dupes", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1), (1);", bundle: "CREATE UNIQUE INDEX t_a_uniq ON t (a);", rule: "unique-violated-by-rows"),
         PlanCase(name: "unique_clean", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1), (2);", bundle: "CREATE UNIQUE INDEX t_a_uniq ON t (a);", rule: nil),
         PlanCase(name: "pk_dupes", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1), (1);", bundle: "ALTER TABLE t ADD PRIMARY KEY (a);", rule: "unique-violated-by-rows"),
+        PlanCase(name: "check_rows", prestate: rowsT, bundle: "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);", rule: "check-constraint-violated-by-rows"),
+        PlanCase(name: "check_rows_auto_name", prestate: rowsT, bundle: "ALTER TABLE t ADD CHECK (a > 0);", rule: "check-constraint-violated-by-rows"),
+        PlanCase(name: "check_rows_two_columns", prestate: rowsT, bundle: "ALTER TABLE t ADD CHECK (a > b);", rule: "check-constraint-violated-by-rows"),
+        PlanCase(
+            name: "check_rows_name_taken", prestate: "CREATE TABLE t (a int CONSTRAINT t_a_check CHECK (a > -5)); INSERT INTO t VALUES (1), (-1);",
+            bundle: "ALTER TABLE t ADD CHECK (a > 0);", rule: "check-constraint-violated-by-rows"),
+        PlanCase(name: "check_rows_clean", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1), (NULL);", bundle: "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);", rule: nil),
+        PlanCase(name: "check_not_valid", prestate: rowsT, bundle: "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;", rule: nil),
+        PlanCase(
+            name: "check_validate", prestate: rowsT + " ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;", bundle: "ALTER TABLE t VALIDATE CONSTRAINT c;",
+            rule: "check-constraint-violated-by-rows"),
+        PlanCase(
+            name: "check_validate_after_fix", prestate: rowsT + " ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;",
+            bundle: "UPDATE t SET a = 1 WHERE a <= 0;\nALTER TABLE t VALIDATE CONSTRAINT c;", rule: nil),
+        PlanCase(name: "check_after_fix", prestate: rowsT, bundle: "DELETE FROM t WHERE a <= 0;\nALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);", rule: nil),
+        PlanCase(
+            name: "constraint_exists", prestate: "CREATE TABLE t (a int CONSTRAINT c CHECK (a > 0));", bundle: "ALTER TABLE t ADD CONSTRAINT c CHECK (a < 10);",
+            rule: "constraint-already-exists"),
+        PlanCase(name: "fk_rows", prestate: fkRows + "INSERT INTO c VALUES (1), (5);", bundle: "ALTER TABLE c ADD FOREIGN KEY (pid) REFERENCES p;", rule: "foreign-key-violated-by-rows"),
+        PlanCase(
+            name: "fk_rows_named", prestate: fkRows + "INSERT INTO c VALUES (5);", bundle: "ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (pid) REFERENCES p (id);",
+            rule: "foreign-key-violated-by-rows"),
+        PlanCase(name: "fk_rows_clean", prestate: fkRows + "INSERT INTO c VALUES (1), (NULL);", bundle: "ALTER TABLE c ADD FOREIGN KEY (pid) REFERENCES p;", rule: nil),
+        PlanCase(name: "fk_not_valid", prestate: fkRows + "INSERT INTO c VALUES (5);", bundle: "ALTER TABLE c ADD FOREIGN KEY (pid) REFERENCES p NOT VALID;", rule: nil),
+        PlanCase(name: "alter_type_no_cast", prestate: "CREATE TABLE t (a text); INSERT INTO t VALUES ('1');", bundle: "ALTER TABLE t ALTER COLUMN a TYPE integer;", rule: "alter-column-type-no-cast"),
+        PlanCase(name: "alter_type_bad_rows", prestate: textRows, bundle: "ALTER TABLE t ALTER COLUMN a TYPE integer USING a::integer;", rule: "alter-column-type-conversion-failure"),
+        PlanCase(
+            name: "alter_type_too_long", prestate: "CREATE TABLE t (a varchar(10)); INSERT INTO t VALUES ('ab'), ('abcdef');", bundle: "ALTER TABLE t ALTER COLUMN a TYPE varchar(3);",
+            rule: "alter-column-type-conversion-failure"),
+        PlanCase(name: "alter_type_good_rows", prestate: "CREATE TABLE t (a text); INSERT INTO t VALUES ('1'), ('2');", bundle: "ALTER TABLE t ALTER COLUMN a TYPE integer USING a::integer;", rule: nil),
+        PlanCase(
+            name: "alter_type_bad_rows_big",
+            prestate: "CREATE TABLE t (a text); INSERT INTO t SELECT 'row number ' || g FROM generate_series(1, 250000) g; INSERT INTO t VALUES ('x');",
+            bundle: "ALTER TABLE t ALTER COLUMN a TYPE integer USING a::integer;", rule: "alter-column-type-conversion-failure", severity: .warning),
+        // Privileges (run as a non-superuser role)
+        PlanCase(
+            name: "routine_not_owner", prestate: fnF + " GRANT CREATE ON SCHEMA public TO {role};",
+            bundle: "CREATE OR REPLACE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 2';", rule: "routine-not-owner", role: true),
+        PlanCase(
+            name: "routine_owner", prestate: fnF + " GRANT CREATE ON SCHEMA public TO {role}; ALTER FUNCTION f(int) OWNER TO {role};",
+            bundle: "CREATE OR REPLACE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 2';", rule: nil, role: true),
+        PlanCase(name: "schema_create_denied", prestate: "CREATE SCHEMA s; GRANT USAGE ON SCHEMA s TO {role};", bundle: "CREATE TABLE s.x (a int);", rule: "schema-create-denied", role: true),
+        PlanCase(name: "public_create_denied", prestate: "SELECT 1;", bundle: "CREATE TABLE x (a int);", rule: "schema-create-denied", role: true),
+        PlanCase(name: "schema_create_granted", prestate: "CREATE SCHEMA s; GRANT USAGE, CREATE ON SCHEMA s TO {role};", bundle: "CREATE TABLE s.x (a int);", rule: nil, role: true),
+        // Indexes
+        PlanCase(name: "index_no_opclass", prestate: "CREATE TABLE t (j json);", bundle: "CREATE INDEX ON t USING btree (j);", rule: "no-default-operator-class"),
+        PlanCase(name: "index_no_opclass_hash", prestate: "CREATE TABLE t (p point);", bundle: "CREATE INDEX t_p ON t USING hash (p);", rule: "no-default-operator-class"),
+        PlanCase(name: "unique_no_opclass", prestate: "CREATE TABLE t (a int, j json);", bundle: "ALTER TABLE t ADD UNIQUE (a, j);", rule: "no-default-operator-class"),
+        PlanCase(name: "index_jsonb", prestate: "CREATE TABLE t (j jsonb);", bundle: "CREATE INDEX ON t USING btree (j);", rule: nil),
+        PlanCase(
+            name: "index_coercible", prestate: "CREATE DOMAIN posint AS int CHECK (VALUE > 0); CREATE TABLE t (v varchar(10), d posint, p point);",
+            bundle: "CREATE INDEX ON t (v);\nCREATE INDEX ON t (d);\nCREATE INDEX ON t USING gist (p);", rule: nil),
+        PlanCase(name: "index_missing_column", prestate: "CREATE TABLE t (a int);", bundle: "CREATE INDEX ON t (nocol);", rule: "column-does-not-exist"),
+        // Calls after a new overload
+        PlanCase(
+            name: "call_not_unique", prestate: "CREATE FUNCTION f(a bigint) RETURNS int LANGUAGE sql AS 'select 1';",
+            bundle: "CREATE OR REPLACE FUNCTION f(a numeric) RETURNS int LANGUAGE sql AS 'select 2';\nSELECT f(1);", rule: "function-call-not-unique", statement: 2),
+        PlanCase(
+            name: "call_not_unique_two_args", prestate: "CREATE FUNCTION f(a bigint, b int) RETURNS int LANGUAGE sql AS 'select 1';",
+            bundle: "CREATE OR REPLACE FUNCTION f(a int, b bigint) RETURNS int LANGUAGE sql AS 'select 2';\nSELECT f(1, 2);", rule: "function-call-not-unique", statement: 2),
+        PlanCase(
+            name: "call_preferred", prestate: "CREATE FUNCTION f(a bigint) RETURNS int LANGUAGE sql AS 'select 1';",
+            bundle: "CREATE OR REPLACE FUNCTION f(a double precision) RETURNS int LANGUAGE sql AS 'select 2';\nSELECT f(1);", rule: nil),
+        PlanCase(
+            name: "call_exact", prestate: "CREATE FUNCTION f(a bigint) RETURNS int LANGUAGE sql AS 'select 1';",
+            bundle: "CREATE OR REPLACE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 2';\nSELECT f(1);", rule: nil),
+        PlanCase(name: "call_builtins", prestate: "SELECT 1;", bundle: "SELECT round(1), sqrt(2), power(2, 3), trunc(1), log(100);", rule: nil),
+        // DROP SCHEMA
+        PlanCase(name: "drop_schema_not_empty", prestate: "CREATE SCHEMA s; CREATE TABLE s.t (a int);", bundle: "DROP SCHEMA s;", rule: "drop-schema-not-empty"),
+        PlanCase(name: "drop_schema_planned_object", prestate: "CREATE SCHEMA s;", bundle: "CREATE TABLE s.t (a int);\nDROP SCHEMA s;", rule: "drop-schema-not-empty", statement: 2),
+        PlanCase(name: "drop_schema_emptied", prestate: "CREATE SCHEMA s; CREATE TABLE s.t (a int);", bundle: "DROP TABLE s.t;\nDROP SCHEMA s;", rule: nil),
+        PlanCase(name: "drop_schema_cascade", prestate: "CREATE SCHEMA s; CREATE TABLE s.t (a int);", bundle: "DROP SCHEMA s CASCADE;", rule: nil),
+        // Deferred trigger events
+        PlanCase(name: "pending_alter", prestate: deferredFK, bundle: "INSERT INTO c VALUES (NULL);\nALTER TABLE c ADD COLUMN x int;", rule: "pending-trigger-events", statement: 2),
+        PlanCase(name: "pending_drop", prestate: deferredFK, bundle: "INSERT INTO c VALUES (NULL);\nDROP TABLE c;", rule: "pending-trigger-events", statement: 2),
+        PlanCase(
+            name: "pending_delete_referenced", prestate: deferredFK + " INSERT INTO p VALUES (1);", bundle: "DELETE FROM p;\nALTER TABLE p ADD COLUMN x int;",
+            rule: "pending-trigger-events", statement: 2),
+        PlanCase(
+            name: "pending_planned_fk", prestate: "SELECT 1;",
+            bundle: """
+                CREATE TABLE p (id int PRIMARY KEY);
+                CREATE TABLE c (pid int REFERENCES p DEFERRABLE INITIALLY DEFERRED);
+                INSERT INTO c VALUES (NULL);
+                ALTER TABLE c ADD COLUMN x int;
+                """, rule: "pending-trigger-events", statement: 4),
+        PlanCase(name: "pending_set_immediate", prestate: deferredFK, bundle: "INSERT INTO c VALUES (NULL);\nSET CONSTRAINTS ALL IMMEDIATE;\nALTER TABLE c ADD COLUMN x int;", rule: nil),
+        PlanCase(name: "pending_immediate_fk", prestate: fkRows + "ALTER TABLE c ADD FOREIGN KEY (pid) REFERENCES p;", bundle: "INSERT INTO c VALUES (NULL);\nALTER TABLE c ADD COLUMN x int;", rule: nil),
+        // Generated columns
+        PlanCase(name: "drop_column_generated", prestate: generated, bundle: "ALTER TABLE t DROP COLUMN b;", rule: "drop-with-dependents"),
+        PlanCase(name: "drop_table_generated", prestate: generated, bundle: "DROP TABLE t;", rule: nil),
+        PlanCase(name: "alter_type_generated", prestate: generated, bundle: "ALTER TABLE t ALTER COLUMN b TYPE bigint;", rule: "alter-column-type-used-by-generated-column"),
+        PlanCase(name: "add_generated_on_generated", prestate: generated, bundle: "ALTER TABLE t ADD COLUMN h int GENERATED ALWAYS AS (g * 2) STORED;", rule: "generated-column-uses-generated-column"),
+        PlanCase(name: "add_generated_missing", prestate: generated, bundle: "ALTER TABLE t ADD COLUMN h int GENERATED ALWAYS AS (x * 2) STORED;", rule: "column-does-not-exist"),
+        PlanCase(name: "add_generated", prestate: generated, bundle: "ALTER TABLE t ADD COLUMN h int GENERATED ALWAYS AS (b * 3) STORED;", rule: nil),
     ]
+
+    static let rowsT = "CREATE TABLE t (a int, b int); INSERT INTO t VALUES (1, 0), (-1, 0);"
+    static let textRows = "CREATE TABLE t (a text); INSERT INTO t VALUES ('1'), ('x'), ('y');"
+    static let fkRows = "CREATE TABLE p (id int PRIMARY KEY); INSERT INTO p VALUES (1); CREATE TABLE c (pid int); "
+    static let deferredFK = "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (pid int REFERENCES p DEFERRABLE INITIALLY DEFERRED);"
+    static let generated = "CREATE TABLE t (b int, g int GENERATED ALWAYS AS (b * 2) STORED); INSERT INTO t (b) VALUES (1);"
+
+    /// Cases whose rehearsal (`PlanOptions(rehearse: true)`) must match the prediction: failing cases and near misses.
+    static let rehearsed = cases.filter {
+        [
+            "check_rows", "check_rows_clean", "fk_rows", "fk_rows_clean", "alter_type_no_cast", "alter_type_bad_rows", "alter_type_good_rows",
+            "routine_not_owner", "routine_owner", "schema_create_denied", "schema_create_granted", "index_no_opclass", "index_jsonb",
+            "call_not_unique", "call_preferred", "drop_schema_not_empty", "drop_schema_emptied", "pending_alter", "pending_set_immediate",
+            "drop_column_generated", "add_generated", "remove_default", "keep_default",
+        ].contains($0.name)
+    }
 
     @Test(arguments: cases)
     func rule(_ planCase: PlanCase) throws {
         try PlanHarness.check(planCase)
+    }
+
+    @Test(arguments: rehearsed)
+    func rehearsalMatchesPrediction(_ planCase: PlanCase) throws {
+        let conninfo = try PlanHarness.prepare(planCase)
+        let (report, project) = try PlanHarness.plan(conninfo: conninfo, bundles: [("bundle", planCase.bundle)], rehearse: true)
+        defer { project.remove() }
+        let bundle = try #require(report.bundles.first)
+        let rehearsal = try #require(bundle.rehearsal)
+        #expect(rehearsal.matchesPrediction, "prediction \(String(describing: bundle.firstError)); rehearsal \(rehearsal)")
+        #expect(rehearsal.ok == (planCase.rule == nil))
+        #expect(!bundle.findings.contains { $0.rule.hasPrefix("rehearsal-") }, "\(bundle.findings)")
     }
 }

@@ -20,6 +20,10 @@ struct CatalogOverlay {
     var liveRelationOIDs: Set<UInt32>
     /// Enum labels added with ALTER TYPE … ADD VALUE in the transaction being planned: label → type display name.
     var enumValuesAddedInTransaction: [String: String] = [:]
+    /// Relations (overlay keys) with deferred trigger events queued by DML earlier in the transaction being planned.
+    var pendingTriggerEvents: Set<String> = []
+    /// Schemas the plan dropped objects from or moved objects out of ("*": some object moved, schema unknown).
+    var schemasWithRemovedObjects: Set<String> = []
     /// Bumped for objects created by the plan (negative-free fake OIDs are not needed: created objects have oid 0).
     init(snapshot: CatalogSnapshot) {
         session = snapshot.session
@@ -112,11 +116,13 @@ struct CatalogOverlay {
         guard oid != 0 else { return [] }
         return dependents.filter { dep in
             dep.referencedOID == oid && (column == nil || dep.referencedColumn == column!)
-                && !dropped.contains(dep.dependentOwnerOID) && dep.dependentOwnerOID != oid
+                && !dropped.contains(dep.dependentOwnerOID)
+                && (dep.dependentOwnerOID != oid || (column != nil && dep.isGeneratedColumnExpression))
         }
     }
 
     mutating func removeRelation(_ relation: RelationInfo) {
+        schemasWithRemovedObjects.insert(relation.schema)
         relations[Self.key(relation.schema, relation.name)] = nil
         liveRelationOIDs.remove(relation.oid)
         triggers.removeAll { $0.schema == relation.schema && $0.table == relation.name }

@@ -56,6 +56,7 @@ public struct Planner {
                 continue
             }
             overlay.enumValuesAddedInTransaction = [:]
+            overlay.pendingTriggerEvents = []
             let savedPath = overlay.searchPath
             var statements: [StatementSummary] = []
             var findings: [Finding] = []
@@ -237,6 +238,30 @@ struct ConnectionProbe: LiveProbe {
         } catch {
             return nil
         }
+    }
+
+    func attempt(_ statements: [String]) -> ProbeOutcome {
+        guard (try? connection.execute("BEGIN")) != nil else { return .unavailable }
+        defer {
+            _ = try? connection.execute("ROLLBACK")
+            _ = connection.takeNotices()
+        }
+        do {
+            try connection.execute("SET LOCAL statement_timeout = '\(statementTimeout.replacingOccurrences(of: "'", with: "''"))'")
+            try connection.execute("SET LOCAL lock_timeout = '\(lockTimeout.replacingOccurrences(of: "'", with: "''"))'")
+        } catch {
+            return .unavailable
+        }
+        for sql in statements {
+            do {
+                try connection.execute(sql)
+            } catch {
+                // Timeouts and cancellations say nothing about the statement.
+                guard let message = error.serverMessage, !["57014", "55P03", "40P01"].contains(message.sqlstate) else { return .unavailable }
+                return .failed(message)
+            }
+        }
+        return .succeeded
     }
 
     func viewColumns(selectSQL: String) -> [ColumnInfo]? {

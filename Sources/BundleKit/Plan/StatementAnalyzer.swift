@@ -8,6 +8,19 @@ protocol LiveProbe {
     func rows(_ sql: String) -> [[String?]]?
     /// The output columns of a SELECT, as a view over it would have them; nil when it cannot be described.
     func viewColumns(selectSQL: String) -> [ColumnInfo]?
+    /// Runs `statements` in a transaction that is always rolled back (temporary objects only) and reports how the
+    /// first failing one failed.
+    func attempt(_ statements: [String]) -> ProbeOutcome
+}
+
+/// The outcome of `LiveProbe.attempt`.
+enum ProbeOutcome {
+    /// Every statement ran.
+    case succeeded
+    /// A statement failed with this server error.
+    case failed(ServerMessage)
+    /// The probe could not run (connection trouble, lock or statement timeout).
+    case unavailable
 }
 
 /// Plans one statement against the overlay: what it does, which findings apply, and its effect on the overlay.
@@ -87,18 +100,29 @@ struct StatementAnalyzer {
         case "GrantRoleStmt": grantRole(tree, &overlay)
         case "CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt", "CreateRangeStmt": createType(tree, &overlay)
         case "AlterEnumStmt": alterEnum(tree, &overlay)
-        case "InsertStmt", "UpdateStmt", "DeleteStmt": dml(tree, &overlay)
+        case "InsertStmt", "UpdateStmt", "DeleteStmt":
+            checkCalls(tree, overlay)
+            if hasError { return }
+            dml(tree, &overlay)
+        case "ConstraintsSetStmt":
+            summary.action = "set"
+            // SET CONSTRAINTS … IMMEDIATE fires the queued events (conservatively: all of them).
+            if tree["deferred"]?.bool != true { overlay.pendingTriggerEvents = [] }
         case "CommentStmt":
             summary.action = "comment"
         case "VariableSetStmt": variableSet(tree, &overlay)
-        case "AlterFunctionStmt", "AlterObjectSchemaStmt", "AlterOwnerStmt":
+        case "AlterFunctionStmt", "AlterOwnerStmt":
             summary.action = "alter"
+        case "AlterObjectSchemaStmt":
+            summary.action = "alter"
+            overlay.schemasWithRemovedObjects.insert("*")
         case "DoStmt":
             summary.action = "other"
             info("opaque-do-block", "DO block: bundle cannot see what it does; run `bundle plan --rehearse` to check it on the server")
         case "SelectStmt":
             summary.action = "select"
             summary.lock = "AccessShareLock"
+            checkCalls(tree, overlay)
         default:
             summary.action = "other"
         }
@@ -386,6 +410,7 @@ struct StatementAnalyzer {
         }
         var columns: [ColumnInfo] = []
         var seen = Set<String>()
+        var foreignKeys: [ParseNode] = []
         for element in tree["tableElts"]?.listItems ?? [] {
             switch element.nodeType {
             case "ColumnDef":
@@ -401,8 +426,16 @@ struct StatementAnalyzer {
                     return
                 }
                 let constraints = (column["constraints"]?.listItems ?? []).compactMap { $0.nodeBody }
-                for constraint in constraints where constraint["contype"]?.string == "CONSTR_FOREIGN" {
+                for (offset, constraint) in constraints.enumerated() where constraint["contype"]?.string == "CONSTR_FOREIGN" {
                     if !checkForeignKey(constraint, columns: [columnName], overlay: overlay) { return }
+                    // Column constraints carry DEFERRABLE / INITIALLY DEFERRED as separate attribute nodes after them.
+                    let attributes = constraints[(offset + 1)...].prefix { $0["contype"]?.string?.hasPrefix("CONSTR_ATTR_") == true }
+                    if attributes.contains(where: { $0["contype"]?.string == "CONSTR_ATTR_DEFERRED" }), var members = constraint.object {
+                        members["initdeferred"] = .bool(true)
+                        foreignKeys.append(.object(members))
+                    } else {
+                        foreignKeys.append(constraint)
+                    }
                 }
                 let notNull = constraints.contains { ["CONSTR_NOTNULL", "CONSTR_PRIMARY"].contains($0["contype"]?.string ?? "") }
                 let hasDefault = constraints.contains { $0["contype"]?.string == "CONSTR_DEFAULT" }
@@ -414,15 +447,17 @@ struct StatementAnalyzer {
                 guard let constraint = element.nodeBody else { continue }
                 if constraint["contype"]?.string == "CONSTR_FOREIGN" {
                     if !checkForeignKey(constraint, columns: Syntax.names(constraint["fk_attrs"]), overlay: overlay) { return }
+                    foreignKeys.append(constraint)
                 }
             default:
                 continue
             }
         }
-        overlay.putRelation(
-            RelationInfo(
-                oid: 0, schema: schema, name: name, kind: tree["partspec"] != nil ? "p" : "r", owner: overlay.session.user,
-                isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: columns))
+        let created = RelationInfo(
+            oid: 0, schema: schema, name: name, kind: tree["partspec"] != nil ? "p" : "r", owner: overlay.session.user,
+            isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: columns)
+        overlay.putRelation(created)
+        for foreignKey in foreignKeys { addForeignKeyTriggers(foreignKey, relation: created, overlay: &overlay) }
         overlay.types[CatalogOverlay.key(schema, name)] = TypeInfo(oid: 0, schema: schema, name: name, kind: "c", enumLabels: [])
     }
 
@@ -572,6 +607,14 @@ struct StatementAnalyzer {
                 return
             }
         }
+        let accessMethod = tree["accessMethod"]?.string ?? "btree"
+        for element in tree["indexParams"]?.listItems ?? [] {
+            guard let body = element.nodeBody, let columnName = body["name"]?.string, body["opclass"] == nil,
+                let column = relation.columns.first(where: { $0.name == columnName })
+            else { continue }
+            checkDefaultOperatorClass(column, accessMethod: accessMethod)
+            if hasError { return }
+        }
         if unique && !columns.isEmpty {
             checkDuplicates(relation: relation, columns: columns, constraintName: name, overlay: overlay)
             if hasError { return }
@@ -580,6 +623,41 @@ struct StatementAnalyzer {
         overlay.indexes.append(IndexInfo(schema: relation.schema, name: name, table: relation.name, isUnique: unique, isPrimary: false, columns: columns, constraint: nil))
         overlay.putRelation(
             RelationInfo(oid: 0, schema: relation.schema, name: name, kind: "i", owner: relation.owner, isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: []))
+    }
+
+    /// 42704 when the column's type has no default operator class for the access method (`ResolveOpClass`).
+    /// Conservative: any default opclass for the type, its base type, a pseudo-type or a binary-coercible type counts.
+    private mutating func checkDefaultOperatorClass(_ column: ColumnInfo, accessMethod: String) {
+        guard let probe, column.typeOID != 0 else { return }
+        let am = sqlLiteral(accessMethod)
+        guard let rows = probe.rows(
+            """
+            WITH RECURSIVE chain(oid, typtype, typbasetype) AS (
+                SELECT t.oid, t.typtype, t.typbasetype FROM pg_type t WHERE t.oid = \(column.typeOID)
+                UNION ALL
+                SELECT t.oid, t.typtype, t.typbasetype FROM pg_type t JOIN chain c ON t.oid = c.typbasetype WHERE c.typtype = 'd'),
+            base AS (SELECT b.oid, b.typtype, b.typcategory FROM chain c JOIN pg_type b ON b.oid = c.oid WHERE c.typtype <> 'd')
+            SELECT format_type(\(column.typeOID), NULL)
+            FROM base, pg_am am
+            WHERE am.amname = \(am) AND am.amtype = 'i'
+              AND NOT EXISTS (
+                SELECT 1 FROM pg_opclass oc JOIN pg_type it ON it.oid = oc.opcintype
+                WHERE oc.opcmethod = am.oid AND oc.opcdefault
+                  AND (oc.opcintype IN (SELECT oid FROM chain)
+                       OR oc.opcintype IN (SELECT casttarget FROM pg_cast WHERE castsource = base.oid AND castmethod = 'b')
+                       OR (it.typtype = 'p' AND CASE it.typname
+                             WHEN 'anyarray' THEN base.typcategory = 'A'
+                             WHEN 'anyenum' THEN base.typtype = 'e'
+                             WHEN 'anyrange' THEN base.typtype = 'r'
+                             WHEN 'anymultirange' THEN base.typtype = 'm'
+                             WHEN 'record' THEN base.typtype = 'c'
+                             ELSE true END)))
+            """), let typeName = rows.first?[0]
+        else { return }
+        error(
+            "no-default-operator-class", "42704", "data type \(typeName) has no default operator class for access method \"\(accessMethod)\"",
+            hint: "You must specify an operator class for the index or define a default operator class for the data type."
+                + (accessMethod == "btree" && typeName == "json" ? " (Or use jsonb, which has one.)" : ""))
     }
 
     /// `ChooseRelationName` for the common case: `table_col1_col2_suffix` (truncation past 63 bytes not modelled).
@@ -607,6 +685,87 @@ struct StatementAnalyzer {
                 hint: "Schedule it in a quiet window, or use a non-blocking form (CREATE INDEX CONCURRENTLY in its own non --txn bundle, ADD CONSTRAINT … NOT VALID then VALIDATE).",
                 object: "\(relation.schema).\(relation.name)")
         }
+    }
+
+    /// Distinct column names an expression refers to (last field of each ColumnRef), in first-seen order.
+    static func columnReferences(_ expression: ParseNode?) -> [String] {
+        guard let expression else { return [] }
+        var seen: [String] = []
+        Syntax.walk(expression) { type, body in
+            if type == "ColumnRef", let name = Syntax.names(body["fields"]).last, !seen.contains(name) { seen.append(name) }
+        }
+        return seen
+    }
+
+    /// 23514 when existing rows violate a validated CHECK (rows where the expression is false; NULL passes).
+    private mutating func checkConstraintRows(_ def: ParseNode, relation: RelationInfo, constraintName: String) {
+        guard let location = def["location"]?.int else { return }
+        var hasSubquery = false
+        if let expression = def["raw_expr"] { Syntax.walk(expression) { type, _ in if type == "SubLink" { hasSubquery = true } } }
+        guard !hasSubquery, let expression = Self.parenthesizedText(statement.source, from: location, to: statement.byteRange.upperBound) else { return }
+        checkConstraintRows(expression: expression, relation: relation, constraintName: constraintName)
+    }
+
+    /// 23514 when existing rows make `expression` false.
+    private mutating func checkConstraintRows(expression: String, relation: RelationInfo, constraintName: String) {
+        guard let probe else { return }
+        guard let rows = probe.rows("SELECT 1 FROM \(relation.qualifiedName) WHERE NOT (\(expression)) LIMIT 1") else {
+            warning(
+                "check-constraint-unchecked",
+                "could not check the existing rows of \(relation.schema).\(relation.name) against CHECK (\(expression)); the statement may fail with 23514",
+                hint: "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a later bundle.")
+            return
+        }
+        if !rows.isEmpty {
+            error(
+                "check-constraint-violated-by-rows", "23514", "check constraint \"\(constraintName)\" of relation \"\(relation.name)\" is violated by some row",
+                hint: "Fix the rows first (SELECT * FROM \(relation.qualifiedName) WHERE NOT (\(expression))), or add the constraint NOT VALID and VALIDATE it after the cleanup.")
+        }
+    }
+
+    /// 23503 when existing rows hold keys the referenced table lacks (MATCH SIMPLE: rows with a NULL key pass).
+    private mutating func checkForeignKeyRows(_ def: ParseNode, relation: RelationInfo, columns: [String], constraintName: String, overlay: CatalogOverlay) {
+        guard let probe, def["fk_matchtype"]?.string ?? "s" == "s", let (schema, table) = Syntax.rangeVar(def["pktable"]),
+            let target = overlay.relation(schema: schema, name: table), overlay.liveRelationOIDs.contains(target.oid)
+        else { return }
+        var keys = Syntax.names(def["pk_attrs"])
+        if keys.isEmpty {
+            keys = overlay.indexes.first { $0.schema == target.schema && $0.table == target.name && $0.isPrimary }?.columns ?? []
+        }
+        guard !columns.isEmpty, keys.count == columns.count else { return }
+        let present = columns.map { "fk.\(quoteIdentifier($0)) IS NOT NULL" }.joined(separator: " AND ")
+        let match = zip(keys, columns).map { "pk.\(quoteIdentifier($0)) = fk.\(quoteIdentifier($1))" }.joined(separator: " AND ")
+        guard let rows = probe.rows(
+            "SELECT 1 FROM \(relation.qualifiedName) fk WHERE \(present) AND NOT EXISTS (SELECT 1 FROM \(target.qualifiedName) pk WHERE \(match)) LIMIT 1")
+        else {
+            warning(
+                "foreign-key-unchecked", "could not check the existing rows of \(relation.schema).\(relation.name) against the foreign key; the statement may fail with 23503",
+                hint: "Add the constraint NOT VALID, then VALIDATE CONSTRAINT in a later bundle.")
+            return
+        }
+        if !rows.isEmpty {
+            error(
+                "foreign-key-violated-by-rows", "23503", "insert or update on table \"\(relation.name)\" violates foreign key constraint \"\(constraintName)\"",
+                hint: "Delete or fix the rows of \(relation.name) whose (\(columns.joined(separator: ", "))) has no match in \(target.name), or add the constraint NOT VALID and VALIDATE it after the cleanup.")
+        }
+    }
+
+    /// Models the RI triggers of a `DEFERRABLE INITIALLY DEFERRED` foreign key created by the plan.
+    private func addForeignKeyTriggers(_ def: ParseNode, relation: RelationInfo, overlay: inout CatalogOverlay) {
+        guard def["initdeferred"]?.bool == true, let (schema, table) = Syntax.rangeVar(def["pktable"]),
+            let target = overlay.relation(schema: schema, name: table)
+        else { return }
+        overlay.triggers.append(
+            TriggerInfo(schema: relation.schema, table: relation.name, name: "", isInternal: true, isConstraint: true, function: "RI_FKey_check", isAlwaysDeferred: true, eventBits: 4 | 16))
+        overlay.triggers.append(
+            TriggerInfo(schema: target.schema, table: target.name, name: "", isInternal: true, isConstraint: true, function: "RI_FKey_noaction", isAlwaysDeferred: true, eventBits: 8 | 16))
+    }
+
+    /// 55006: the table has deferred trigger events queued by DML earlier in the transaction.
+    private mutating func reportPendingTriggerEvents(_ command: String, _ relation: RelationInfo) {
+        error(
+            "pending-trigger-events", "55006", "cannot \(command) \"\(relation.name)\" because it has pending trigger events",
+            hint: "Run SET CONSTRAINTS ALL IMMEDIATE after the data change, or move the DDL before the data change or into another bundle.")
     }
 
     /// Reports 23505 when existing rows already hold duplicate keys (only for relations with live data).
@@ -648,6 +807,11 @@ struct StatementAnalyzer {
         }
         summary.lock = onlyForeignKeys ? "ShareRowExclusiveLock" : "AccessExclusiveLock"
         let live = overlay.liveRelationOIDs.contains(relation.oid)
+        if overlay.pendingTriggerEvents.contains(CatalogOverlay.key(relation.schema, relation.name)) {
+            reportPendingTriggerEvents("ALTER TABLE", relation)
+            return
+        }
+        var typeProbe: ProbeOutcome? = nil
         for command in commands {
             let subtype = command["subtype"]?.string ?? ""
             let columnName = command["name"]?.string
@@ -672,6 +836,24 @@ struct StatementAnalyzer {
                 let constraints = (def["constraints"]?.listItems ?? []).compactMap { $0.nodeBody }
                 let notNull = constraints.contains { ["CONSTR_NOTNULL", "CONSTR_PRIMARY"].contains($0["contype"]?.string ?? "") }
                 let hasDefault = constraints.contains { $0["contype"]?.string == "CONSTR_DEFAULT" }
+                let generation = constraints.first { $0["contype"]?.string == "CONSTR_GENERATED" }
+                if let generation, columnKnown {
+                    var references: [[String]] = []
+                    if let expression = generation["raw_expr"] {
+                        Syntax.walk(expression) { type, body in if type == "ColumnRef" { references.append(Syntax.names(body["fields"])) } }
+                    }
+                    for fields in references where fields.count == 1 && !relation.columns.contains(where: { $0.name == fields[0] }) {
+                        error("column-does-not-exist", "42703", "column \"\(fields[0])\" does not exist", hint: "A generation expression can use the table's own columns only.")
+                        return
+                    }
+                    if let used = references.first(where: { fields in fields.count == 1 && relation.columns.contains { $0.name == fields[0] && !$0.generated.isEmpty } }) {
+                        error(
+                            "generated-column-uses-generated-column", "42P17", "cannot use generated column \"\(used[0])\" in column generation expression",
+                            detail: "A generated column cannot reference another generated column.",
+                            hint: "Repeat the other generated column's expression instead.")
+                        return
+                    }
+                }
                 if notNull && !hasDefault && live, let rows = probe?.rows("SELECT 1 FROM \(relation.qualifiedName) LIMIT 1"), !rows.isEmpty {
                     error(
                         "add-column-not-null-without-default", "23502", "column \"\(name)\" of relation \"\(relation.name)\" contains null values",
@@ -679,7 +861,9 @@ struct StatementAnalyzer {
                     return
                 }
                 relation.columns.append(
-                    ColumnInfo(name: name, position: relation.columns.count + 1, type: type, typeOID: 0, typmod: -1, notNull: notNull, hasDefault: hasDefault, generated: "", collation: nil))
+                    ColumnInfo(
+                        name: name, position: relation.columns.count + 1, type: type, typeOID: 0, typmod: -1, notNull: notNull,
+                        hasDefault: hasDefault || generation != nil, generated: generation == nil ? "" : "s", collation: nil))
             case "AT_DropColumn":
                 guard let columnName else { continue }
                 guard let column else {
@@ -733,6 +917,15 @@ struct StatementAnalyzer {
                     }
                     continue
                 }
+                if typeProbe == nil, live, commands.allSatisfy({ $0["subtype"]?.string == "AT_AlterColumnType" }) {
+                    typeProbe = probeColumnTypeChange(relation)
+                    if case .failed(let failure) = typeProbe, failure.sqlstate == "42804" {
+                        error(
+                            "alter-column-type-no-cast", failure.sqlstate, failure.message, detail: failure.detail,
+                            hint: failure.hint ?? "Add a USING clause that converts the old values.")
+                        return
+                    }
+                }
                 let dependents = overlay.dependents(of: relation.oid, column: column.position)
                 if let view = dependents.first(where: { $0.dependent.hasPrefix("rule ") }) {
                     error(
@@ -747,14 +940,69 @@ struct StatementAnalyzer {
                         detail: "\(policy.dependent) depends on column \"\(columnName)\"")
                     return
                 }
+                if let generated = dependents.first(where: \.isGeneratedColumnExpression)?.generatedColumnName {
+                    error(
+                        "alter-column-type-used-by-generated-column", "0A000", "cannot alter type of a column used by a generated column",
+                        detail: "Column \"\(columnName)\" is used by generated column \"\(generated)\".",
+                        hint: "Drop the generated column, alter the type, and add the generated column again.")
+                    return
+                }
+            case "AT_ValidateConstraint":
+                // A NOT VALID CHECK of a live table: VALIDATE scans the rows like ADD CHECK does.
+                guard live, let name = command["name"]?.string,
+                    let constraint = overlay.constraints.first(where: {
+                        $0.schema == relation.schema && $0.table == relation.name && $0.name == name && $0.type == "c" && $0.definition.hasPrefix("CHECK")
+                    })
+                else { continue }
+                let definition = SourceText(constraint.definition)
+                if let expression = Self.parenthesizedText(definition, from: 0, to: definition.byteCount) {
+                    checkConstraintRows(expression: expression, relation: relation, constraintName: name)
+                    if hasError { return }
+                }
             case "AT_AddConstraint":
                 guard let def = command["def"]?.nodeBody else { continue }
                 let contype = def["contype"]?.string ?? ""
                 let keys = Syntax.names(def["keys"])
+                if let explicit = def["conname"]?.string, ["CONSTR_FOREIGN", "CONSTR_CHECK"].contains(contype),
+                    overlay.constraints.contains(where: { $0.schema == relation.schema && $0.table == relation.name && $0.name == explicit })
+                {
+                    error(
+                        "constraint-already-exists", "42710", "constraint \"\(explicit)\" for relation \"\(relation.name)\" already exists",
+                        hint: "Choose another constraint name, or drop the existing constraint first.")
+                    return
+                }
                 if contype == "CONSTR_FOREIGN" {
-                    if !checkForeignKey(def, columns: Syntax.names(def["fk_attrs"]), overlay: overlay) { return }
+                    let fkColumns = Syntax.names(def["fk_attrs"])
+                    if !checkForeignKey(def, columns: fkColumns, overlay: overlay) { return }
+                    let name = def["conname"]?.string ?? chooseConstraintName(relation, columns: fkColumns, label: "fkey", overlay: overlay)
+                    if let name, live, def["skip_validation"]?.bool != true {
+                        checkForeignKeyRows(def, relation: relation, columns: fkColumns, constraintName: name, overlay: overlay)
+                        if hasError { return }
+                    }
+                    addForeignKeyTriggers(def, relation: relation, overlay: &overlay)
+                    if let name {
+                        overlay.constraints.append(
+                            ConstraintInfo(name: name, schema: relation.schema, table: relation.name, type: "f", indexName: nil, columns: fkColumns, definition: ""))
+                    }
+                } else if contype == "CONSTR_CHECK" {
+                    let columns = Self.columnReferences(def["raw_expr"])
+                    let name = def["conname"]?.string
+                        ?? chooseConstraintName(relation, columns: columns.count == 1 ? columns : [], label: "check", overlay: overlay)
+                    if let name, live, def["skip_validation"]?.bool != true {
+                        checkConstraintRows(def, relation: relation, constraintName: name)
+                        if hasError { return }
+                    }
+                    if let name {
+                        overlay.constraints.append(
+                            ConstraintInfo(name: name, schema: relation.schema, table: relation.name, type: "c", indexName: nil, columns: columns, definition: ""))
+                    }
                 } else if contype == "CONSTR_UNIQUE" || contype == "CONSTR_PRIMARY" {
                     let name = def["conname"]?.string ?? defaultIndexName(table: relation.name, columns: keys, suffix: contype == "CONSTR_PRIMARY" ? "pkey" : "key")
+                    for key in keys {
+                        guard let keyColumn = relation.columns.first(where: { $0.name == key }) else { continue }
+                        checkDefaultOperatorClass(keyColumn, accessMethod: def["access_method"]?.string ?? "btree")
+                        if hasError { return }
+                    }
                     checkDuplicates(relation: relation, columns: keys, constraintName: name, overlay: overlay)
                     if hasError { return }
                     if contype == "CONSTR_PRIMARY", live, let probe {
@@ -772,8 +1020,139 @@ struct StatementAnalyzer {
                 continue
             }
         }
+        if case .failed(let failure) = typeProbe {
+            // The rewrite meets the rows in heap order, as the copy did; a synchronized scan of a big table may
+            // start elsewhere and meet another bad value first.
+            if relation.totalBytes < Self.exactScanOrderBytes {
+                error(
+                    "alter-column-type-conversion-failure", failure.sqlstate, failure.message, detail: failure.detail,
+                    hint: [failure.hint, "Existing rows cannot be converted: fix them first, or convert them with USING."].compactMap { $0 }.joined(separator: " "))
+                return
+            }
+            warning(
+                "alter-column-type-conversion-failure",
+                "converting existing rows fails (\(failure.sqlstate) \(failure.message)); which row the server meets first is not predictable on a table this size",
+                hint: "Fix the rows first, or convert them with USING.")
+        }
         warnLargeLock(relation)
         overlay.putRelation(relation)
+    }
+
+    /// Tables below this size are scanned from their first block (synchronized scans start only above
+    /// shared_buffers / 4, 32 MB by default), so a copy meets the rows in the same order as the server.
+    static let exactScanOrderBytes: Int64 = 8 << 20
+
+    /// Runs the statement's ALTER COLUMN … TYPE subcommands on a temporary copy of the table (rolled back): the
+    /// server's own cast check (42804) and conversion of every existing row.
+    private func probeColumnTypeChange(_ relation: RelationInfo) -> ProbeOutcome {
+        guard let probe, relation.totalBytes < 256 << 20, let start = statement.tree["relation"]?.location,
+            let end = Self.endOfQualifiedName(statement.source, from: start)
+        else { return .unavailable }
+        let commands = statement.source.text(ofBytes: end..<statement.byteRange.upperBound)
+        return probe.attempt([
+            "CREATE TEMPORARY TABLE bundle_plan_probe AS SELECT * FROM \(relation.qualifiedName)",
+            "ALTER TABLE pg_temp.bundle_plan_probe " + commands,
+        ])
+    }
+
+    /// The byte offset just after a (possibly qualified, quoted, `*`-suffixed) name that starts at `start`.
+    static func endOfQualifiedName(_ source: SourceText, from start: Int) -> Int? {
+        let bytes = Array(source.string.utf8)
+        var index = start
+        func skipSpace() { while index < bytes.count, [32, 9, 10, 13].contains(bytes[index]) { index += 1 } }
+        func part() -> Bool {
+            guard index < bytes.count else { return false }
+            if bytes[index] == 34 {  // "quoted"
+                index += 1
+                while index < bytes.count {
+                    if bytes[index] == 34 {
+                        if index + 1 < bytes.count, bytes[index + 1] == 34 { index += 2; continue }
+                        index += 1
+                        return true
+                    }
+                    index += 1
+                }
+                return false
+            }
+            let begin = index
+            while index < bytes.count, bytes[index] >= 0x80 || bytes[index] == 95 || bytes[index] == 36
+                || (bytes[index] >= 48 && bytes[index] <= 57) || (bytes[index] | 0x20 >= 97 && bytes[index] | 0x20 <= 122)
+            {
+                index += 1
+            }
+            return index > begin
+        }
+        guard part() else { return nil }
+        while true {
+            let save = index
+            skipSpace()
+            if index < bytes.count, bytes[index] == 46 {
+                index += 1
+                skipSpace()
+                guard part() else { return nil }
+            } else {
+                index = save
+                break
+            }
+        }
+        let save = index
+        skipSpace()
+        if index < bytes.count, bytes[index] == 42 { index += 1 } else { index = save }
+        return index
+    }
+
+    /// The text inside the first top-level parentheses at or after byte `start` (quotes and comments skipped).
+    static func parenthesizedText(_ source: SourceText, from start: Int, to end: Int) -> String? {
+        let bytes = Array(source.string.utf8)
+        var index = start
+        var depth = 0
+        var open = -1
+        while index < min(end, bytes.count) {
+            let byte = bytes[index]
+            if byte == 39 || byte == 34 {  // '…' or "…" (doubled quotes re-enter immediately)
+                index += 1
+                while index < bytes.count, bytes[index] != byte { index += 1 }
+            } else if byte == 45, index + 1 < bytes.count, bytes[index + 1] == 45 {  // -- comment
+                while index < bytes.count, bytes[index] != 10 { index += 1 }
+            } else if byte == 47, index + 1 < bytes.count, bytes[index + 1] == 42 {  // /* comment */
+                index += 2
+                while index + 1 < bytes.count, !(bytes[index] == 42 && bytes[index + 1] == 47) { index += 1 }
+                index += 1
+            } else if byte == 36 {  // dollar quotes are not expected in expressions: give up
+                return nil
+            } else if byte == 40 {
+                if depth == 0 { open = index + 1 }
+                depth += 1
+            } else if byte == 41 {
+                depth -= 1
+                if depth == 0, open >= 0 { return String(decoding: bytes[open..<index], as: UTF8.self) }
+                if depth < 0 { return nil }
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// `ChooseConstraintName` for `table_col_label` / `table_label`, skipping names in use in the schema (live,
+    /// asked over the probe, and planned); nil when it cannot be determined (names past 63 bytes, no probe answer).
+    private func chooseConstraintName(_ relation: RelationInfo, columns: [String], label: String, overlay: CatalogOverlay) -> String? {
+        let base = ([relation.name] + columns).joined(separator: "_")
+        guard base.utf8.count + label.utf8.count + 3 <= 63 else { return nil }
+        var used = Set(overlay.constraints.filter { $0.schema == relation.schema }.map(\.name))
+        if relation.oid != 0 {
+            guard let probe,
+                let rows = probe.rows(
+                    "SELECT conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = \(sqlLiteral(relation.schema)) AND c.conname LIKE \(sqlLiteral(base + "%"))")
+            else { return nil }
+            used.formUnion(rows.compactMap { $0[0] })
+        }
+        var candidate = "\(base)_\(label)"
+        var suffix = 0
+        while used.contains(candidate) {
+            suffix += 1
+            candidate = "\(base)_\(label)\(suffix)"
+        }
+        return candidate
     }
 
     // MARK: DROP
@@ -848,6 +1227,10 @@ struct StatementAnalyzer {
                         hint: "Use DROP ... CASCADE to drop the dependent objects too.")
                     return
                 }
+                if removeType == "OBJECT_TABLE", overlay.pendingTriggerEvents.contains(CatalogOverlay.key(relation.schema, relation.name)) {
+                    reportPendingTriggerEvents("DROP TABLE", relation)
+                    return
+                }
                 if ["r", "p", "m"].contains(relation.kind) {
                     warning(
                         "drop-data-loss",
@@ -877,6 +1260,7 @@ struct StatementAnalyzer {
                 }
                 checkImmutable(routine.identity, name: routine.name, schema: routine.schema, types: routine.inputTypes)
                 overlay.routines.removeAll { $0 == routine }
+                overlay.schemasWithRemovedObjects.insert(routine.schema)
             }
         case "OBJECT_TRIGGER":
             for object in objects {
@@ -910,20 +1294,52 @@ struct StatementAnalyzer {
                 }
                 summary.object = "\(type.schema).\(type.name)"
                 overlay.types[CatalogOverlay.key(type.schema, type.name)] = nil
+                overlay.schemasWithRemovedObjects.insert(type.schema)
             }
         case "OBJECT_SCHEMA":
             for object in objects {
                 guard let name = object.stringValue else { continue }
                 summary.object = name
-                if overlay.schemas[name] == nil {
+                guard let schema = overlay.schemas[name] else {
                     if missingOK { continue }
                     error("schema-does-not-exist", "3F000", "schema \"\(name)\" does not exist")
                     return
+                }
+                if !cascade && objects.count == 1 && (overlay.session.isSuperuser || schema.owner == overlay.session.user) {
+                    checkSchemaEmpty(name, overlay: overlay)
+                    if hasError { return }
                 }
                 overlay.schemas[name] = nil
             }
         default:
             break
+        }
+    }
+
+    /// 2BP01 when DROP SCHEMA (RESTRICT) would meet objects still in the schema: live ones (unless the plan removed
+    /// objects from it, which only a warning can cover) and ones the plan created.
+    private mutating func checkSchemaEmpty(_ name: String, overlay: CatalogOverlay) {
+        var contents = overlay.relations.values.filter { $0.schema == name && $0.oid == 0 }.map { "\(Self.relkindNouns[$0.kind] ?? "relation") \($0.name)" }
+        contents += overlay.routines.filter { $0.schema == name && $0.oid == 0 }.map { "function \($0.name)" }
+        contents += overlay.types.values.filter { $0.schema == name && $0.oid == 0 && $0.kind != "c" }.map { "type \($0.name)" }
+        var live: [String] = []
+        if let probe, let rows = probe.rows(
+            """
+            SELECT pg_describe_object(d.classid, d.objid, d.objsubid) FROM pg_depend d JOIN pg_namespace n ON n.oid = d.refobjid
+            WHERE d.refclassid = 'pg_namespace'::regclass AND n.nspname = \(sqlLiteral(name)) AND d.deptype = 'n' LIMIT 5
+            """)
+        {
+            live = rows.compactMap { $0[0] }
+        }
+        let removed = overlay.schemasWithRemovedObjects.contains(name) || overlay.schemasWithRemovedObjects.contains("*")
+        if !contents.isEmpty || (!live.isEmpty && !removed) {
+            error(
+                "drop-schema-not-empty", "2BP01", "cannot drop schema \(name) because other objects depend on it",
+                hint: "Use DROP ... CASCADE to drop the dependent objects too. Still in the schema: \((live + contents).prefix(5).joined(separator: ", ")).")
+        } else if !live.isEmpty {
+            warning(
+                "drop-schema-not-empty", "schema \(name) still holds objects in the live database (\(live.joined(separator: ", "))); earlier statements remove some objects from it, so the plan cannot tell whether DROP SCHEMA will find it empty",
+                hint: "Drop the remaining objects first, or use CASCADE deliberately.")
         }
     }
 
@@ -1164,6 +1580,62 @@ struct StatementAnalyzer {
         }
     }
 
+    // MARK: Function calls
+
+    /// Types an `integer` argument reaches by an implicit cast (`pg_cast` castcontext 'i' from int4, all of type
+    /// category N), and types it cannot reach implicitly. A candidate with any other parameter type is not judged.
+    private static let implicitFromInteger: Set<String> = [
+        "bigint", "numeric", "real", "double precision", "oid", "regproc", "regprocedure", "regoper", "regoperator", "regclass",
+        "regtype", "regconfig", "regdictionary", "regnamespace", "regrole", "regcollation",
+    ]
+    private static let notImplicitFromInteger: Set<String> = [
+        "smallint", "money", "bit", "\"char\"", "boolean", "text", "character varying", "character", "uuid", "json", "jsonb", "bytea",
+        "date", "timestamp without time zone", "timestamp with time zone", "interval", "inet", "xml", "name",
+    ]
+    /// Preferred types of category N (`typispreferred`).
+    private static let preferredNumeric: Set<String> = ["double precision", "oid"]
+
+    /// 42725 for calls like `f(1, 2)` (integer constants only) that PostgreSQL's function resolution
+    /// (`func_select_candidate`) cannot narrow to one candidate — e.g. after CREATE OR REPLACE added an overload.
+    private mutating func checkCalls(_ tree: ParseNode, _ overlay: CatalogOverlay) {
+        var calls: [ParseNode] = []
+        Syntax.walk(tree) { type, body in if type == "FuncCall" { calls.append(body) } }
+        for call in calls {
+            let parts = Syntax.names(call["funcname"])
+            guard let (schema, name) = Syntax.qualified(parts) else { continue }
+            let args = call["args"]?.listItems ?? []
+            guard !args.isEmpty, call["agg_star"] == nil, call["agg_distinct"] == nil, call["func_variadic"] == nil, call["over"] == nil,
+                call["agg_order"] == nil, call["agg_filter"] == nil,
+                args.allSatisfy({ $0.nodeType == "A_Const" && $0.nodeBody?["ival"] != nil })
+            else { continue }
+            let visible = overlay.routines(schema: schema, name: name)
+            // Defaults, variadics, polymorphics, procedures and type-named functions resolve in ways not modelled here.
+            guard visible.count >= 2, !Self.implicitFromInteger.contains(name), !Self.notImplicitFromInteger.contains(name), name != "integer",
+                visible.allSatisfy({ routine in
+                    routine.defaultCount == 0 && routine.kind != "p"
+                        && routine.inputTypes.allSatisfy { !$0.hasSuffix("[]") && !$0.hasPrefix("any") && $0 != "\"any\"" }
+                })
+            else { continue }
+            let sameArity = visible.filter { $0.inputTypes.count == args.count }
+            guard sameArity.allSatisfy({ $0.inputTypes.allSatisfy { $0 == "integer" || Self.implicitFromInteger.contains($0) || Self.notImplicitFromInteger.contains($0) } })
+            else { continue }
+            if sameArity.contains(where: { $0.inputTypes.allSatisfy { $0 == "integer" } }) { continue }
+            var candidates = sameArity.filter { $0.inputTypes.allSatisfy { $0 == "integer" || Self.implicitFromInteger.contains($0) } }
+            guard candidates.count >= 2 else { continue }
+            let exact = candidates.map { $0.inputTypes.filter { $0 == "integer" }.count }
+            candidates = zip(candidates, exact).filter { $0.1 == exact.max()! }.map(\.0)
+            let preferred = candidates.map { $0.inputTypes.filter { $0 == "integer" || Self.preferredNumeric.contains($0) }.count }
+            candidates = zip(candidates, preferred).filter { $0.1 == preferred.max()! }.map(\.0)
+            guard candidates.count >= 2 else { continue }
+            let signature = "\(parts.joined(separator: "."))(\(Array(repeating: "integer", count: args.count).joined(separator: ", ")))"
+            error(
+                "function-call-not-unique", "42725", "function \(signature) is not unique",
+                hint: "Could not choose a best candidate function. You might need to add explicit type casts. Candidates: \(candidates.map(\.displaySignature).joined(separator: ", ")).",
+                object: parts.joined(separator: "."))
+            return
+        }
+    }
+
     // MARK: DML and settings
 
     private mutating func dml(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
@@ -1175,6 +1647,9 @@ struct StatementAnalyzer {
         if relation.kind == "v" || relation.kind == "m" {
             return
         }
+        noteDeferredTriggerEvents(tree, relation: relation, overlay: &overlay)
+        // The data probes of later statements would read the rows as they were before this statement.
+        overlay.liveRelationOIDs.remove(relation.oid)
         for target in tree["cols"]?.listItems ?? [] {
             guard let column = target.nodeBody?["name"]?.string, !relation.columns.isEmpty else { continue }
             if !relation.columns.contains(where: { $0.name == column }) {
@@ -1182,6 +1657,31 @@ struct StatementAnalyzer {
                 return
             }
         }
+    }
+
+    /// Queues the relation as having pending deferred trigger events when the statement certainly fires an
+    /// INITIALLY DEFERRED trigger (INSERT … VALUES; DELETE without WHERE on a table with rows).
+    private func noteDeferredTriggerEvents(_ tree: ParseNode, relation: RelationInfo, overlay: inout CatalogOverlay) {
+        let bit: Int
+        var firesRows = false
+        switch statement.kind {
+        case "InsertStmt":
+            bit = 4
+            let values = tree["selectStmt"]?.nodeBody?["valuesLists"]?.listItems ?? []
+            firesRows = !values.isEmpty && tree["onConflictClause"] == nil
+        case "DeleteStmt":
+            bit = 8
+            guard tree["whereClause"] == nil, tree["usingClause"] == nil, overlay.liveRelationOIDs.contains(relation.oid) else { return }
+            guard overlay.triggers.contains(where: { $0.schema == relation.schema && $0.table == relation.name && $0.isAlwaysDeferred && $0.eventBits & 8 != 0 })
+            else { return }
+            firesRows = probe?.rows("SELECT 1 FROM \(relation.qualifiedName) LIMIT 1").map { !$0.isEmpty } ?? false
+        default:
+            return
+        }
+        guard firesRows,
+            overlay.triggers.contains(where: { $0.schema == relation.schema && $0.table == relation.name && $0.isAlwaysDeferred && $0.eventBits & bit != 0 })
+        else { return }
+        overlay.pendingTriggerEvents.insert(CatalogOverlay.key(relation.schema, relation.name))
     }
 
     private mutating func variableSet(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
@@ -1192,4 +1692,9 @@ struct StatementAnalyzer {
         }
         overlay.searchPath = ["pg_catalog"] + schemas.filter { overlay.schemas[$0] != nil && $0 != "pg_catalog" }
     }
+}
+
+/// A SQL string literal (standard_conforming_strings).
+func sqlLiteral(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
 }
