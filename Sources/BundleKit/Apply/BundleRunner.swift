@@ -278,7 +278,7 @@ struct BundleRunner {
     }
 }
 
-/// A SQL string literal.
+/// A SQL string literal (standard_conforming_strings).
 func sqlLiteral(_ value: String) -> String {
     "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
 }

@@ -1694,7 +1694,3 @@ struct StatementAnalyzer {
     }
 }
 
-/// A SQL string literal (standard_conforming_strings).
-func sqlLiteral(_ text: String) -> String {
-    "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
-}
