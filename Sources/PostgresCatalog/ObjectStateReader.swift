@@ -1,0 +1,418 @@
+import Foundation
+
+/// Tables and configuration rows recorded with a state besides the schema objects.
+public struct StateWatchSpec: Sendable, Equatable {
+    /// One configuration table: rows `key → value`, optionally only keys with a prefix.
+    public struct Config: Sendable, Equatable {
+        public var table: String
+        public var key: String
+        public var value: String
+        public var prefix: String?
+
+        public init(table: String, key: String, value: String, prefix: String?) {
+            self.table = table
+            self.key = key
+            self.value = value
+            self.prefix = prefix
+        }
+    }
+
+    /// Qualified table names whose exact row counts are recorded.
+    public var tables: [String]
+    public var config: [Config]
+
+    public init(tables: [String], config: [Config]) {
+        self.tables = tables
+        self.config = config
+    }
+}
+
+/// Reads the whole user catalog as deterministic DDL, one file per object (path → text), with a handful of
+/// set-based queries. Same catalog, same bytes: independent of OIDs, physical order and creation order.
+///
+/// Layout: `schemas/<schema>.sql`, `<schema>/tables/<t>.sql` (columns, constraints, indexes, triggers, policies,
+/// owner, grants, comments), `<schema>/views/<v>.sql`, `<schema>/matviews/<m>.sql`, `<schema>/sequences/<s>.sql`,
+/// `<schema>/functions/<name>(<identity args>).sql` (exactly `pg_get_functiondef`, then owner, grants, comment),
+/// `<schema>/types/<t>.sql`, `extensions.sql`, `signatures.tsv`, and with a watch list `watch/row-counts.tsv` and
+/// `watch/config.tsv`. Aggregates are not captured.
+public struct ObjectStateReader {
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    static let userSchemaFilter = """
+        n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+        AND n.nspname <> ALL ($1::text[])
+        """
+
+    /// Captures the catalog. `excludedSchemas` are left out (bundle passes its registry schema).
+    public func capture(excludedSchemas: [String] = [], watch: StateWatchSpec? = nil) throws(PostgresError) -> [String: String] {
+        let excluded = pgArray(excludedSchemas)
+        var files: [String: String] = [:]
+
+        // Schemas.
+        for row in try connection.query(
+            """
+            SELECT n.nspname, quote_ident(n.nspname), quote_ident(pg_get_userbyid(n.nspowner)), n.nspacl::text[], obj_description(n.oid, 'pg_namespace'),
+                   pg_get_userbyid(n.nspowner)
+            FROM pg_namespace n
+            WHERE \(Self.userSchemaFilter)
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+            ORDER BY 1 COLLATE "C"
+            """, [excluded]
+        ).rows {
+            var text = "CREATE SCHEMA \(row[1]!);\nALTER SCHEMA \(row[1]!) OWNER TO \(row[2]!);\n"
+            text += Self.grants(acl: row[3], object: "SCHEMA \(row[1]!)", owner: row[5]!, fullOwnerCount: 2, publicByDefault: false)
+            if let comment = row[4] { text += "COMMENT ON SCHEMA \(row[1]!) IS \(Self.literal(comment));\n" }
+            files["schemas/\(Self.component(row[0]!)).sql"] = text
+        }
+
+        // Relations.
+        struct Relation {
+            var schema: String
+            var name: String
+            var qualified: String
+            var kind: String
+            var lines: [String] = []
+            var columns: [String] = []
+            var tail: [String] = []
+        }
+        var relations: [String: Relation] = [:]
+        let relationRows = try connection.query(
+            """
+            SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname), c.relkind::text,
+                   quote_ident(pg_get_userbyid(c.relowner)), c.relacl::text[], obj_description(c.oid, 'pg_class'),
+                   c.relrowsecurity, c.relforcerowsecurity,
+                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+                   CASE WHEN c.relispartition THEN (SELECT format('%I.%I', pn.nspname, pc.relname) || ' ' || pg_get_expr(c.relpartbound, c.oid)
+                        FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+                        WHERE i.inhrelid = c.oid) END,
+                   CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END,
+                   c.reloptions::text[], pg_get_userbyid(c.relowner)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(Self.userSchemaFilter)
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+            """, [excluded])
+        var ownerOf: [String: String] = [:]
+        for row in relationRows.rows {
+            let oid = row[0]!
+            var relation = Relation(schema: row[1]!, name: row[2]!, qualified: row[3]!, kind: row[4]!)
+            let noun = ["r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE", "f": "FOREIGN TABLE"][relation.kind]!
+            ownerOf[oid] = row[14]!
+            switch relation.kind {
+            case "v":
+                relation.lines.append("CREATE OR REPLACE VIEW \(relation.qualified) AS\n\(row[12] ?? "")")
+            case "m":
+                let definition = (row[12] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                relation.lines.append("CREATE MATERIALIZED VIEW \(relation.qualified) AS\n\(definition.hasSuffix(";") ? String(definition.dropLast()) : definition)\nWITH NO DATA;")
+            default:
+                break
+            }
+            if let options = row[13], relation.kind != "S" {
+                relation.tail.append("ALTER \(noun) \(relation.qualified) SET (\(parsePGArray(options).joined(separator: ", ")));")
+            }
+            if row[8] == "t" { relation.tail.append("ALTER TABLE \(relation.qualified) ENABLE ROW LEVEL SECURITY;") }
+            if row[9] == "t" { relation.tail.append("ALTER TABLE \(relation.qualified) FORCE ROW LEVEL SECURITY;") }
+            if let partition = row[11] {
+                let parent = partition.prefix { $0 != " " }
+                relation.tail.append("ALTER TABLE \(parent) ATTACH PARTITION \(relation.qualified) \(partition.dropFirst(parent.count + 1));")
+            }
+            relation.tail.append("ALTER \(noun) \(relation.qualified) OWNER TO \(row[5]!);")
+            let fullCount = relation.kind == "S" ? 3 : 7
+            relation.tail.append(
+                contentsOf: Self.grants(acl: row[6], object: "\(relation.kind == "S" ? "SEQUENCE" : "TABLE") \(relation.qualified)", owner: row[14]!, fullOwnerCount: fullCount, publicByDefault: false)
+                    .split(separator: "\n").map(String.init))
+            if let comment = row[7] { relation.tail.append("COMMENT ON \(noun) \(relation.qualified) IS \(Self.literal(comment));") }
+            if let partKey = row[10] { relation.columns.append("__PARTITION__ \(partKey)") }
+            relations[oid] = relation
+        }
+        let oids = pgArray(Array(relations.keys))
+
+        // Columns, in attnum order.
+        for row in try connection.query(
+            """
+            SELECT a.attrelid, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod),
+                   CASE WHEN a.attcollation <> t.typcollation THEN format('%I.%I', cn.nspname, co.collname) END,
+                   pg_get_expr(d.adbin, d.adrelid), a.attnotnull, a.attidentity::text, a.attgenerated::text,
+                   col_description(a.attrelid, a.attnum), a.attacl::text[], c.relkind::text, a.attislocal
+            FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid
+            JOIN pg_type t ON t.oid = a.atttypid
+            LEFT JOIN pg_collation co ON co.oid = a.attcollation
+            LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attrelid, a.attnum
+            """, [oids]
+        ).rows {
+            guard var relation = relations[row[0]!] else { continue }
+            let name = row[1]!
+            if ["r", "p", "f"].contains(relation.kind) {
+                var line = "    \(name) \(row[2]!)"
+                if let collation = row[3] { line += " COLLATE \(collation)" }
+                if row[7] == "s", let expression = row[4] {
+                    line += " GENERATED ALWAYS AS (\(expression)) STORED"
+                } else if let expression = row[4] {
+                    line += " DEFAULT \(expression)"
+                }
+                if row[5] == "t" { line += " NOT NULL" }
+                if row[6] == "a" { line += " GENERATED ALWAYS AS IDENTITY" }
+                if row[6] == "d" { line += " GENERATED BY DEFAULT AS IDENTITY" }
+                relation.columns.append(line)
+            } else if relation.kind == "v" || relation.kind == "m" {
+                if let expression = row[4] { relation.tail.append("ALTER VIEW \(relation.qualified) ALTER COLUMN \(name) SET DEFAULT \(expression);") }
+            }
+            if let comment = row[8] { relation.tail.append("COMMENT ON COLUMN \(relation.qualified).\(name) IS \(Self.literal(comment));") }
+            if let acl = row[9] {
+                relation.tail.append(
+                    contentsOf: Self.grants(acl: acl, object: "TABLE \(relation.qualified)", owner: "", fullOwnerCount: 99, publicByDefault: false, column: name)
+                        .split(separator: "\n").map(String.init))
+            }
+            relations[row[0]!] = relation
+        }
+
+        // Constraints (by name), indexes not backing constraints, triggers, policies.
+        for row in try connection.query(
+            """
+            SELECT con.conrelid, quote_ident(con.conname), pg_get_constraintdef(con.oid)
+            FROM pg_constraint con
+            WHERE con.conrelid = ANY($1::oid[]) AND con.contype <> 't' AND con.conislocal
+            ORDER BY con.conrelid, con.conname COLLATE "C"
+            """, [oids]
+        ).rows {
+            guard var relation = relations[row[0]!] else { continue }
+            relation.lines.append("ALTER TABLE \(relation.qualified) ADD CONSTRAINT \(row[1]!) \(row[2]!);")
+            relations[row[0]!] = relation
+        }
+        for row in try connection.query(
+            """
+            SELECT x.indrelid, pg_get_indexdef(x.indexrelid)
+            FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+            WHERE x.indrelid = ANY($1::oid[])
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid AND con.contype IN ('p', 'u', 'x'))
+              AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = x.indexrelid)
+            ORDER BY x.indrelid, ic.relname COLLATE "C"
+            """, [oids]
+        ).rows {
+            guard var relation = relations[row[0]!] else { continue }
+            relation.lines.append(row[1]! + ";")
+            relations[row[0]!] = relation
+        }
+        for row in try connection.query(
+            """
+            SELECT t.tgrelid, pg_get_triggerdef(t.oid), t.tgenabled::text, quote_ident(t.tgname)
+            FROM pg_trigger t
+            WHERE t.tgrelid = ANY($1::oid[]) AND NOT t.tgisinternal AND t.tgparentid = 0
+            ORDER BY t.tgrelid, t.tgname COLLATE "C"
+            """, [oids]
+        ).rows {
+            guard var relation = relations[row[0]!] else { continue }
+            relation.lines.append(row[1]! + ";")
+            if row[2] == "D" { relation.lines.append("ALTER TABLE \(relation.qualified) DISABLE TRIGGER \(row[3]!);") }
+            relations[row[0]!] = relation
+        }
+        for row in try connection.query(
+            """
+            SELECT p.polrelid, quote_ident(p.polname), CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+                   CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                   ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END FROM unnest(p.polroles) r ORDER BY 1)::text[],
+                   pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
+            FROM pg_policy p WHERE p.polrelid = ANY($1::oid[])
+            ORDER BY p.polrelid, p.polname COLLATE "C"
+            """, [oids]
+        ).rows {
+            guard var relation = relations[row[0]!] else { continue }
+            var line = "CREATE POLICY \(row[1]!) ON \(relation.qualified) AS \(row[2]!) FOR \(row[3]!) TO \(parsePGArray(row[4]).joined(separator: ", "))"
+            if let using = row[5] { line += " USING (\(using))" }
+            if let check = row[6] { line += " WITH CHECK (\(check))" }
+            relation.lines.append(line + ";")
+            relations[row[0]!] = relation
+        }
+
+        // Sequences.
+        for row in try connection.query(
+            """
+            SELECT s.seqrelid, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
+                   (SELECT format('%I.%I.%I', n.nspname, c.relname, a.attname)
+                    FROM pg_depend d JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace
+                    JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid AND d.deptype IN ('a', 'i') AND d.refclassid = 'pg_class'::regclass
+                    LIMIT 1)
+            FROM pg_sequence s WHERE s.seqrelid = ANY($1::oid[])
+            """, [oids]
+        ).rows {
+            guard var relation = relations[row[0]!] else { continue }
+            var line = "CREATE SEQUENCE \(relation.qualified) AS \(row[1]!) START WITH \(row[2]!) INCREMENT BY \(row[3]!) MINVALUE \(row[4]!) MAXVALUE \(row[5]!) CACHE \(row[6]!)\(row[7] == "t" ? " CYCLE" : " NO CYCLE");"
+            if let owned = row[8] { line += "\nALTER SEQUENCE \(relation.qualified) OWNED BY \(owned);" }
+            relation.lines.insert(line, at: 0)
+            relations[row[0]!] = relation
+        }
+
+        for relation in relations.values {
+            var text = ""
+            if ["r", "p", "f"].contains(relation.kind) {
+                let columns = relation.columns.filter { !$0.hasPrefix("__PARTITION__ ") }
+                let partition = relation.columns.first { $0.hasPrefix("__PARTITION__ ") }.map { String($0.dropFirst("__PARTITION__ ".count)) }
+                text += "CREATE \(relation.kind == "f" ? "FOREIGN TABLE" : "TABLE") \(relation.qualified) (\n" + columns.joined(separator: ",\n") + "\n)"
+                text += partition.map { " PARTITION BY \($0)" } ?? ""
+                text += ";\n"
+            }
+            for line in relation.lines { text += line + "\n" }
+            for line in relation.tail { text += line + "\n" }
+            let folder = ["r": "tables", "p": "tables", "f": "tables", "v": "views", "m": "matviews", "S": "sequences"][relation.kind]!
+            files["\(Self.component(relation.schema))/\(folder)/\(Self.component(relation.name)).sql"] = text
+        }
+
+        // Routines (functions, procedures, window functions).
+        var signatures: [String] = []
+        for row in try connection.query(
+            """
+            SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), p.prokind::text,
+                   format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
+                   quote_ident(pg_get_userbyid(p.proowner)), p.proacl::text[], obj_description(p.oid, 'pg_proc'),
+                   pg_get_function_arguments(p.oid), md5(p.prosrc), length(p.prosrc), p.prosecdef, coalesce(array_to_string(p.proconfig, ','), ''),
+                   pg_get_userbyid(p.proowner)
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter)
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+            """, [excluded]
+        ).rows {
+            let noun = row[4] == "p" ? "PROCEDURE" : "FUNCTION"
+            var text = row[3]!.hasSuffix("\n") ? row[3]! : row[3]! + "\n"
+            text = text.trimmingCharacters(in: .newlines) + ";\n"
+            text += "ALTER \(noun) \(row[5]!) OWNER TO \(row[6]!);\n"
+            text += Self.grants(acl: row[7], object: "\(noun) \(row[5]!)", owner: row[14]!, fullOwnerCount: 1, publicByDefault: true)
+            if let comment = row[8] { text += "COMMENT ON \(noun) \(row[5]!) IS \(Self.literal(comment));\n" }
+            files["\(Self.component(row[0]!))/functions/\(Self.component(row[1]! + "(" + row[2]! + ")")).sql"] = text
+            signatures.append([row[0]!, row[1]!, row[2]!, row[9]!, row[10]!, row[11]!, row[12]!, row[13]!].joined(separator: "\t"))
+        }
+        signatures.sort()
+        files["signatures.tsv"] = (["schema\tname\tidentity_args\tfull_args\tbody_md5\tbody_length\tsecurity_definer\tproconfig"] + signatures).joined(separator: "\n") + "\n"
+
+        // Types: enums, domains, composites, ranges.
+        for row in try connection.query(
+            """
+            SELECT n.nspname, t.typname, format('%I.%I', n.nspname, t.typname), t.typtype::text,
+                   ARRAY(SELECT quote_literal(e.enumlabel) FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)::text[],
+                   format_type(t.typbasetype, t.typtypmod), t.typdefault, t.typnotnull,
+                   ARRAY(SELECT format('CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)) FROM pg_constraint c WHERE c.contypid = t.oid ORDER BY c.conname COLLATE "C")::text[],
+                   ARRAY(SELECT format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) FROM pg_attribute a
+                         WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[],
+                   (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid),
+                   quote_ident(pg_get_userbyid(t.typowner)), t.typacl::text[], obj_description(t.oid, 'pg_type'), pg_get_userbyid(t.typowner)
+            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+            WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+              AND \(Self.userSchemaFilter)
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+            """, [excluded]
+        ).rows {
+            let qualified = row[2]!
+            var text: String
+            switch row[3]! {
+            case "e": text = "CREATE TYPE \(qualified) AS ENUM (\(parsePGArray(row[4]).joined(separator: ", ")));\n"
+            case "d":
+                text = "CREATE DOMAIN \(qualified) AS \(row[5]!)"
+                if let value = row[6] { text += " DEFAULT \(value)" }
+                if row[7] == "t" { text += " NOT NULL" }
+                for constraint in parsePGArray(row[8]) { text += " \(constraint)" }
+                text += ";\n"
+            case "r": text = "CREATE TYPE \(qualified) AS RANGE (SUBTYPE = \(row[10] ?? "?"));\n"
+            default: text = "CREATE TYPE \(qualified) AS (\(parsePGArray(row[9]).joined(separator: ", ")));\n"
+            }
+            text += "ALTER \(row[3] == "d" ? "DOMAIN" : "TYPE") \(qualified) OWNER TO \(row[11]!);\n"
+            text += Self.grants(acl: row[12], object: "\(row[3] == "d" ? "DOMAIN" : "TYPE") \(qualified)", owner: row[14]!, fullOwnerCount: 1, publicByDefault: true)
+            if let comment = row[13] { text += "COMMENT ON \(row[3] == "d" ? "DOMAIN" : "TYPE") \(qualified) IS \(Self.literal(comment));\n" }
+            files["\(Self.component(row[0]!))/types/\(Self.component(row[1]!)).sql"] = text
+        }
+
+        // Extensions.
+        let extensions = try connection.query(
+            "SELECT format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I VERSION %L;', e.extname, n.nspname, e.extversion) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.extname COLLATE \"C\""
+        ).rows.map { $0[0]! }
+        if !extensions.isEmpty { files["extensions.sql"] = extensions.joined(separator: "\n") + "\n" }
+
+        // Watched tables and configuration rows.
+        if let watch {
+            var counts = ["table\trows"]
+            for table in watch.tables.sorted() {
+                let count = try connection.query("SELECT count(*) FROM \(Self.qualify(table))").rows[0][0] ?? "0"
+                counts.append("\(table)\t\(count)")
+            }
+            files["watch/row-counts.tsv"] = counts.joined(separator: "\n") + "\n"
+            var config: [String] = []
+            for spec in watch.config {
+                let rows = try connection.query(
+                    "SELECT \(quoteIdentifier(spec.key))::text, \(quoteIdentifier(spec.value))::text FROM \(Self.qualify(spec.table)) WHERE \(quoteIdentifier(spec.key))::text LIKE $1 || '%'",
+                    [spec.prefix ?? ""]
+                ).rows
+                for row in rows { config.append("\(spec.table)\t\(row[0] ?? "")\t\(row[1] ?? "")") }
+            }
+            files["watch/config.tsv"] = (["table\tkey\tvalue"] + Array(Set(config)).sorted()).joined(separator: "\n") + "\n"
+        }
+        return files
+    }
+
+    /// GRANT statements from an ACL (`aclitem[]` as text). NULL means default privileges: nothing is written. The
+    /// owner's full default privileges are implied; a missing default PUBLIC privilege is written as a REVOKE.
+    static func grants(acl: String?, object: String, owner: String, fullOwnerCount: Int, publicByDefault: Bool, column: String? = nil) -> String {
+        guard let acl else { return "" }
+        let letters: [Character: String] = [
+            "r": "SELECT", "w": "UPDATE", "a": "INSERT", "d": "DELETE", "D": "TRUNCATE", "x": "REFERENCES", "t": "TRIGGER", "X": "EXECUTE",
+            "U": "USAGE", "C": "CREATE", "c": "CONNECT", "T": "TEMPORARY", "s": "SET", "A": "ALTER SYSTEM",
+        ]
+        var lines: [String] = []
+        var publicSeen = false
+        for item in parsePGArray(acl) {
+            guard let equals = item.firstIndex(of: "="), let slash = item.lastIndex(of: "/") else { continue }
+            let grantee = String(item[..<equals])
+            let privileges = item[item.index(after: equals)..<slash]
+            if grantee.isEmpty { publicSeen = true }
+            var plain: [String] = []
+            var withOption: [String] = []
+            var index = privileges.startIndex
+            while index < privileges.endIndex {
+                let letter = privileges[index]
+                let next = privileges.index(after: index)
+                let grantable = next < privileges.endIndex && privileges[next] == "*"
+                if let name = letters[letter] { (grantable ? { withOption.append(name) } : { plain.append(name) })() }
+                index = grantable ? privileges.index(after: next) : next
+            }
+            let unquoted = grantee.hasPrefix("\"") ? String(grantee.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") : grantee
+            if column == nil && unquoted == owner && plain.count + withOption.count == fullOwnerCount && withOption.isEmpty { continue }
+            let role = grantee.isEmpty ? "PUBLIC" : quoteIdentifier(unquoted)
+            let columnPart = column.map { " (\($0))" } ?? ""
+            if !plain.isEmpty { lines.append("GRANT \(plain.sorted().map { $0 + columnPart }.joined(separator: ", ")) ON \(object) TO \(role);") }
+            if !withOption.isEmpty {
+                lines.append("GRANT \(withOption.sorted().map { $0 + columnPart }.joined(separator: ", ")) ON \(object) TO \(role) WITH GRANT OPTION;")
+            }
+        }
+        lines.sort()
+        if publicByDefault && !publicSeen && column == nil { lines.insert("REVOKE ALL ON \(object) FROM PUBLIC;", at: 0) }
+        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A file-name component: the raw name with '%', '/', control characters and a leading '.' percent-encoded.
+    public static func component(_ name: String) -> String {
+        var out = ""
+        for (offset, scalar) in name.unicodeScalars.enumerated() {
+            if scalar == "%" || scalar == "/" || scalar.value < 0x20 || scalar.value == 0x7F || (offset == 0 && scalar == ".") {
+                out += String(format: "%%%02X", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func literal(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    /// `schema.table` (as written in a watch list) quoted for SQL.
+    static func qualify(_ name: String) -> String {
+        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+        return parts.map(quoteIdentifier).joined(separator: ".")
+    }
+}
