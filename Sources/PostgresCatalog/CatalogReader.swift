@@ -103,7 +103,12 @@ public struct CatalogReader {
             JOIN pg_class c ON c.oid = con.conrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_class i ON i.oid = con.conindid
-            WHERE con.conrelid = ANY($1::oid[]) OR con.confrelid = ANY($1::oid[])
+            WHERE con.oid IN (
+                SELECT oid FROM pg_constraint WHERE conrelid = ANY($1::oid[])
+                UNION
+                -- foreign keys pointing at these relations, found through pg_depend's index (confrelid has none)
+                SELECT objid FROM pg_depend
+                WHERE refclassid = 'pg_class'::regclass AND refobjid = ANY($1::oid[]) AND classid = 'pg_constraint'::regclass)
             ORDER BY 2, 3, 1
             """, [pgArray(relationOIDs)]
         ).rows.map { row in
@@ -138,9 +143,9 @@ public struct CatalogReader {
             FROM pg_trigger t
             JOIN pg_class c ON c.oid = t.tgrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE t.tgrelid = ANY($1::oid[]) OR t.tgname = ANY($2::text[])
+            WHERE t.tgrelid = ANY($1::oid[])
             ORDER BY 1, 2, 3
-            """, [pgArray(relationOIDs), pgArray(scope.triggerNames)]
+            """, [pgArray(relationOIDs)]
         ).rows.map { row in
             TriggerInfo(
                 schema: row[0]!, table: row[1]!, name: row[2]!, isInternal: row[3] == "t", isConstraint: row[4] == "t", function: row[5]!,
@@ -181,7 +186,8 @@ public struct CatalogReader {
             LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
             LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
             LEFT JOIN pg_attribute gen ON gen.attrelid = ad.adrelid AND gen.attnum = ad.adnum AND gen.attgenerated <> ''
-            WHERE d.refobjid = ANY($1::oid[]) AND d.deptype = 'n'
+            WHERE d.refclassid = ANY(ARRAY['pg_class', 'pg_proc', 'pg_type']::regclass[]::oid[])
+              AND d.refobjid = ANY($1::oid[]) AND d.deptype = 'n'
               AND NOT (d.classid = 'pg_rewrite'::regclass AND r.ev_class = d.refobjid)
             ORDER BY 1, 4
             """, [pgArray(referencedOIDs)]

@@ -60,7 +60,7 @@ public struct ObjectStateReader {
             FROM pg_namespace n
             WHERE \(Self.userSchemaFilter)
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
-            ORDER BY 1 COLLATE "C"
+            ORDER BY n.nspname COLLATE "C"
             """, [excluded]
         ).rows {
             var text = "CREATE SCHEMA \(row[1]!);\nALTER SCHEMA \(row[1]!) OWNER TO \(row[2]!);\n"

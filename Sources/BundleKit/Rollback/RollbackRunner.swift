@@ -114,7 +114,8 @@ public final class RollbackRunner {
             let applyCommit = ObjectID(hex: step.commit)!
             let parent = try git { try repository.commit(applyCommit) }.parents[0]
             let expected = try readState(repository, at: parent)
-            let watch: WatchList? = nil
+            // The lock's watch list, so watched rows are captured and compared too (skipped if the lock is gone).
+            let watch = (try? Locksmith(project: project).read(project.locksDirectory.appendingPathComponent("\(step.lockName).lock")))?.lock.watch
             try db { try connection.execute("BEGIN") }
             do {
                 try db { try connection.execute("SET LOCAL lock_timeout = \(sqlLiteral(options.lockTimeout))") }
@@ -132,7 +133,8 @@ public final class RollbackRunner {
                 }
                 _ = connection.takeNotices()
                 let live = try captureState(connection, watch: watch)
-                let differences = Self.compare(expected: expected, actual: live, paths: step.touched)
+                let differences = Self.compare(
+                    expected: expected, actual: live, paths: step.touched.filter { watch != nil || !$0.hasPrefix("watch/") })
                 if !differences.isEmpty {
                     _ = try? connection.execute("ROLLBACK")
                     report.differences = differences
