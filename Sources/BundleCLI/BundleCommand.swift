@@ -19,7 +19,7 @@ public struct BundleCommand: ParsableCommand {
               bundle plan m3a --db postgres://app@db.example/prod
             """,
         version: version,
-        subcommands: [InitCommand.self, LockCommand.self, SandboxCommand.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, LogCommand.self, RollbackCommand.self, DriftCommand.self, DiffCommand.self, ShowCommand.self]
+        subcommands: [InitCommand.self, LockCommand.self, SandboxCommand.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, LogCommand.self, RollbackCommand.self, DriftCommand.self, DiffCommand.self, ShowCommand.self, SnapshotCommand.self]
     )
 
     public init() {}
