@@ -381,6 +381,8 @@ public struct ObjectStateReader {
             }
             let unquoted = grantee.hasPrefix("\"") ? String(grantee.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") : grantee
             if column == nil && unquoted == owner && plain.count + withOption.count == fullOwnerCount && withOption.isEmpty { continue }
+            // PUBLIC's default privilege (EXECUTE on routines, USAGE on types) is implied, as for a NULL ACL.
+            if column == nil && grantee.isEmpty && publicByDefault && plain.count == 1 && withOption.isEmpty { continue }
             let role = grantee.isEmpty ? "PUBLIC" : quoteIdentifier(unquoted)
             let columnPart = column.map { " (\($0))" } ?? ""
             if !plain.isEmpty { lines.append("GRANT \(plain.sorted().map { $0 + columnPart }.joined(separator: ", ")) ON \(object) TO \(role);") }

@@ -75,7 +75,7 @@ struct BundleRunner {
             try checkPostConditions(bundle, summary: summary)
             try verify(bundle)
             let after = try captureState(connection, watch: watch)
-            let rollback = RollbackScript.make(for: bundle, before: state, after: after)
+            let rollback = RollbackScript.make(for: bundle, before: state, after: after, watch: watch)
             let commit = try writeCommit(
                 parent: tip, before: state, after: after, entries: [(bundle, rollback, summary)], first: backup != nil && first && bundle.locked.txn == firstPendingTxn(plan))
             let registryID = try db {
@@ -113,7 +113,7 @@ struct BundleRunner {
                 try checkPostConditions(bundle, summary: summary)
                 try verify(bundle)
                 let after = try captureState(connection, watch: watch)
-                let rollback = RollbackScript.make(for: bundle, before: current, after: after)
+                let rollback = RollbackScript.make(for: bundle, before: current, after: after, watch: watch)
                 let commit = try writeCommit(parent: parent, before: current, after: after, entries: [(bundle, rollback, summary)], first: backup != nil && bundle.locked.txn == bundles.first?.locked.txn)
                 let id = try db {
                     try Registry(connection: connection).record(

@@ -10,6 +10,8 @@ import PostgresCatalog
 struct RollbackGenerator {
     let before: [String: String]
     let after: [String: String]
+    /// Key and value columns of watched config tables (table → columns); default `key`/`value`.
+    var configColumns: [String: (key: String, value: String)] = [:]
     var lines: [String] = []
     var irreversible: [String] = []
 
@@ -77,7 +79,10 @@ struct RollbackGenerator {
             let name = ObjectPath.decode(String(path.dropFirst("schemas/".count).dropLast(4)))
             emit("DROP SCHEMA IF EXISTS \(quoteIdentifier(name));", because: "created schema \(name)")
         }
-        // 3. Restore replaced routines and views from their exact previous definitions.
+        // 3. Restore replaced routines and views from their exact previous definitions; schema privileges.
+        for path in changed.sorted() where path.hasPrefix("schemas/") {
+            revertAuxiliary(before: before[path]!, after: after[path]!)
+        }
         for path in changed.sorted() {
             guard let object = ObjectPath(path) else { continue }
             switch object.kind {
@@ -87,16 +92,33 @@ struct RollbackGenerator {
                     let noun = pre.contains("CREATE OR REPLACE PROCEDURE") ? "PROCEDURE" : "FUNCTION"
                     emit("DROP \(noun) \(object.routineSignature);", because: "the previous header cannot be restored with CREATE OR REPLACE")
                 } else {
-                    revokeAddedGrants(before: pre, after: after[path]!)
+                    revertAuxiliary(before: pre, after: after[path]!)
                 }
                 emit(pre, because: "previous definition of \(object.routineSignature)")
             case "views", "matviews":
                 let noun = object.kind == "views" ? "VIEW" : "MATERIALIZED VIEW"
                 emit("DROP \(noun) IF EXISTS \(object.qualified);", because: "restore the previous \(object.qualified)")
                 emit(before[path]!, because: "previous definition of \(object.qualified)")
-            case "types", "sequences":
-                revokeAddedGrants(before: before[path]!, after: after[path]!)
-                emit("-- \(object.qualified) changed; its previous definition was:\n" + commented(before[path]!), because: nil)
+            case "types":
+                let pre = before[path]!
+                let post = after[path]!
+                if Self.firstStatement(pre) == Self.firstStatement(post) {
+                    revertAuxiliary(before: pre, after: post)
+                } else {
+                    // Enum labels cannot be removed and domains cannot be redefined in place: drop and re-create.
+                    let noun = pre.hasPrefix("CREATE DOMAIN") ? "DOMAIN" : "TYPE"
+                    emit("DROP \(noun) \(object.qualified);", because: "\(object.qualified) changed in a way only DROP and CREATE can undo (fails if columns use it)")
+                    emit(pre, because: "previous definition of \(object.qualified)")
+                }
+            case "sequences":
+                let pre = before[path]!
+                let post = after[path]!
+                if Self.firstStatement(pre) == Self.firstStatement(post) {
+                    revertAuxiliary(before: pre, after: post)
+                } else {
+                    emit("-- \(object.qualified) changed; its previous definition was:\n" + commented(pre), because: nil)
+                }
+
             default:
                 break
             }
@@ -132,11 +154,31 @@ struct RollbackGenerator {
     static func statements(_ text: String) -> [String] {
         var result: [String] = []
         var current = ""
-        var inDollar = false
+        var dollarTag: String? = nil
+        var inQuote = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             current += (current.isEmpty ? "" : "\n") + line
-            if line.components(separatedBy: "$").count % 2 == 0 && line.contains("$") { inDollar.toggle() }
-            if !inDollar && line.hasSuffix(";") {
+            var index = line.startIndex
+            while index < line.endIndex {
+                let ch = line[index]
+                if let tag = dollarTag {
+                    if line[index...].hasPrefix(tag) {
+                        dollarTag = nil
+                        index = line.index(index, offsetBy: tag.count)
+                        continue
+                    }
+                } else if inQuote {
+                    if ch == "'" { inQuote = false }
+                } else if ch == "'" {
+                    inQuote = true
+                } else if ch == "$", let match = line[index...].firstMatch(of: /^\$[A-Za-z_0-9]*\$/) {
+                    dollarTag = String(match.output)
+                    index = line.index(index, offsetBy: match.output.count)
+                    continue
+                }
+                index = line.index(after: index)
+            }
+            if dollarTag == nil && !inQuote && line.hasSuffix(";") {
                 result.append(current.trimmingCharacters(in: .whitespacesAndNewlines))
                 current = ""
             }
@@ -146,16 +188,37 @@ struct RollbackGenerator {
         return result.filter { !$0.isEmpty }
     }
 
-    /// GRANTs present after but not before become REVOKEs; REVOKE/GRANT lines only before are re-issued.
-    private mutating func revokeAddedGrants(before: String, after: String) {
+    /// Privileges, comments and owners: GRANTs present after but not before become REVOKEs, added comments are
+    /// removed, and GRANT/REVOKE/COMMENT/OWNER statements only present before are re-issued.
+    private mutating func revertAuxiliary(before: String, after: String) {
         let pre = Set(Self.statements(before))
         let post = Set(Self.statements(after))
+        let preComments = Set(Self.statements(before).compactMap(Self.commentTarget))
         for statement in Self.statements(after) where !pre.contains(statement) {
-            if let revoke = Self.invertGrant(statement) { emit(revoke, because: "undo privilege change") }
+            if let revoke = Self.invertGrant(statement) {
+                emit(revoke, because: "undo privilege change")
+            } else if let target = Self.commentTarget(statement), !preComments.contains(target) {
+                emit(target + " IS NULL;", because: "undo comment")
+            }
         }
         for statement in Self.statements(before) where !post.contains(statement) {
-            if statement.hasPrefix("GRANT ") || statement.hasPrefix("REVOKE ") { emit(statement, because: "restore privilege") }
+            if statement.hasPrefix("GRANT ") || statement.hasPrefix("REVOKE ") || statement.hasPrefix("COMMENT ON ")
+                || (statement.hasPrefix("ALTER ") && statement.contains(" OWNER TO "))
+            {
+                emit(statement, because: "restore")
+            }
         }
+    }
+
+    /// `COMMENT ON X name` of a COMMENT statement (without ` IS …`).
+    static func commentTarget(_ statement: String) -> String? {
+        guard statement.hasPrefix("COMMENT ON "), let range = statement.range(of: " IS ") else { return nil }
+        return String(statement[..<range.lowerBound])
+    }
+
+    /// The first statement of a state file (the object's definition).
+    static func firstStatement(_ text: String) -> String {
+        statements(text).first ?? ""
     }
 
     /// `GRANT p ON o TO r [WITH GRANT OPTION];` → `REVOKE p ON o FROM r;` and the reverse.
@@ -195,9 +258,9 @@ struct RollbackGenerator {
                 }
             } else if statement.hasPrefix("GRANT ") || statement.hasPrefix("REVOKE ") {
                 if let inverse = Self.invertGrant(statement) { emit(inverse, because: "undo privilege change") }
-            } else if statement.hasPrefix("COMMENT ON ") {
-                if let isRange = statement.range(of: " IS ", options: .backwards) {
-                    emit(String(statement[..<isRange.lowerBound]) + " IS NULL;", because: "undo comment")
+            } else if let target = Self.commentTarget(statement) {
+                if !pre.contains(where: { Self.commentTarget($0) == target }) {
+                    emit(target + " IS NULL;", because: "undo comment")
                 }
             } else if statement.hasPrefix("CREATE TABLE ") {
                 revertColumns(object, before: pre.first { $0.hasPrefix("CREATE TABLE ") } ?? "", after: statement)
@@ -259,17 +322,24 @@ struct RollbackGenerator {
         }
         let pre = rows(before)
         let post = rows(after)
+        func columns(_ table: String) -> (table: String, key: String, value: String) {
+            let spec = configColumns[table] ?? (key: "key", value: "value")
+            let qualified = table.split(separator: ".", maxSplits: 1).map { quoteIdentifier(String($0)) }.joined(separator: ".")
+            return (qualified, quoteIdentifier(spec.key), quoteIdentifier(spec.value))
+        }
         for (id, row) in post.sorted(by: { $0.key < $1.key }) {
+            let c = columns(row.table)
             if let old = pre[id] {
                 if old.value != row.value {
-                    emit("UPDATE \(row.table) SET value = \(sqlLiteral(old.value)) WHERE key = \(sqlLiteral(row.key));", because: "restore config value")
+                    emit("UPDATE \(c.table) SET \(c.value) = \(sqlLiteral(old.value)) WHERE \(c.key) = \(sqlLiteral(row.key));", because: "restore config value")
                 }
             } else {
-                emit("DELETE FROM \(row.table) WHERE key = \(sqlLiteral(row.key));", because: "remove config row added by the bundle")
+                emit("DELETE FROM \(c.table) WHERE \(c.key) = \(sqlLiteral(row.key));", because: "remove config row added by the bundle")
             }
         }
         for (id, row) in pre.sorted(by: { $0.key < $1.key }) where post[id] == nil {
-            emit("INSERT INTO \(row.table) (key, value) VALUES (\(sqlLiteral(row.key)), \(sqlLiteral(row.value)));", because: "restore config row")
+            let c = columns(row.table)
+            emit("INSERT INTO \(c.table) (\(c.key), \(c.value)) VALUES (\(sqlLiteral(row.key)), \(sqlLiteral(row.value)));", because: "restore config row")
         }
     }
 
