@@ -47,8 +47,42 @@ public struct ObjectStateReader {
         AND n.nspname <> ALL ($1::text[])
         """
 
+    /// Session settings pinned while capturing, so the text does not depend on the session: with an empty
+    /// search_path every name outside pg_catalog is schema-qualified (defaults, view bodies, argument types).
+    static let pinnedSettings: [(String, String)] = [
+        ("search_path", ""), ("DateStyle", "ISO, YMD"), ("IntervalStyle", "postgres"), ("extra_float_digits", "1"),
+        ("bytea_output", "hex"), ("TimeZone", "UTC"),
+    ]
+
     /// Captures the catalog. `excludedSchemas` are left out (bundle passes its registry schema).
+    ///
+    /// On an idle connection the capture runs in its own read-only REPEATABLE READ transaction (one consistent
+    /// snapshot); inside the caller's transaction it runs there (seeing its uncommitted DDL) and puts the
+    /// settings it pinned back afterwards.
     public func capture(excludedSchemas: [String] = [], watch: StateWatchSpec? = nil) throws(PostgresError) -> [String: String] {
+        let ownTransaction = connection.transactionStatus == .idle
+        if ownTransaction { try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") }
+        var saved: [(String, String)] = []
+        do {
+            for (name, value) in Self.pinnedSettings {
+                let old = try connection.query("SELECT current_setting($1)", [name]).rows[0][0] ?? ""
+                saved.append((name, old))
+                _ = try connection.query("SELECT set_config($1, $2, true)", [name, value])
+            }
+            let files = try captureFiles(excludedSchemas: excludedSchemas, watch: watch)
+            if ownTransaction {
+                try connection.execute("COMMIT")
+            } else {
+                for (name, value) in saved { _ = try connection.query("SELECT set_config($1, $2, true)", [name, value]) }
+            }
+            return files
+        } catch {
+            if ownTransaction { _ = try? connection.execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    private func captureFiles(excludedSchemas: [String], watch: StateWatchSpec?) throws(PostgresError) -> [String: String] {
         let excluded = pgArray(excludedSchemas)
         var files: [String: String] = [:]
 
