@@ -1,3 +1,4 @@
+import CLibPQ
 import Foundation
 
 /// Helpers for libpq connection strings: choosing one, and keeping passwords out of logs and error messages.
@@ -211,5 +212,36 @@ public enum ConnectionString {
         }
         output += uri[cursor...]
         return output
+    }
+}
+
+extension ConnectionString {
+    /// libpq's environment variable for each connection keyword (for child processes such as pg_dump, so that
+    /// no password travels on a command line).
+    static let environmentNames: [String: String] = [
+        "host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "dbname": "PGDATABASE", "user": "PGUSER",
+        "password": "PGPASSWORD", "passfile": "PGPASSFILE", "service": "PGSERVICE", "options": "PGOPTIONS",
+        "application_name": "PGAPPNAME", "sslmode": "PGSSLMODE", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY",
+        "sslrootcert": "PGSSLROOTCERT", "sslcrl": "PGSSLCRL", "connect_timeout": "PGCONNECT_TIMEOUT",
+        "target_session_attrs": "PGTARGETSESSIONATTRS", "gssencmode": "PGGSSENCMODE", "channel_binding": "PGCHANNELBINDING",
+    ]
+
+    /// The settings of a conninfo or URI (parsed by libpq) as libpq environment variables; nil when it does not parse.
+    public static func environment(for conninfo: String) -> [String: String]? {
+        var errorMessage: UnsafeMutablePointer<CChar>? = nil
+        guard let options = PQconninfoParse(conninfo, &errorMessage) else {
+            if let errorMessage { PQfreemem(errorMessage) }
+            return nil
+        }
+        defer { PQconninfoFree(options) }
+        var result: [String: String] = [:]
+        var cursor = options
+        while let keyword = cursor.pointee.keyword {
+            if let value = cursor.pointee.val, let name = environmentNames[String(cString: keyword)] {
+                result[name] = String(cString: value)
+            }
+            cursor = cursor.advanced(by: 1)
+        }
+        return result
     }
 }

@@ -286,4 +286,30 @@ import Testing
         let registry = try target.query("SELECT row_to_json(r)::text FROM bundle.registry r").rows.map { $0[0] ?? "" }.joined()
         #expect(!registry.isEmpty && !registry.contains(secret))
     }
+
+    @Test func backupIsTakenOnceAndRecordedInTheFirstCommit() throws {
+        let (project, db) = try failingProject(prefix: "apply_backup")
+        defer { project.remove() }
+        try project.write("bundles/f/3-three.sql", "CREATE TABLE three (a int);\n")
+        #expect(bundle(["lock", "f", "--update"], cwd: project.root).status == 0)
+        let backups = project.root.appendingPathComponent("backups")
+        let result = bundle(["apply", "f", "--txn", "--db", db + " password=never-shown", "--target", "t", "--backup", backups.path], cwd: project.root)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: backups.path).filter { $0.hasSuffix(".dump") }
+        #expect(files.count == 1, "one backup per apply, never one per bundle: \(files)")
+        let file = try #require(files.first)
+        let sha = runProcess("sha256sum", [backups.appendingPathComponent(file).path]).stdout.prefix(64)
+        let firstApply = git(["log", "--format=%H %s", "bundle/t"], cwd: project.root).split(separator: "\n").last { $0.contains("TXN-1") }
+        let trailers = gitOutputTrailers(String(firstApply?.prefix(40) ?? ""), cwd: project.root)
+        #expect(trailers.contains("Backup-Sha256: \(sha)"), "\(trailers)")
+        let restoreList = runProcess(try LocalCluster.findServerBinaries().appendingPathComponent("pg_restore").path, ["-l", backups.appendingPathComponent(file).path])
+        #expect(restoreList.status == 0 && restoreList.stdout.contains("Format: CUSTOM"))
+        #expect(!result.stdout.contains("never-shown") && !result.stderr.contains("never-shown"))
+    }
+
+    func git(_ args: [String], cwd: URL) -> String { gitOutput(args, cwd: cwd) }
+
+    func gitOutputTrailers(_ commit: String, cwd: URL) -> String {
+        gitOutput(["log", "-1", "--format=%(trailers:only,unfold)", commit], cwd: cwd)
+    }
 }

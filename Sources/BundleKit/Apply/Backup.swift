@@ -12,9 +12,12 @@ enum Backup {
         }
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let file = directory.appendingPathComponent("\(database)-\(stamp).dump")
-        // The conninfo travels in the environment (PGDATABASE accepts a full conninfo), not on the command line.
+        // The connection travels in libpq's environment variables, never on the command line (no password in `ps`).
         var environment = ProcessInfo.processInfo.environment
-        environment["PGDATABASE"] = conninfo
+        guard let connection = ConnectionString.environment(for: conninfo) else {
+            throw .connection("cannot parse the connection string \(ConnectionString.redact(conninfo))")
+        }
+        environment.merge(connection) { _, new in new }
         let dump = run(bin.appendingPathComponent("pg_dump").path, ["-Fc", "-f", file.path], environment: environment)
         guard dump.status == 0 else {
             throw .database("pg_dump failed: \(ConnectionString.scrub(dump.stderr, conninfo: conninfo))")
