@@ -214,9 +214,5 @@ struct ApplyReportJSON: Encodable {
         plan = report.plan
     }
 
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
-    }
+    func json() -> String { jsonText(self) }
 }

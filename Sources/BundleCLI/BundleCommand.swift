@@ -89,3 +89,11 @@ func reporting(_ body: () throws(BundleError) -> Int32) throws {
     }
     if code != 0 { throw ExitCode(code) }
 }
+
+/// Pretty, key-sorted JSON text (dates as ISO 8601): the one JSON style of every `--format json`.
+func jsonText<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+}

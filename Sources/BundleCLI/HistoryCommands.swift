@@ -93,9 +93,7 @@ struct DriftCommand: ParsableCommand {
             let project = try projectOptions.locate()
             let report = try DriftDetector.detect(project: project, conninfo: databaseOptions.conninfo, target: target)
             if format == .json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
+                print(jsonText(report))
             } else {
                 for item in report.items {
                     print("\(item.change.padding(toLength: 8, withPad: " ", startingAt: 0)) \(item.path)\(item.blocking ? "  [blocking]" : "")")

@@ -98,9 +98,5 @@ struct LockCheckReport: Encodable {
         files = entries.map { Entry(txn: $0.txn, path: $0.path, state: $0.state.rawValue, pinned: $0.pinned, actual: $0.actual, detail: $0.detail) }
     }
 
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
-    }
+    func json() -> String { jsonText(self) }
 }

@@ -38,11 +38,9 @@ struct SnapshotCommand: ParsableCommand {
             let url = try project.lockURL(for: lock, cwd: projectOptions.cwd)
             let (lockFile, _) = try Locksmith(project: project).read(url)
             let now = try Snapshot.capture(conninfo: databaseOptions.conninfo, watch: lockFile.watch)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             if let save {
                 let path = URL(fileURLWithPath: save, relativeTo: projectOptions.cwd)
-                do { try encoder.encode(now).write(to: path) } catch { throw .io(path: path.path, reason: "cannot write the snapshot: \(error.localizedDescription)") }
+                do { try Data(jsonText(now).utf8).write(to: path) } catch { throw .io(path: path.path, reason: "cannot write the snapshot: \(error.localizedDescription)") }
             }
             var before: Snapshot? = nil
             if let baseline {
@@ -57,7 +55,7 @@ struct SnapshotCommand: ParsableCommand {
                 }
             }
             if format == .json {
-                print(String(decoding: (try? encoder.encode(now)) ?? Data(), as: UTF8.self))
+                print(jsonText(now))
                 return 0
             }
             let rows = Snapshot.compare(before ?? now, now)

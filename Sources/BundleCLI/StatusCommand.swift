@@ -33,9 +33,7 @@ struct StatusCommand: ParsableCommand {
             let (lockFile, _) = try Locksmith(project: project).read(url)
             let status = try TargetStatus.read(lock: lockFile, conninfo: databaseOptions.conninfo, target: target)
             if format == .json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: (try? encoder.encode(status)) ?? Data(), as: UTF8.self))
+                print(jsonText(status))
             } else {
                 print("target \(status.target) (lock \(status.lock))")
                 for row in status.bundles {
@@ -81,10 +79,7 @@ struct LogCommand: ParsableCommand {
             let target = try log.resolveTarget(self.target)
             let entries = try log.entries(target: target, object: object)
             if format == .json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                encoder.dateEncodingStrategy = .iso8601
-                print(String(decoding: (try? encoder.encode(entries)) ?? Data(), as: UTF8.self))
+                print(jsonText(entries))
                 return 0
             }
             let formatter = ISO8601DateFormatter()

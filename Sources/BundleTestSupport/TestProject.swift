@@ -1,4 +1,5 @@
 import Foundation
+import PostgresCatalog
 
 /// A throwaway bundle project (`bundles/`, `locks/`) in a temporary directory.
 public struct TestProject: Sendable {
@@ -73,4 +74,21 @@ public func loadSQLFile(conninfo: String, path: String) -> (status: Int32, stdou
     return runProcess(
         psqlPath, ["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "-d", conninfo, "-f", path],
         environment: ["PGOPTIONS": "-c lc_messages=C", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
+}
+
+/// Runs the built `bundle` executable in `cwd` with a minimal environment (plus `environment`).
+public func runBundle(_ args: [String], cwd: URL = repositoryRoot, environment: [String: String] = [:]) -> (status: Int32, stdout: String, stderr: String) {
+    var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+    env.merge(environment) { _, new in new }
+    return runProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", cwd.path, bundleExecutablePath] + args, environment: env)
+}
+
+/// `pg_dump --schema-only` of a database without bundle's registry schema and without pg_dump's random
+/// `\restrict`/`\unrestrict` lines, for comparing schemas. Returns nil when pg_dump fails.
+public func dumpSchema(_ conninfo: String, extraArguments: [String] = ["--schema-only"]) -> String? {
+    guard let bin = try? LocalCluster.findServerBinaries() else { return nil }
+    let result = runProcess(bin.appendingPathComponent("pg_dump").path, extraArguments + ["--exclude-schema=bundle", "-d", conninfo])
+    guard result.status == 0 else { return nil }
+    return result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }.joined(separator: "\n")
 }

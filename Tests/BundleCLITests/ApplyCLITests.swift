@@ -6,9 +6,7 @@ import Testing
 /// `bundle apply` end to end with the real executable, a real server and a real git repository.
 @Suite struct ApplyCLITests {
     func bundle(_ args: [String], cwd: URL, environment: [String: String] = [:]) -> (status: Int32, stdout: String, stderr: String) {
-        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
-        env.merge(environment) { _, new in new }
-        return runProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", cwd.path, bundleExecutablePath] + args, environment: env)
+        runBundle(args, cwd: cwd, environment: environment)
     }
 
     func gitOutput(_ args: [String], cwd: URL) -> String {
@@ -16,11 +14,7 @@ import Testing
     }
 
     func schemaDump(_ conninfo: String) throws -> String {
-        let pgDump = try LocalCluster.findServerBinaries().appendingPathComponent("pg_dump").path
-        let result = runProcess(pgDump, ["--schema-only", "--exclude-schema=bundle", "-d", conninfo])
-        #expect(result.status == 0, "\(result.stderr)")
-        return result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }.joined(separator: "\n")
+        try #require(dumpSchema(conninfo), "pg_dump failed")
     }
 
     /// A project with the M3a bundles and locks, in its own git repository, and a database with the M3a pre-state.

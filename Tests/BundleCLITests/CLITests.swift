@@ -5,9 +5,7 @@ import Testing
 /// The `bundle` executable as a user runs it: exit codes, help, output formats, no secrets in output.
 @Suite struct CLITests {
     func bundle(_ args: [String], cwd: URL = repositoryRoot, environment: [String: String] = [:]) -> (status: Int32, stdout: String, stderr: String) {
-        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
-        env.merge(environment) { _, new in new }
-        return runProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", cwd.path, bundleExecutablePath] + args, environment: env)
+        runBundle(args, cwd: cwd, environment: environment)
     }
 
     @Test func versionAndHelp() {

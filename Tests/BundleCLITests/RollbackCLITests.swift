@@ -5,19 +5,14 @@ import Testing
 
 /// `bundle rollback`, `drift`, `diff` and `show` on real histories: verified, not trusted.
 @Suite struct RollbackCLITests {
-    func bundle(_ args: [String], cwd: URL) -> (status: Int32, stdout: String, stderr: String) {
-        let env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
-        return runProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", cwd.path, bundleExecutablePath] + args, environment: env)
+    func bundle(_ args: [String], cwd: URL, environment: [String: String] = [:]) -> (status: Int32, stdout: String, stderr: String) {
+        runBundle(args, cwd: cwd, environment: environment)
     }
 
     func git(_ args: [String], cwd: URL) -> String { runProcess("git", ["-C", cwd.path] + args).stdout }
 
     func schemaDump(_ conninfo: String) throws -> String {
-        let pgDump = try LocalCluster.findServerBinaries().appendingPathComponent("pg_dump").path
-        let result = runProcess(pgDump, ["--schema-only", "--exclude-schema=bundle", "-d", conninfo])
-        #expect(result.status == 0, "\(result.stderr)")
-        return result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }.joined(separator: "\n")
+        try #require(dumpSchema(conninfo), "pg_dump failed")
     }
 
     func m3a() throws -> (TestProject, String) {

@@ -6,17 +6,12 @@ import Testing
 /// A generated lock of 50 varied bundles applies and rolls back to the start with an identical schema dump:
 /// every kind of auto-generated rollback is exercised and verified by bundle itself at every step.
 @Suite struct RoundTripTests {
-    func bundle(_ args: [String], cwd: URL) -> (status: Int32, stdout: String, stderr: String) {
-        let env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
-        return runProcess("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", cwd.path, bundleExecutablePath] + args, environment: env)
+    func bundle(_ args: [String], cwd: URL, environment: [String: String] = [:]) -> (status: Int32, stdout: String, stderr: String) {
+        runBundle(args, cwd: cwd, environment: environment)
     }
 
     func dump(_ conninfo: String, data: Bool = false) throws -> String {
-        let pgDump = try LocalCluster.findServerBinaries().appendingPathComponent("pg_dump").path
-        let result = runProcess(pgDump, (data ? ["--data-only", "--table=public.cfg"] : ["--schema-only"]) + ["--exclude-schema=bundle", "-d", conninfo])
-        #expect(result.status == 0, "\(result.stderr)")
-        return result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }.joined(separator: "\n")
+        try #require(dumpSchema(conninfo, extraArguments: data ? ["--data-only", "--table=public.cfg"] : ["--schema-only"]), "pg_dump failed")
     }
 
     /// Bundle `i` of the generated history (ten shapes, five rounds).

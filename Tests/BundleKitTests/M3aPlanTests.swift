@@ -17,11 +17,7 @@ import Testing
     }
 
     func schemaDump(_ conninfo: String) throws -> String {
-        let pgDump = try LocalCluster.findServerBinaries().appendingPathComponent("pg_dump").path
-        let result = runProcess(pgDump, ["--schema-only", "--no-comments", "-d", conninfo])
-        #expect(result.status == 0, "\(result.stderr)")
-        return result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }.joined(separator: "\n")
+        try #require(dumpSchema(conninfo), "pg_dump failed")
     }
 
     @Test func planBlocksBundleEWithTheServersExactErrorAndChangesNothing() throws {
