@@ -31,6 +31,9 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Output format.")
     var format: OutputFormat = .text
 
+    @Option(help: "Target name whose registry marks applied bundles (default: the database name).")
+    var target: String?
+
     @Flag(help: "Also run the bundles in a transaction that is always rolled back, and compare.")
     var rehearse = false
 
@@ -47,7 +50,7 @@ struct PlanCommand: ParsableCommand {
             let verified = try Locksmith(project: project).load(url)
             let connection = try DatabaseTarget.connect(databaseOptions.conninfo)
             let planner = Planner(connection: connection, options: PlanOptions(rehearse: rehearse, lockTimeout: lockTimeout, statementTimeout: statementTimeout))
-            let report = try planner.plan(verified)
+            let report = try planner.planAgainstRegistry(verified, target: target)
             connection.close()
             switch format {
             case .json: print(report.json())

@@ -62,6 +62,8 @@ public struct LockViolation: Sendable, Equatable, CustomStringConvertible {
         case extra
         /// The path is absolute, contains `..`, or resolves outside the project.
         case escapesProject = "escapes-project"
+        /// The target's registry records the bundle as applied with other bytes than the lock pins now.
+        case changedSinceApply = "changed-since-apply"
     }
 
     public let kind: Kind
@@ -91,6 +93,8 @@ public struct LockViolation: Sendable, Equatable, CustomStringConvertible {
             return "\(path): pinned file is missing (pinned sha256 \(pinned ?? "-"))\n  Restore the file, or re-pin with `bundle lock NAME --update`."
         case .extra:
             return "\(path): exists but is not pinned by the lock (sha256 \(actual ?? "-"))\n  Pin it with `bundle lock NAME --update`, or remove it."
+        case .changedSinceApply:
+            return "\(path): the lock was edited after this bundle was applied\n  applied sha256 \(pinned ?? "-")\n  pinned  sha256 \(actual ?? "-")\n  Applied bundles are immutable: restore the applied version, or ship the change as a new bundle."
         case .escapesProject:
             return "\(path): path escapes the project (absolute, '..', or a symlink leading outside)\n  Lock paths must be relative paths inside the project."
         }

@@ -306,4 +306,25 @@ import Testing
     func gitOutputTrailers(_ commit: String, cwd: URL) -> String {
         gitOutput(["log", "-1", "--format=%(trailers:only,unfold)", commit], cwd: cwd)
     }
+
+    @Test func planMarksAppliedBundlesAndAnEditAfterApplyIsRefused() throws {
+        let (project, db) = try failingProject(prefix: "apply_edited")
+        defer { project.remove() }
+        try project.write("bundles/f/3-three.sql", "CREATE TABLE three (a int);\n")
+        #expect(bundle(["lock", "f", "--update"], cwd: project.root).status == 0)
+        #expect(bundle(["apply", "f", "--txn", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+        let plan = bundle(["plan", "f", "--db", db, "--target", "t", "--format", "json"], cwd: project.root)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])
+        let statuses = (object["bundles"] as? [[String: Any]])?.map { $0["status"] as? String }
+        #expect(statuses == ["applied", "applied", "applied"])
+        // Edit an applied bundle and re-pin: the registry's sha256 no longer matches.
+        try project.write("bundles/f/2-two.sql", "CREATE TABLE two (a int, b int);\n")
+        #expect(bundle(["lock", "f", "--update"], cwd: project.root).status == 0)
+        for verb in [["plan", "f"], ["apply", "f", "--txn"]] {
+            let result = bundle(verb + ["--db", db, "--target", "t"], cwd: project.root)
+            #expect(result.status == 2, "\(verb): \(result.stdout)\(result.stderr)")
+            #expect(result.stderr.contains("bundles/f/2-two.sql: the lock was edited after this bundle was applied"))
+        }
+    }
 }

@@ -254,9 +254,7 @@ public final class Applier {
     private func checkAppliedHashes(_ lock: VerifiedLock, applied: [String: RegistryEntry]) throws(BundleError) {
         for bundle in lock.bundles {
             if let entry = applied[bundle.locked.name], entry.sha256 != bundle.locked.sha256 {
-                throw .lockIntegrity([
-                    LockViolation(kind: .changed, path: bundle.locked.path, pinned: entry.sha256, actual: bundle.locked.sha256, cosmeticOnly: nil)
-                ] + [])
+                throw .lockIntegrity([LockViolation(kind: .changedSinceApply, path: bundle.locked.path, pinned: entry.sha256, actual: bundle.locked.sha256)])
             }
         }
     }

@@ -86,6 +86,21 @@ public struct Planner {
             bundles: plans)
     }
 
+    /// Plans `lock` against `target`'s registry: bundles it records as applied (with the same sha256) are marked
+    /// `applied`; one recorded with a different sha256 is a lock-integrity error (the lock was edited after apply).
+    public func planAgainstRegistry(_ lock: VerifiedLock, target: String?) throws(BundleError) -> PlanReport {
+        let entries = try db { try Registry(connection: connection).entries(target: target ?? connection.database) }
+        let applied = Registry.appliedBundles(entries, lockName: lock.lock.name)
+        var violations: [LockViolation] = []
+        for bundle in lock.bundles {
+            if let entry = applied[bundle.locked.name], entry.sha256 != bundle.locked.sha256 {
+                violations.append(LockViolation(kind: .changedSinceApply, path: bundle.locked.path, pinned: entry.sha256, actual: bundle.locked.sha256))
+            }
+        }
+        if !violations.isEmpty { throw .lockIntegrity(violations) }
+        return try plan(lock, applied: Set(applied.keys))
+    }
+
     /// The names the statements refer to (what the catalog reader fetches).
     static func scope(of statements: [SQLStatement]) -> CatalogScope {
         var scope = CatalogScope()
