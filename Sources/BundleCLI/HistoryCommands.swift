@@ -50,7 +50,11 @@ struct RollbackCommand: ParsableCommand {
                     print("-- step: undo TXN-\(step.txn) \(step.bundleName) (commit \(step.commit.prefix(12)))\(step.irreversible ? " [IRREVERSIBLE]" : "")")
                     print(step.script)
                 }
-                return 0
+                if let plan = report.plan {
+                    print("-- plan of the rollback scripts (the same planner as any bundle):")
+                    print(PlanTextRenderer.render(plan), terminator: "")
+                }
+                return report.exitCode
             }
             for (step, commit) in zip(report.undone, report.commits) {
                 print("undone   TXN-\(step.txn) \(step.bundleName): verified against the recorded state; commit \(commit.prefix(12))")

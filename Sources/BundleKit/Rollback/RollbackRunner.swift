@@ -1,3 +1,4 @@
+import ContentHash
 import Foundation
 import GitHistory
 import PostgresCatalog
@@ -57,7 +58,9 @@ public struct RollbackReport: Sendable {
     /// Set when a step's result differed from the recorded state (that step was rolled back).
     public var differences: [StateDifference] = []
     public var failure: String?
-    public var exitCode: Int32 { failure == nil && differences.isEmpty ? 0 : 1 }
+    /// With --dry-run: the rollback scripts planned like any bundle, in the order they would run.
+    public var plan: PlanReport?
+    public var exitCode: Int32 { failure == nil && differences.isEmpty && plan?.isBlocked != true ? 0 : 1 }
 }
 
 /// `bundle rollback REV`: runs the rollback scripts of every bundle applied after REV, newest first, each in one
@@ -91,7 +94,11 @@ public final class RollbackRunner {
         let entries = try db { try registry.entries(target: target) }
         let steps = try plannedSteps(repository: repository, from: tip, to: goal, entries: entries)
         var report = RollbackReport(target: target, revision: goal.hex, steps: steps)
-        if steps.isEmpty || options.dryRun { return report }
+        if steps.isEmpty { return report }
+        if options.dryRun {
+            report.plan = try Planner(connection: connection).plan(try Self.scriptsAsLock(steps))
+            return report
+        }
         if let irreversible = steps.first(where: \.irreversible) {
             let backup = try backupInHistory(repository, tip: tip)
             throw .usage(
@@ -183,6 +190,22 @@ public final class RollbackRunner {
             }
         }
         return report
+    }
+
+    /// The rollback scripts as a lock of their own, so they go through the same planner as any bundle.
+    static func scriptsAsLock(_ steps: [RollbackStep]) throws(BundleError) -> VerifiedLock {
+        var bundles: [LoadedBundle] = []
+        for (offset, step) in steps.enumerated() {
+            let path = "rollback/TXN-\(step.txn)-\(step.bundleName).sql"
+            let data = Data(step.script.utf8)
+            let script: SQLScript
+            do { script = try SQLScript.parse(data, path: path) } catch { throw .syntax(error.localizedDescription) }
+            let locked = LockedBundle(
+                txn: offset + 1, name: "undo-\(step.txn)-\(step.bundleName)", path: path, sha256: SHA256.hex(data), semanticSha256: script.semanticHash)
+            bundles.append(LoadedBundle(locked: locked, data: data, script: script, rollbackSQL: nil, verifySQL: nil))
+        }
+        let lock = LockFile(name: "rollback", bundles: bundles.map(\.locked))
+        return VerifiedLock(lock: lock, path: "rollback", sha256: SHA256.hex(lock.encoded()), bundles: bundles)
     }
 
     private func resolve(_ revision: String, repository: GitRepository, target: String) throws(BundleError) -> ObjectID {
