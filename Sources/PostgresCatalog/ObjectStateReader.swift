@@ -27,6 +27,28 @@ public struct StateWatchSpec: Sendable, Equatable {
     }
 }
 
+/// The objects to (re)capture, by OID; nil arrays mean "all of that kind".
+public struct ObjectSelection: Sendable, Equatable {
+    public var schemas: [UInt32]
+    public var relations: [UInt32]
+    public var routines: [UInt32]
+    public var types: [UInt32]
+
+    public init(schemas: [UInt32] = [], relations: [UInt32] = [], routines: [UInt32] = [], types: [UInt32] = []) {
+        self.schemas = schemas
+        self.relations = relations
+        self.routines = routines
+        self.types = types
+    }
+}
+
+/// One captured object in a catalog listing: its state path and a fingerprint of every catalog row its text
+/// depends on (its own rows, its children's rows and the rows of the objects it references).
+public struct ListedObject: Sendable, Equatable {
+    public var path: String
+    public var fingerprint: String
+}
+
 /// Reads the whole user catalog as deterministic DDL, one file per object (path → text), with a handful of
 /// set-based queries. Same catalog, same bytes: independent of OIDs, physical order and creation order.
 ///
@@ -60,6 +82,19 @@ public struct ObjectStateReader {
     /// snapshot); inside the caller's transaction it runs there (seeing its uncommitted DDL) and puts the
     /// settings it pinned back afterwards.
     public func capture(excludedSchemas: [String] = [], watch: StateWatchSpec? = nil) throws(PostgresError) -> [String: String] {
+        try pinned { () throws(PostgresError) in try captureFiles(excludedSchemas: excludedSchemas, watch: watch, selection: nil) }
+    }
+
+    /// Captures only the selected objects (plus `signatures.tsv`, `extensions.sql` and the watch files, which are
+    /// always complete). Used with `listing()` to update a state with what one transaction changed.
+    public func capture(
+        excludedSchemas: [String] = [], watch: StateWatchSpec? = nil, only selection: ObjectSelection
+    ) throws(PostgresError) -> [String: String] {
+        try pinned { () throws(PostgresError) in try captureFiles(excludedSchemas: excludedSchemas, watch: watch, selection: selection) }
+    }
+
+    /// Runs `body` with the pinned settings, in its own snapshot when the connection is idle.
+    private func pinned<T>(_ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
         let ownTransaction = connection.transactionStatus == .idle
         if ownTransaction { try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") }
         var saved: [(String, String)] = []
@@ -69,7 +104,7 @@ public struct ObjectStateReader {
                 saved.append((name, old))
                 _ = try connection.query("SELECT set_config($1, $2, true)", [name, value])
             }
-            let files = try captureFiles(excludedSchemas: excludedSchemas, watch: watch)
+            let files = try body()
             if ownTransaction {
                 try connection.execute("COMMIT")
             } else {
@@ -82,8 +117,9 @@ public struct ObjectStateReader {
         }
     }
 
-    private func captureFiles(excludedSchemas: [String], watch: StateWatchSpec?) throws(PostgresError) -> [String: String] {
+    private func captureFiles(excludedSchemas: [String], watch: StateWatchSpec?, selection: ObjectSelection?) throws(PostgresError) -> [String: String] {
         let excluded = pgArray(excludedSchemas)
+        func only(_ oids: [UInt32]?) -> String? { selection == nil ? nil : pgArray((oids ?? []).map(String.init)) }
         var files: [String: String] = [:]
 
         // Schemas.
@@ -92,10 +128,10 @@ public struct ObjectStateReader {
             SELECT n.nspname, quote_ident(n.nspname), quote_ident(pg_get_userbyid(n.nspowner)), n.nspacl::text[], obj_description(n.oid, 'pg_namespace'),
                    pg_get_userbyid(n.nspowner)
             FROM pg_namespace n
-            WHERE \(Self.userSchemaFilter)
+            WHERE \(Self.userSchemaFilter) AND ($2::oid[] IS NULL OR n.oid = ANY($2::oid[]))
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
             ORDER BY n.nspname COLLATE "C"
-            """, [excluded]
+            """, [excluded, only(selection?.schemas)]
         ).rows {
             var text = "CREATE SCHEMA \(row[1]!);\nALTER SCHEMA \(row[1]!) OWNER TO \(row[2]!);\n"
             text += Self.grants(acl: row[3], object: "SCHEMA \(row[1]!)", owner: row[5]!, fullOwnerCount: 2, publicByDefault: false)
@@ -126,9 +162,9 @@ public struct ObjectStateReader {
                    CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END,
                    c.reloptions::text[], pg_get_userbyid(c.relowner)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(Self.userSchemaFilter)
+            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(Self.userSchemaFilter) AND ($2::oid[] IS NULL OR c.oid = ANY($2::oid[]))
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-            """, [excluded])
+            """, [excluded, only(selection?.relations)])
         var ownerOf: [String: String] = [:]
         for row in relationRows.rows {
             let oid = row[0]!
@@ -309,9 +345,9 @@ public struct ObjectStateReader {
                    pg_get_function_arguments(p.oid), md5(p.prosrc), length(p.prosrc), p.prosecdef, coalesce(array_to_string(p.proconfig, ','), ''),
                    pg_get_userbyid(p.proowner)
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter)
+            WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter) AND ($2::oid[] IS NULL OR p.oid = ANY($2::oid[]))
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
-            """, [excluded]
+            """, [excluded, only(selection?.routines)]
         ).rows {
             let noun = row[4] == "p" ? "PROCEDURE" : "FUNCTION"
             var text = row[3]!.hasSuffix("\n") ? row[3]! : row[3]! + "\n"
@@ -320,7 +356,18 @@ public struct ObjectStateReader {
             text += Self.grants(acl: row[7], object: "\(noun) \(row[5]!)", owner: row[14]!, fullOwnerCount: 1, publicByDefault: true)
             if let comment = row[8] { text += "COMMENT ON \(noun) \(row[5]!) IS \(Self.literal(comment));\n" }
             files["\(Self.component(row[0]!))/functions/\(Self.component(row[1]! + "(" + row[2]! + ")")).sql"] = text
-            signatures.append([row[0]!, row[1]!, row[2]!, row[9]!, row[10]!, row[11]!, row[12]!, row[13]!].joined(separator: "\t"))
+        }
+        // signatures.tsv: every routine, always (cheap: no definitions are rendered).
+        for row in try connection.query(
+            """
+            SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_arguments(p.oid), md5(p.prosrc),
+                   length(p.prosrc), p.prosecdef, coalesce(array_to_string(p.proconfig, ','), '')
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter)
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+            """, [excluded]
+        ).rows {
+            signatures.append(row.map { $0 ?? "" }.joined(separator: "\t"))
         }
         signatures.sort()
         files["signatures.tsv"] = (["schema\tname\tidentity_args\tfull_args\tbody_md5\tbody_length\tsecurity_definer\tproconfig"] + signatures).joined(separator: "\n") + "\n"
@@ -338,9 +385,9 @@ public struct ObjectStateReader {
                    quote_ident(pg_get_userbyid(t.typowner)), t.typacl::text[], obj_description(t.oid, 'pg_type'), pg_get_userbyid(t.typowner)
             FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
             WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
-              AND \(Self.userSchemaFilter)
+              AND \(Self.userSchemaFilter) AND ($2::oid[] IS NULL OR t.oid = ANY($2::oid[]))
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
-            """, [excluded]
+            """, [excluded, only(selection?.types)]
         ).rows {
             let qualified = row[2]!
             var text: String
@@ -386,6 +433,135 @@ public struct ObjectStateReader {
             files["watch/config.tsv"] = (["table\tkey\tvalue"] + Array(Set(config)).sorted()).joined(separator: "\n") + "\n"
         }
         return files
+    }
+
+    /// Every captured object with its state path and a fingerprint over the xmin of each catalog row its text
+    /// depends on: a row written by a transaction gets that transaction's xmin, and a deleted row drops out, so
+    /// comparing two listings taken inside one transaction names exactly the objects it changed (and, through
+    /// `pg_depend`, those whose text changes because something they reference was renamed). Keys: `rel:OID`,
+    /// `proc:OID`, `type:OID`, `schema:OID`.
+    public func listing(excludedSchemas: [String] = []) throws(PostgresError) -> [String: ListedObject] {
+        try pinned { () throws(PostgresError) in try listObjects(excludedSchemas: excludedSchemas) }
+    }
+
+    private func listObjects(excludedSchemas: [String]) throws(PostgresError) -> [String: ListedObject] {
+        let excluded = pgArray(excludedSchemas)
+        var result: [String: ListedObject] = [:]
+        let relations = try connection.query(
+            """
+            WITH rel AS (
+                SELECT c.oid, n.nspname, c.relname, c.relkind, c.xmin::text AS own, n.xmin::text AS nsp
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(Self.userSchemaFilter)
+                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+            ), part AS (
+                SELECT oid AS rel, 'pg_class'::regclass::oid AS classid, oid AS objid FROM rel
+                UNION ALL SELECT conrelid, 'pg_constraint'::regclass, oid FROM pg_constraint WHERE conrelid IN (SELECT oid FROM rel)
+                UNION ALL SELECT tgrelid, 'pg_trigger'::regclass, oid FROM pg_trigger WHERE tgrelid IN (SELECT oid FROM rel)
+                UNION ALL SELECT ev_class, 'pg_rewrite'::regclass, oid FROM pg_rewrite WHERE ev_class IN (SELECT oid FROM rel)
+                UNION ALL SELECT adrelid, 'pg_attrdef'::regclass, oid FROM pg_attrdef WHERE adrelid IN (SELECT oid FROM rel)
+                UNION ALL SELECT indrelid, 'pg_class'::regclass, indexrelid FROM pg_index WHERE indrelid IN (SELECT oid FROM rel)
+                UNION ALL SELECT polrelid, 'pg_policy'::regclass, oid FROM pg_policy WHERE polrelid IN (SELECT oid FROM rel)
+            ), row_xmin AS (
+                SELECT attrelid AS rel, 'a' || attnum || ':' || xmin AS x FROM pg_attribute WHERE attrelid IN (SELECT oid FROM rel) AND attnum > 0
+                UNION ALL SELECT adrelid, 'd' || oid || ':' || xmin FROM pg_attrdef WHERE adrelid IN (SELECT oid FROM rel)
+                UNION ALL SELECT conrelid, 'c' || oid || ':' || xmin FROM pg_constraint WHERE conrelid IN (SELECT oid FROM rel)
+                UNION ALL SELECT x.indrelid, 'i' || x.indexrelid || ':' || x.xmin || ':' || ic.xmin
+                    FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid IN (SELECT oid FROM rel)
+                UNION ALL SELECT tgrelid, 't' || oid || ':' || xmin FROM pg_trigger WHERE tgrelid IN (SELECT oid FROM rel)
+                UNION ALL SELECT polrelid, 'p' || oid || ':' || xmin FROM pg_policy WHERE polrelid IN (SELECT oid FROM rel)
+                UNION ALL SELECT objoid, 'm' || objsubid || ':' || xmin FROM pg_description
+                    WHERE classoid = 'pg_class'::regclass AND objoid IN (SELECT oid FROM rel)
+                UNION ALL SELECT seqrelid, 's' || xmin FROM pg_sequence WHERE seqrelid IN (SELECT oid FROM rel)
+                UNION ALL SELECT ev_class, 'r' || oid || ':' || xmin FROM pg_rewrite WHERE ev_class IN (SELECT oid FROM rel)
+                UNION ALL SELECT inhrelid, 'h' || inhparent || ':' || xmin FROM pg_inherits WHERE inhrelid IN (SELECT oid FROM rel)
+                UNION ALL SELECT part.rel, 'x' || d.refclassid || ':' || d.refobjid || ':' || d.refobjsubid || ':' || coalesce(
+                        CASE d.refclassid
+                            WHEN 'pg_class'::regclass THEN (SELECT c.xmin::text || ':' || c.relnamespace FROM pg_class c WHERE c.oid = d.refobjid)
+                                || coalesce(':' || (SELECT a.xmin::text FROM pg_attribute a WHERE a.attrelid = d.refobjid AND a.attnum = d.refobjsubid AND d.refobjsubid > 0), '')
+                            WHEN 'pg_proc'::regclass THEN (SELECT p.xmin::text FROM pg_proc p WHERE p.oid = d.refobjid)
+                            WHEN 'pg_type'::regclass THEN (SELECT t.xmin::text FROM pg_type t WHERE t.oid = d.refobjid)
+                            WHEN 'pg_namespace'::regclass THEN (SELECT n.xmin::text FROM pg_namespace n WHERE n.oid = d.refobjid)
+                            WHEN 'pg_collation'::regclass THEN (SELECT co.xmin::text FROM pg_collation co WHERE co.oid = d.refobjid)
+                        END, '-')
+                    FROM part JOIN pg_depend d ON d.classid = part.classid AND d.objid = part.objid
+                    WHERE d.deptype IN ('n', 'a')
+            )
+            SELECT rel.oid, rel.nspname, rel.relname, rel.relkind::text,
+                   md5(rel.own || '/' || rel.nsp || '/' || coalesce((SELECT string_agg(x, ',' ORDER BY x) FROM row_xmin r WHERE r.rel = rel.oid), ''))
+            FROM rel
+            """, [excluded])
+        for row in relations.rows {
+            let folder = ["r": "tables", "p": "tables", "f": "tables", "v": "views", "m": "matviews", "S": "sequences"][row[3]!] ?? "tables"
+            result["rel:\(row[0]!)"] = ListedObject(
+                path: "\(Self.component(row[1]!))/\(folder)/\(Self.component(row[2]!)).sql", fingerprint: row[4]!)
+        }
+        for row in try connection.query(
+            """
+            SELECT p.oid, n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+                   md5(p.xmin::text || '/' || n.xmin::text || '/'
+                       || coalesce((SELECT string_agg(de.xmin::text, ',' ORDER BY de.xmin::text) FROM pg_description de
+                                    WHERE de.classoid = 'pg_proc'::regclass AND de.objoid = p.oid), '') || '/'
+                       || coalesce((SELECT string_agg(d.refclassid || ':' || d.refobjid || ':' || coalesce(
+                                        CASE d.refclassid WHEN 'pg_type'::regclass THEN (SELECT t.xmin::text FROM pg_type t WHERE t.oid = d.refobjid)
+                                                          WHEN 'pg_namespace'::regclass THEN (SELECT x.xmin::text FROM pg_namespace x WHERE x.oid = d.refobjid) END, '-'),
+                                        ',' ORDER BY d.refclassid, d.refobjid)
+                                    FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'n'), ''))
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter)
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+            """, [excluded]
+        ).rows {
+            result["proc:\(row[0]!)"] = ListedObject(path: "\(Self.component(row[1]!))/functions/\(Self.component(row[2]!)).sql", fingerprint: row[3]!)
+        }
+        for row in try connection.query(
+            """
+            SELECT t.oid, n.nspname, t.typname,
+                   md5(t.xmin::text || '/' || n.xmin::text || '/'
+                       || coalesce((SELECT string_agg(e.oid || ':' || e.xmin, ',' ORDER BY e.oid) FROM pg_enum e WHERE e.enumtypid = t.oid), '') || '/'
+                       || coalesce((SELECT string_agg(c.oid || ':' || c.xmin, ',' ORDER BY c.oid) FROM pg_constraint c WHERE c.contypid = t.oid), '') || '/'
+                       || coalesce((SELECT string_agg(a.attnum || ':' || a.xmin, ',' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = t.typrelid AND t.typrelid <> 0), '') || '/'
+                       || coalesce((SELECT string_agg(de.xmin::text, ',') FROM pg_description de WHERE de.classoid = 'pg_type'::regclass AND de.objoid = t.oid), '') || '/'
+                       || coalesce((SELECT r.xmin::text FROM pg_range r WHERE r.rngtypid = t.oid), '') || '/'
+                       || coalesce((SELECT string_agg(d.refobjid || ':' || coalesce((SELECT x.xmin::text FROM pg_type x WHERE x.oid = d.refobjid), '-'), ',' ORDER BY d.refobjid)
+                                    FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.refclassid = 'pg_type'::regclass), ''))
+            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+            WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+              AND \(Self.userSchemaFilter)
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+            """, [excluded]
+        ).rows {
+            result["type:\(row[0]!)"] = ListedObject(path: "\(Self.component(row[1]!))/types/\(Self.component(row[2]!)).sql", fingerprint: row[3]!)
+        }
+        for row in try connection.query(
+            """
+            SELECT n.oid, n.nspname, md5(n.xmin::text || '/' || coalesce((SELECT string_agg(de.xmin::text, ',') FROM pg_description de
+                                                          WHERE de.classoid = 'pg_namespace'::regclass AND de.objoid = n.oid), ''))
+            FROM pg_namespace n
+            WHERE \(Self.userSchemaFilter)
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+            """, [excluded]
+        ).rows {
+            result["schema:\(row[0]!)"] = ListedObject(path: "schemas/\(Self.component(row[1]!)).sql", fingerprint: row[2]!)
+        }
+        return result
+    }
+
+    /// The selection of the objects whose listing entries differ between `before` and `after` (added or changed).
+    public static func selection(changedFrom before: [String: ListedObject], to after: [String: ListedObject]) -> ObjectSelection {
+        var selection = ObjectSelection()
+        for (key, object) in after where before[key] != object {
+            let parts = key.split(separator: ":")
+            guard parts.count == 2, let oid = UInt32(parts[1]) else { continue }
+            switch parts[0] {
+            case "rel": selection.relations.append(oid)
+            case "proc": selection.routines.append(oid)
+            case "type": selection.types.append(oid)
+            case "schema": selection.schemas.append(oid)
+            default: break
+            }
+        }
+        return selection
     }
 
     /// GRANT statements from an ACL (`aclitem[]` as text). NULL means default privileges: nothing is written. The

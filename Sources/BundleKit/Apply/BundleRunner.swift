@@ -70,12 +70,14 @@ struct BundleRunner {
         try begin()
         do {
             let startedAt = try timestamp()
+            let listingBefore = try listObjects(connection)
             try execute(bundle, total: total)
             let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
             try checkPostConditions(bundle, summary: summary)
             try verify(bundle)
-            let after = try captureState(connection, watch: watch)
-            let rollback = RollbackScript.make(for: bundle, before: state, after: after, watch: watch)
+            let listingAfter = try listObjects(connection)
+            let after = try updatedState(state, before: listingBefore, after: listingAfter, connection: connection, watch: watch)
+            let rollback = RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: movedPaths(listingBefore, listingAfter))
             let commit = try writeCommit(
                 parent: tip, before: state, after: after, entries: [(bundle, rollback, summary)], first: backup != nil && first && bundle.locked.txn == firstPendingTxn(plan))
             let registryID = try db {
@@ -108,12 +110,14 @@ struct BundleRunner {
             var pendingResults: [(AppliedBundle, ObjectID)] = []
             for bundle in bundles {
                 let startedAt = try timestamp()
+                let listingBefore = try listObjects(connection)
                 try execute(bundle, total: lock.bundles.count)
                 let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
                 try checkPostConditions(bundle, summary: summary)
                 try verify(bundle)
-                let after = try captureState(connection, watch: watch)
-                let rollback = RollbackScript.make(for: bundle, before: current, after: after, watch: watch)
+                let listingAfter = try listObjects(connection)
+                let after = try updatedState(current, before: listingBefore, after: listingAfter, connection: connection, watch: watch)
+                let rollback = RollbackScript.make(for: bundle, before: current, after: after, watch: watch, moves: movedPaths(listingBefore, listingAfter))
                 let commit = try writeCommit(parent: parent, before: current, after: after, entries: [(bundle, rollback, summary)], first: backup != nil && bundle.locked.txn == bundles.first?.locked.txn)
                 let id = try db {
                     try Registry(connection: connection).record(

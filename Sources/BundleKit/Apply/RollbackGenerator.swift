@@ -10,6 +10,8 @@ import PostgresCatalog
 struct RollbackGenerator {
     let before: [String: String]
     let after: [String: String]
+    /// Objects the change renamed or moved to another schema: new state path → old state path (same OID).
+    var moves: [String: String] = [:]
     /// Key and value columns of watched config tables (table → columns); default `key`/`value`.
     var configColumns: [String: (key: String, value: String)] = [:]
     var lines: [String] = []
@@ -47,8 +49,12 @@ struct RollbackGenerator {
 
     mutating func generate() {
         let objectPaths = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
-        let created = objectPaths.filter { before[$0] == nil }
-        let removed = objectPaths.filter { after[$0] == nil }
+        let movedNew = Set(moves.keys)
+        let movedOld = Set(moves.values)
+        let created = objectPaths.filter { before[$0] == nil && !movedNew.contains($0) }
+        let removed = objectPaths.filter { after[$0] == nil && !movedOld.contains($0) }
+        // 0. Undo renames and schema moves first (objects keep their OID; only their names change back).
+        for (newPath, oldPath) in moves.sorted(by: { $0.key < $1.key }) { revertMove(from: newPath, to: oldPath) }
         let changed = objectPaths.filter { before[$0] != nil && after[$0] != nil }
 
         // 1. Revert changes inside existing tables first (drops triggers that use created functions, …).
@@ -138,6 +144,43 @@ struct RollbackGenerator {
         // 5. Watched configuration rows.
         if let pre = before["watch/config.tsv"], let post = after["watch/config.tsv"], pre != post {
             revertConfig(before: pre, after: post)
+        }
+    }
+
+    /// `ALTER … SET SCHEMA` / `RENAME TO` back, for a renamed or moved object. A path that changed only because a
+    /// referenced object was renamed (a routine's argument type) needs nothing: undoing that rename restores it.
+    private mutating func revertMove(from newPath: String, to oldPath: String) {
+        guard let new = ObjectPath(newPath), let old = ObjectPath(oldPath) else {
+            if newPath.hasPrefix("schemas/"), oldPath.hasPrefix("schemas/") {
+                let newName = ObjectPath.decode(String(newPath.dropFirst(8).dropLast(4)))
+                let oldName = ObjectPath.decode(String(oldPath.dropFirst(8).dropLast(4)))
+                emit("ALTER SCHEMA \(quoteIdentifier(newName)) RENAME TO \(quoteIdentifier(oldName));", because: "undo schema rename")
+            }
+            return
+        }
+        let noun: String
+        switch new.kind {
+        case "tables": noun = "TABLE"
+        case "views": noun = "VIEW"
+        case "matviews": noun = "MATERIALIZED VIEW"
+        case "sequences": noun = "SEQUENCE"
+        case "types": noun = (after[newPath] ?? "").hasPrefix("CREATE DOMAIN") ? "DOMAIN" : "TYPE"
+        case "functions": noun = (after[newPath] ?? "").contains("CREATE OR REPLACE PROCEDURE") ? "PROCEDURE" : "FUNCTION"
+        default: return
+        }
+        func baseName(_ object: ObjectPath) -> String {
+            object.kind == "functions" ? String(object.name.prefix { $0 != "(" }) : object.name
+        }
+        let newBase = baseName(new)
+        let oldBase = baseName(old)
+        var current = new.kind == "functions" ? new.routineSignature : new.qualified
+        if new.schema != old.schema {
+            emit("ALTER \(noun) \(current) SET SCHEMA \(quoteIdentifier(old.schema));", because: "undo schema move")
+            current = new.kind == "functions"
+                ? "\(quoteIdentifier(old.schema)).\(quoteIdentifier(newBase))\(new.name.drop { $0 != "(" })" : "\(quoteIdentifier(old.schema)).\(quoteIdentifier(newBase))"
+        }
+        if newBase != oldBase {
+            emit("ALTER \(noun) \(current) RENAME TO \(quoteIdentifier(oldBase));", because: "undo rename")
         }
     }
 
@@ -283,8 +326,20 @@ struct RollbackGenerator {
                 return (name, line)
             }
         }
-        let pre = columns(before)
+        var pre = columns(before)
         let post = columns(after)
+        // A column renamed in place keeps its position and the rest of its line: rename it back.
+        if pre.count == post.count {
+            let postNameSet = Set(post.map(\.name))
+            let preNameSet = Set(pre.map(\.name))
+            for index in pre.indices where pre[index].name != post[index].name
+                && !postNameSet.contains(pre[index].name) && !preNameSet.contains(post[index].name)
+                && pre[index].line.dropFirst(pre[index].name.count) == post[index].line.dropFirst(post[index].name.count)
+            {
+                emit("ALTER TABLE \(object.qualified) RENAME COLUMN \(post[index].name) TO \(pre[index].name);", because: "undo column rename")
+                pre[index] = post[index]
+            }
+        }
         let preNames = Dictionary(pre.map { ($0.name, $0.line) }, uniquingKeysWith: { a, _ in a })
         let postNames = Dictionary(post.map { ($0.name, $0.line) }, uniquingKeysWith: { a, _ in a })
         for column in post where preNames[column.name] == nil {

@@ -11,7 +11,9 @@ public struct RollbackScript: Sendable, Equatable {
     /// Whether the text is the lock's hand-written rollback.
     public var handWritten: Bool
 
-    static func make(for bundle: LoadedBundle, before: [String: String], after: [String: String], watch: WatchList? = nil) -> RollbackScript {
+    static func make(
+        for bundle: LoadedBundle, before: [String: String], after: [String: String], watch: WatchList? = nil, moves: [String: String] = [:]
+    ) -> RollbackScript {
         let touched = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }.sorted()
         if let pinned = bundle.rollbackSQL {
             return RollbackScript(
@@ -20,6 +22,7 @@ public struct RollbackScript: Sendable, Equatable {
         }
         var generator = RollbackGenerator(before: before, after: after)
         for config in watch?.config ?? [] { generator.configColumns[config.table] = (config.key, config.value) }
+        generator.moves = moves
         generator.generate()
         let header = "-- rollback of \(bundle.locked.label) \(bundle.locked.name) (\(bundle.locked.path)), generated from the catalog pre-image\n"
         return RollbackScript(

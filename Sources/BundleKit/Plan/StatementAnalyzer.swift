@@ -90,6 +90,7 @@ struct StatementAnalyzer {
         case "CreateFunctionStmt": createFunction(tree, &overlay)
         case "CreateTrigStmt": createTrigger(tree, &overlay)
         case "CreateStmt": createTable(tree, &overlay)
+        case "CreateSeqStmt": createSequence(tree, &overlay)
         case "ViewStmt": createView(tree, &overlay)
         case "IndexStmt": createIndex(tree, &overlay)
         case "AlterTableStmt": alterTable(tree, &overlay)
@@ -459,6 +460,24 @@ struct StatementAnalyzer {
         overlay.putRelation(created)
         for foreignKey in foreignKeys { addForeignKeyTriggers(foreignKey, relation: created, overlay: &overlay) }
         overlay.types[CatalogOverlay.key(schema, name)] = TypeInfo(oid: 0, schema: schema, name: name, kind: "c", enumLabels: [])
+    }
+
+    private mutating func createSequence(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = "create"
+        guard let (explicit, name) = Syntax.rangeVar(tree["sequence"]) else { return }
+        guard let schema = resolveCreationSchema(explicit, &overlay) else { return }
+        summary.object = "\(schema).\(name)"
+        if overlay.relations[CatalogOverlay.key(schema, name)] != nil {
+            if tree["if_not_exists"]?.bool == true {
+                summary.action = "skip"
+                info("relation-already-exists", "relation \"\(name)\" already exists, skipping")
+            } else {
+                error("relation-already-exists", "42P07", "relation \"\(name)\" already exists", hint: "Use CREATE SEQUENCE IF NOT EXISTS, or choose another name.")
+            }
+            return
+        }
+        overlay.putRelation(
+            RelationInfo(oid: 0, schema: schema, name: name, kind: "S", owner: overlay.session.user, isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: []))
     }
 
     /// FK checks: target exists, has a matching unique key. Returns false after reporting an error.
