@@ -22,7 +22,10 @@ public enum GitHistoryError: LocalizedError, Sendable, Equatable {
     public var errorDescription: String? {
         switch self {
         case let .libgit2(code, klass, message, operation):
-            return "git error while trying to \(operation): \(message) (libgit2 code \(code), class \(klass))."
+            let hint = code == -14  // GIT_ELOCKED
+                ? " Another git process is writing to the repository: wait for it to finish, or, if none is running, remove the stale .lock file named above and retry."
+                : ""
+            return "git error while trying to \(operation): \(message) (libgit2 code \(code), class \(klass)).\(hint)"
         case let .notFound(what):
             return "\(what) was not found in the git repository. Check the revision or path."
         case let .referenceMoved(ref, expected, actual):

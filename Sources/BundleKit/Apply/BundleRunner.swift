@@ -194,23 +194,27 @@ struct BundleRunner {
     private func checkPostConditions(_ bundle: LoadedBundle, summary: BundlePlan?) throws {
         for statement in summary?.statements ?? [] where ["create", "replace"].contains(statement.action) {
             guard let object = statement.object else { continue }
+            // `object` is display text ("schema.name"); a name may itself contain '.', so every split is tried.
             let query: (String, [String?])
             switch statement.kind {
             case "CreateFunctionStmt":
-                guard let open = object.firstIndex(of: "("), let dot = object[..<open].firstIndex(of: ".") else { continue }
-                let schema = String(object[..<dot])
-                let name = String(object[object.index(after: dot)..<open])
-                query = ("SELECT to_regprocedure($1) IS NOT NULL", ["\(quoteIdentifier(schema)).\(quoteIdentifier(name))\(object[open...])"])
+                guard let open = object.firstIndex(of: "(") else { continue }
+                let candidates = Self.splits(object[..<open], at: ".").map { "\(quoteIdentifier($0.0)).\(quoteIdentifier($0.1))\(object[open...])" }
+                guard !candidates.isEmpty else { continue }
+                query = ("SELECT coalesce(bool_or(to_regprocedure(c) IS NOT NULL), false) FROM unnest($1::text[]) c", [pgArray(candidates)])
             case "CreateStmt", "ViewStmt", "IndexStmt", "CreateTableAsStmt":
-                guard let dot = object.firstIndex(of: ".") else { continue }
-                query = (
-                    "SELECT to_regclass($1) IS NOT NULL",
-                    ["\(quoteIdentifier(String(object[..<dot]))).\(quoteIdentifier(String(object[object.index(after: dot)...])))"]
-                )
+                let candidates = Self.splits(object[...], at: ".").map { "\(quoteIdentifier($0.0)).\(quoteIdentifier($0.1))" }
+                guard !candidates.isEmpty else { continue }
+                query = ("SELECT coalesce(bool_or(to_regclass(c) IS NOT NULL), false) FROM unnest($1::text[]) c", [pgArray(candidates)])
             case "CreateTrigStmt":
-                guard let range = object.range(of: " on "), let dot = object[range.upperBound...].firstIndex(of: ".") else { continue }
-                let table = "\(quoteIdentifier(String(object[range.upperBound..<dot]))).\(quoteIdentifier(String(object[object.index(after: dot)...])))"
-                query = ("SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($2) AND tgname = $1)", [String(object[..<range.lowerBound]), table])
+                let candidates = Self.splits(object[...], at: " on ").flatMap { trigger, table in
+                    Self.splits(table[...], at: ".").map { (trigger, "\(quoteIdentifier($0.0)).\(quoteIdentifier($0.1))") }
+                }
+                guard !candidates.isEmpty else { continue }
+                query = (
+                    "SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS c(name, tab) JOIN pg_trigger t ON t.tgname = c.name AND t.tgrelid = to_regclass(c.tab))",
+                    [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1))]
+                )
             default:
                 continue
             }
@@ -224,6 +228,17 @@ struct BundleRunner {
                     appliedBefore: [])
             }
         }
+    }
+
+    /// Every way to read `text` as `left<separator>right`, e.g. `a.b.c` → (`a`, `b.c`), (`a.b`, `c`).
+    static func splits(_ text: Substring, at separator: String) -> [(String, String)] {
+        var result: [(String, String)] = []
+        var from = text.startIndex
+        while from < text.endIndex, let range = text.range(of: separator, range: from..<text.endIndex) {
+            result.append((String(text[..<range.lowerBound]), String(text[range.upperBound...])))
+            from = text.index(after: range.lowerBound)
+        }
+        return result
     }
 
     /// Runs the pinned verify script: it must not fail, and no returned value may be false.

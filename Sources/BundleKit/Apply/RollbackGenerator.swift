@@ -57,6 +57,13 @@ struct RollbackGenerator {
         for (newPath, oldPath) in moves.sorted(by: { $0.key < $1.key }) { revertMove(from: newPath, to: oldPath) }
         let changed = objectPaths.filter { before[$0] != nil && after[$0] != nil }
 
+        // 0. Drop replaced views before reverting their tables: a view may read a column the bundle added,
+        //    and that column cannot be dropped while the view exists. Step 3 re-creates the previous view.
+        for path in changed.sorted() {
+            guard let object = ObjectPath(path), object.kind == "views" || object.kind == "matviews" else { continue }
+            let noun = object.kind == "views" ? "VIEW" : "MATERIALIZED VIEW"
+            emit("DROP \(noun) IF EXISTS \(object.qualified);", because: "restore the previous \(object.qualified)")
+        }
         // 1. Revert changes inside existing tables first (drops triggers that use created functions, …).
         for path in changed.sorted() {
             guard let object = ObjectPath(path), object.kind == "tables" else { continue }
@@ -64,6 +71,16 @@ struct RollbackGenerator {
         }
         // 2. Drop what the bundle created, dependents first.
         for kind in Self.dropOrder {
+            // Created tables (foreign keys) and views (views on views) may depend on each other: drop them in one
+            // statement, which PostgreSQL allows without CASCADE whatever the order.
+            if ["views", "matviews", "tables"].contains(kind) {
+                let objects = created.sorted().compactMap(ObjectPath.init).filter { $0.kind == kind }
+                guard !objects.isEmpty else { continue }
+                for object in objects.dropLast() { lines.append("-- created \(object.qualified)") }
+                let noun = ["views": "VIEW", "matviews": "MATERIALIZED VIEW", "tables": "TABLE"][kind]!
+                emit("DROP \(noun) IF EXISTS \(objects.map(\.qualified).joined(separator: ", "));", because: "created \(objects.last!.qualified)")
+                continue
+            }
             for path in created.sorted() {
                 guard let object = ObjectPath(path), object.kind == kind else { continue }
                 switch kind {
@@ -102,8 +119,7 @@ struct RollbackGenerator {
                 }
                 emit(pre, because: "previous definition of \(object.routineSignature)")
             case "views", "matviews":
-                let noun = object.kind == "views" ? "VIEW" : "MATERIALIZED VIEW"
-                emit("DROP \(noun) IF EXISTS \(object.qualified);", because: "restore the previous \(object.qualified)")
+                // Dropped in step 0.
                 emit(before[path]!, because: "previous definition of \(object.qualified)")
             case "types":
                 let pre = before[path]!

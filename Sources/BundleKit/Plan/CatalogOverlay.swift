@@ -99,7 +99,8 @@ struct CatalogOverlay {
             base.removeLast(2)
             arrays += 1
         }
-        let parts = display.replacingOccurrences(of: "[]", with: "").split(separator: ".").map(String.init)
+        // Split the quoted form, not `display`: a schema or type name may itself contain a '.'.
+        let parts = Self.identifiers(ofQualifiedName: base)
         guard let name = parts.last else { return nil }
         let schema = parts.count >= 2 ? parts[parts.count - 2] : nil
         if let created = type(schema: schema, name: name) {
@@ -109,6 +110,39 @@ struct CatalogOverlay {
             return self.display(schema: relation.schema, name: relation.name) + String(repeating: "[]", count: arrays)
         }
         return nil
+    }
+
+    /// The identifiers of a qualified name as `quoteIdentifier` parts joined by '.' (`"a.b"."c""d"` → `a.b`, `c"d`).
+    static func identifiers(ofQualifiedName text: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var quoted = false
+        var characters = text.makeIterator()
+        var pending = characters.next()
+        while let character = pending {
+            pending = characters.next()
+            if quoted {
+                if character == "\"" {
+                    if pending == "\"" {
+                        current.append("\"")
+                        pending = characters.next()
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    current.append(character)
+                }
+            } else if character == "\"" {
+                quoted = true
+            } else if character == "." {
+                parts.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        parts.append(current)
+        return parts
     }
 
     /// Objects that depend on `oid` (column 0: on the whole object), excluding those the statement drops itself.

@@ -101,6 +101,13 @@ struct StatementAnalyzer {
         case "GrantRoleStmt": grantRole(tree, &overlay)
         case "CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt", "CreateRangeStmt": createType(tree, &overlay)
         case "AlterEnumStmt": alterEnum(tree, &overlay)
+        case "CreateRoleStmt":
+            // Later statements of the plan may grant to the new role.
+            summary.action = "other"
+            if let role = tree["role"]?.string { overlay.roles.insert(role) }
+        case "DropRoleStmt":
+            summary.action = "other"
+            for role in (tree["roles"]?.listItems ?? []).compactMap({ $0.nodeBody?["rolename"]?.string }) { overlay.roles.remove(role) }
         case "InsertStmt", "UpdateStmt", "DeleteStmt":
             checkCalls(tree, overlay)
             if hasError { return }

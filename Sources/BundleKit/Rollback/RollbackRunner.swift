@@ -229,8 +229,14 @@ public final class RollbackRunner {
                 let entry = entries.first(where: { $0.commitID == commit.id.hex && $0.kind == "apply" })
             else { continue }
             let changed = try git { try repository.changedPaths(from: commit.parents.first, to: commit.id) }
-            guard let scriptPath = changed.map(\.path).first(where: { $0.hasPrefix("rollback/") }),
-                let data = try git({ try repository.readFile(scriptPath, at: commit.id) })
+            // The script is at its known path; a re-apply after a rollback writes the same bytes there again, so it
+            // need not show up among the commit's changed paths.
+            let knownPath = "rollback/TXN-\(entry.txn)-\(entry.bundleName).sql"
+            let knownScript = try git { try repository.readFile(knownPath, at: commit.id) }
+            let scriptPath = knownScript != nil ? knownPath : changed.map(\.path).first(where: { $0.hasPrefix("rollback/") })
+            var data = knownScript
+            if data == nil, let scriptPath { data = try git { try repository.readFile(scriptPath, at: commit.id) } }
+            guard let data
             else {
                 throw .history("commit \(commit.id.short) (TXN-\(entry.txn) \(entry.bundleName)) records no rollback script")
             }
