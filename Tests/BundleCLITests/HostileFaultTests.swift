@@ -72,6 +72,11 @@ import Testing
         let wait = Hostile.bundleInBackground(
             ["apply", "f", "--txn", "--db", database.conninfo, "--target", "t"], cwd: project.root, environment: ["BUNDLE_TEST_SLEEP_AT": "mid-bundle:2"])
         #expect(try Hostile.waitForApplyInTransaction(try TestCluster.shared().conninfo, database: database.name) != nil)
+        // The baseline commit (and with it the branch) is written before TXN-1 starts; wait for it, so the lock
+        // is taken while TXN-1 runs and not while the registry is being created.
+        let branch = project.root.appendingPathComponent(".git/refs/heads/bundle/t")
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: branch.path) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         let refLock = project.root.appendingPathComponent(".git/refs/heads/bundle/t.lock")
         #expect(FileManager.default.createFile(atPath: refLock.path, contents: Data("held by another process\n".utf8)))
         let result = wait()

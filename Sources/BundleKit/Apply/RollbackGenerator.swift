@@ -55,7 +55,23 @@ struct RollbackGenerator {
         let removed = objectPaths.filter { after[$0] == nil && !movedOld.contains($0) }
         // 0. Undo renames and schema moves first (objects keep their OID; only their names change back).
         for (newPath, oldPath) in moves.sorted(by: { $0.key < $1.key }) { revertMove(from: newPath, to: oldPath) }
-        let changed = objectPaths.filter { before[$0] != nil && after[$0] != nil }
+        // Texts that differ only because an object or column they mention was renamed are unchanged once the
+        // rename is undone: compare with the renamed identifiers put back.
+        var tokens: [String: String] = [:]
+        for (newPath, oldPath) in moves {
+            guard let new = ObjectPath(newPath), let old = ObjectPath(oldPath) else { continue }
+            let newBase = String(new.name.prefix { $0 != "(" })
+            let oldBase = String(old.name.prefix { $0 != "(" })
+            if newBase != oldBase { tokens[quoteIdentifier(newBase)] = quoteIdentifier(oldBase) }
+            if new.schema != old.schema { tokens[quoteIdentifier(new.schema)] = quoteIdentifier(old.schema) }
+        }
+        for path in objectPaths where before[path] != nil && after[path] != nil && ObjectPath(path)?.kind == "tables" {
+            let createBefore = Self.statements(before[path]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
+            let createAfter = Self.statements(after[path]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
+            for rename in Self.renamedColumns(before: createBefore, after: createAfter) { tokens[rename.new] = rename.old }
+        }
+        let normalizedAfter = tokens.isEmpty ? after : after.mapValues { Self.substitute(tokens, in: $0) }
+        let changed = objectPaths.filter { before[$0] != nil && after[$0] != nil && before[$0] != normalizedAfter[$0] }
 
         // 0. Drop replaced views before reverting their tables: a view may read a column the bundle added,
         //    and that column cannot be dropped while the view exists. Step 3 re-creates the previous view.
@@ -64,10 +80,19 @@ struct RollbackGenerator {
             let noun = object.kind == "views" ? "VIEW" : "MATERIALIZED VIEW"
             emit("DROP \(noun) IF EXISTS \(object.qualified);", because: "restore the previous \(object.qualified)")
         }
+        // 0b. Column renames, before anything whose text mentions the columns (foreign keys, views) is restored.
+        for path in objectPaths.sorted() where before[path] != nil && after[path] != nil {
+            guard let object = ObjectPath(path), object.kind == "tables" else { continue }
+            let createBefore = Self.statements(before[path]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
+            let createAfter = Self.statements(after[path]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
+            for rename in Self.renamedColumns(before: createBefore, after: createAfter) {
+                emit("ALTER TABLE \(object.qualified) RENAME COLUMN \(rename.new) TO \(rename.old);", because: "undo column rename")
+            }
+        }
         // 1. Revert changes inside existing tables first (drops triggers that use created functions, …).
         for path in changed.sorted() {
             guard let object = ObjectPath(path), object.kind == "tables" else { continue }
-            revertTable(object, before: before[path]!, after: after[path]!)
+            revertTable(object, before: before[path]!, after: normalizedAfter[path]!)
         }
         // 2. Drop what the bundle created, dependents first.
         for kind in Self.dropOrder {
@@ -111,11 +136,11 @@ struct RollbackGenerator {
             switch object.kind {
             case "functions":
                 let pre = before[path]!
-                if Self.signatureChangedIncompatibly(before: pre, after: after[path]!) {
+                if Self.signatureChangedIncompatibly(before: pre, after: normalizedAfter[path]!) {
                     let noun = pre.contains("CREATE OR REPLACE PROCEDURE") ? "PROCEDURE" : "FUNCTION"
                     emit("DROP \(noun) \(object.routineSignature);", because: "the previous header cannot be restored with CREATE OR REPLACE")
                 } else {
-                    revertAuxiliary(before: pre, after: after[path]!)
+                    revertAuxiliary(before: pre, after: normalizedAfter[path]!)
                 }
                 emit(pre, because: "previous definition of \(object.routineSignature)")
             case "views", "matviews":
@@ -123,7 +148,7 @@ struct RollbackGenerator {
                 emit(before[path]!, because: "previous definition of \(object.qualified)")
             case "types":
                 let pre = before[path]!
-                let post = after[path]!
+                let post = normalizedAfter[path]!
                 if Self.firstStatement(pre) == Self.firstStatement(post) {
                     revertAuxiliary(before: pre, after: post)
                 } else {
@@ -161,6 +186,17 @@ struct RollbackGenerator {
         if let pre = before["watch/config.tsv"], let post = after["watch/config.tsv"], pre != post {
             revertConfig(before: pre, after: post)
         }
+    }
+
+    /// Replaces whole identifiers (not parts of longer names) per `tokens`.
+    static func substitute(_ tokens: [String: String], in text: String) -> String {
+        var result = text
+        for (new, old) in tokens.sorted(by: { $0.key.count > $1.key.count }) {
+            let escaped = NSRegularExpression.escapedPattern(for: new)
+            result = result.replacingOccurrences(
+                of: "(?<![A-Za-z0-9_$\"])" + escaped + "(?![A-Za-z0-9_$\"])", with: NSRegularExpression.escapedTemplate(for: old), options: .regularExpression)
+        }
+        return result
     }
 
     /// `ALTER … SET SCHEMA` / `RENAME TO` back, for a renamed or moved object. A path that changed only because a
@@ -333,29 +369,35 @@ struct RollbackGenerator {
 
     /// Column lines of `CREATE TABLE … (\n    col type …,\n …)`: added columns are dropped, changed defaults and
     /// NOT NULL restored, dropped columns reported irreversible.
-    private mutating func revertColumns(_ object: ObjectPath, before: String, after: String) {
-        func columns(_ text: String) -> [(name: String, line: String)] {
-            text.split(separator: "\n").dropFirst().compactMap { raw in
-                let line = raw.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: ","))
-                guard !line.isEmpty, line != ")", !line.hasPrefix(")"), !line.hasPrefix("CONSTRAINT ") else { return nil }
-                guard let name = Self.identifier(at: line) else { return nil }
-                return (name, line)
-            }
+    static func columns(_ text: String) -> [(name: String, line: String)] {
+        text.split(separator: "\n").dropFirst().compactMap { raw in
+            let line = raw.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: ","))
+            guard !line.isEmpty, line != ")", !line.hasPrefix(")"), !line.hasPrefix("CONSTRAINT ") else { return nil }
+            guard let name = Self.identifier(at: line) else { return nil }
+            return (name, line)
         }
-        var pre = columns(before)
+    }
+
+    /// A column renamed in place keeps its position and the rest of its line.
+    static func renamedColumns(before: String, after: String) -> [(index: Int, old: String, new: String)] {
+        let pre = columns(before)
         let post = columns(after)
-        // A column renamed in place keeps its position and the rest of its line: rename it back.
-        if pre.count == post.count {
-            let postNameSet = Set(post.map(\.name))
-            let preNameSet = Set(pre.map(\.name))
-            for index in pre.indices where pre[index].name != post[index].name
-                && !postNameSet.contains(pre[index].name) && !preNameSet.contains(post[index].name)
-                && pre[index].line.dropFirst(pre[index].name.count) == post[index].line.dropFirst(post[index].name.count)
-            {
-                emit("ALTER TABLE \(object.qualified) RENAME COLUMN \(post[index].name) TO \(pre[index].name);", because: "undo column rename")
-                pre[index] = post[index]
-            }
+        guard pre.count == post.count else { return [] }
+        let postNames = Set(post.map(\.name))
+        let preNames = Set(pre.map(\.name))
+        return pre.indices.compactMap { index in
+            guard pre[index].name != post[index].name, !postNames.contains(pre[index].name), !preNames.contains(post[index].name),
+                pre[index].line.dropFirst(pre[index].name.count) == post[index].line.dropFirst(post[index].name.count)
+            else { return nil }
+            return (index, pre[index].name, post[index].name)
         }
+    }
+
+    private mutating func revertColumns(_ object: ObjectPath, before: String, after: String) {
+        var pre = Self.columns(before)
+        let post = Self.columns(after)
+        // Columns renamed in place were renamed back first (see `renamedColumns`).
+        for rename in Self.renamedColumns(before: before, after: after) { pre[rename.index] = post[rename.index] }
         let preNames = Dictionary(pre.map { ($0.name, $0.line) }, uniquingKeysWith: { a, _ in a })
         let postNames = Dictionary(post.map { ($0.name, $0.line) }, uniquingKeysWith: { a, _ in a })
         for column in post where preNames[column.name] == nil {
