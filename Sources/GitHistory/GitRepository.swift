@@ -506,6 +506,51 @@ public final class GitRepository {
         return Data(bytes: bytes, count: size)
     }
 
+    /// Path → blob id of the files under `prefix` at `commit` (no blob is read).
+    func entryIDs(at commit: ObjectID, prefix: String) throws(GitHistoryError) -> [(String, ObjectID)] {
+        var directory = prefix
+        while directory.hasSuffix("/") { directory.removeLast() }
+        let root = try rootTree(of: commit)
+        defer { git_tree_free(root) }
+        var tree: OpaquePointer? = root
+        var subtree: OpaquePointer? = nil
+        defer { if let subtree { git_tree_free(subtree) } }
+        if !directory.isEmpty {
+            try Self.validate(path: directory)
+            var entry: OpaquePointer?
+            let code = git_tree_entry_bypath(&entry, root, directory)
+            if code == GIT_ENOTFOUND.rawValue { return [] }
+            try check(code, "find \(directory) at \(commit.hex)")
+            defer { git_tree_entry_free(entry) }
+            guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return [] }
+            try check(git_tree_lookup(&subtree, handle, git_tree_entry_id(entry)), "read \(directory) at \(commit.hex)")
+            tree = subtree
+        }
+        final class Collector {
+            let base: String
+            var entries: [(String, ObjectID)] = []
+            init(base: String) { self.base = base }
+        }
+        let collector = Collector(base: directory.isEmpty ? "" : directory + "/")
+        let code = withExtendedLifetime(collector) {
+            git_tree_walk(tree, GIT_TREEWALK_PRE, { root, entry, payload in
+                let collector = Unmanaged<Collector>.fromOpaque(payload!).takeUnretainedValue()
+                guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return 0 }
+                collector.entries.append((collector.base + String(cString: root!) + String(cString: git_tree_entry_name(entry)), ObjectID(git_tree_entry_id(entry)!)))
+                return 0
+            }, Unmanaged.passUnretained(collector).toOpaque())
+        }
+        try check(code, "walk the tree")
+        return collector.entries
+    }
+
+    /// Reads a blob by id; nil when there is none.
+    func readFile(atBlob id: ObjectID) throws(GitHistoryError) -> Data? {
+        var oid = git_oid()
+        guard git_oid_fromstrn(&oid, id.hex, id.hex.utf8.count) == 0 else { return nil }
+        return try readBlob(&oid)
+    }
+
     /// State shared with the C tree-walk callback through its payload pointer.
     private final class TreeWalk {
         let repository: OpaquePointer

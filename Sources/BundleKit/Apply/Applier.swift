@@ -146,13 +146,19 @@ public final class Applier {
         report.skipped = lock.bundles.filter { applied[$0.locked.name] != nil }.map(\.locked.name)
         report.pending = lock.bundles.filter { applied[$0.locked.name] == nil }.map(\.locked.name)
         if plan.isBlocked || report.pending.isEmpty { return report }
-        if repository.referenceTarget(branch) != nil {
+        var liveState: [String: String]? = nil
+        let tipAtDriftCheck = repository.referenceTarget(branch)
+        if tipAtDriftCheck != nil {
             let pendingObjects = plan.bundles.filter { $0.status != .applied }.flatMap(\.statements).compactMap { statement -> String? in
                 guard let object = statement.object else { return nil }
                 if let range = object.range(of: " on ") { return String(object[range.upperBound...]) }
                 return object
             }
-            report.drift = try DriftDetector.detect(project: project, connection: connection, target: target, pendingObjects: pendingObjects).items
+            let drift = try DriftDetector.detectWithLiveState(
+                project: project, connection: connection, target: target, pendingObjects: pendingObjects, watch: lock.lock.watch)
+            report.drift = drift.report.items
+            // Nothing drifted: the live capture is the recorded state, so no need to read it back from git.
+            if drift.report.items.isEmpty { liveState = drift.live }
             if report.drift.contains(where: \.blocking) && !options.allowDrift {
                 report.blockedByDrift = true
                 return report
@@ -191,7 +197,9 @@ public final class Applier {
         var tip = repository.referenceTarget(branch)
         var state: [String: String]
         if let tip {
-            state = try readState(repository, at: tip)
+            // The drift check's capture equals the recorded state when nothing drifted (and no other applier moved
+            // the branch in between: the tip is re-read after the applier lock).
+            if let liveState, tip == tipAtDriftCheck { state = liveState } else { state = try readState(repository, at: tip) }
         } else {
             state = try captureState(connection, watch: watch)
             let message = CommitMessage.baseline(target: target, facts: facts)

@@ -32,26 +32,39 @@ public enum DriftDetector {
     }
 
     static func detect(project: Project, connection: PostgresConnection, target: String, pendingObjects: [String]) throws(BundleError) -> DriftReport {
+        try detectWithLiveState(project: project, connection: connection, target: target, pendingObjects: pendingObjects).report
+    }
+
+    /// Drift, plus the live state it captured (reused by apply when nothing drifted). Compares by blob id: only
+    /// the recorded files that differ are read back from git.
+    static func detectWithLiveState(
+        project: Project, connection: PostgresConnection, target: String, pendingObjects: [String], watch: WatchList? = nil
+    ) throws(BundleError) -> (report: DriftReport, live: [String: String]) {
         let repository: GitRepository
         do { repository = try GitRepository.open(at: project.root) } catch { throw .history("not inside a git repository: \(error.errorDescription ?? "")") }
         guard let tip = repository.referenceTarget("refs/heads/bundle/\(target)") else {
             throw .usage("no branch bundle/\(target): nothing was applied to target '\(target)', so there is no recorded state to compare with")
         }
-        let recorded = try readState(repository, at: tip)
-        let live = try captureState(connection, watch: nil)
-        var items: [DriftItem] = []
-        for path in Set(recorded.keys).union(live.keys).sorted() where !path.hasPrefix("watch/") {
-            let old = recorded[path]
-            let new = live[path]
-            guard old != new else { continue }
-            let change = old == nil ? "added" : new == nil ? "removed" : "changed"
-            let blocking = pendingObjects.contains { AuditLog.path(path, matches: $0) }
-            items.append(
-                DriftItem(
-                    path: path, change: change, blocking: blocking,
-                    diff: change == "changed" ? TextDiff.unified(old!, new!, labels: ("recorded \(tip.short)", "live")) : nil))
+        var recordedIDs: [String: ObjectID] = [:]
+        for (path, id) in try git({ try repository.fileIDs(at: tip, prefix: "state") }) where path.hasPrefix("state/") {
+            recordedIDs[String(path.dropFirst("state/".count))] = id
         }
-        return DriftReport(target: target, commit: tip.hex, items: items)
+        let live = try captureState(connection, watch: watch)
+        var items: [DriftItem] = []
+        for path in Set(recordedIDs.keys).union(live.keys).sorted() where !path.hasPrefix("watch/") {
+            let liveText = live[path]
+            let recordedID = recordedIDs[path]
+            if let liveText, let recordedID, GitRepository.blobID(for: Data(liveText.utf8)) == recordedID { continue }
+            let change = recordedID == nil ? "added" : liveText == nil ? "removed" : "changed"
+            var diff: String? = nil
+            if change == "changed", let recordedID {
+                let old = String(decoding: try git { try repository.blob(recordedID) }, as: UTF8.self)
+                diff = TextDiff.unified(old, liveText!, labels: ("recorded \(tip.short)", "live"))
+            }
+            let blocking = pendingObjects.contains { AuditLog.path(path, matches: $0) }
+            items.append(DriftItem(path: path, change: change, blocking: blocking, diff: diff))
+        }
+        return (DriftReport(target: target, commit: tip.hex, items: items), live)
     }
 }
 

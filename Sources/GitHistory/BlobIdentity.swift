@@ -1,0 +1,27 @@
+import CLibGit2
+import Foundation
+
+extension GitRepository {
+    /// The id git gives `data` as a blob (without writing it): compare texts with a tree by id, not by content.
+    public static func blobID(for data: Data) -> ObjectID {
+        GitLibrary.initialize()
+        var oid = git_oid()
+        data.withUnsafeBytes { raw in
+            _ = git_odb_hash(&oid, raw.baseAddress, raw.count, GIT_OBJECT_BLOB)
+        }
+        return ObjectID(oid)
+    }
+
+    /// The blob ids of the files under `prefix` at a commit, path → id, without reading any blob.
+    public func fileIDs(at commit: ObjectID, prefix: String = "") throws(GitHistoryError) -> [String: ObjectID] {
+        var result: [String: ObjectID] = [:]
+        for (path, id) in try entryIDs(at: commit, prefix: prefix) { result[path] = id }
+        return result
+    }
+
+    /// The contents of one blob.
+    public func blob(_ id: ObjectID) throws(GitHistoryError) -> Data {
+        guard let data = try readFile(atBlob: id) else { throw .notFound("blob \(id.hex)") }
+        return data
+    }
+}
