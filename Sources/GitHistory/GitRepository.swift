@@ -143,8 +143,48 @@ public final class GitRepository {
     /// commit. The message is stored as given, with a final newline added when missing. Returns the commit id.
     public func writeCommit(baseTree: ObjectID?, changes: [TreeChange], parents: [ObjectID], message: String,
                             author: Signature, committer: Signature) throws(GitHistoryError) -> ObjectID {
+        if changes.count >= Self.packThreshold {
+            return try writePacked { repository throws(GitHistoryError) in
+                let treeID = try repository.writeTree(base: baseTree, changes: changes)
+                return try repository.writeCommit(tree: treeID, parents: parents, message: message, author: author, committer: committer)
+            }
+        }
         let treeID = try writeTree(base: baseTree, changes: changes)
         return try writeCommit(tree: treeID, parents: parents, message: message, author: author, committer: committer)
+    }
+
+    /// From this many changed files on, a commit's new objects are written as one pack file instead of one loose
+    /// object file each (a baseline of thousands of state files costs one file write, not thousands).
+    static let packThreshold = 64
+
+    /// Runs `body` on a second handle whose object database writes into memory (libgit2's mempack), then stores
+    /// everything it wrote as a single pack and index, and makes this handle see it.
+    private func writePacked(_ body: (GitRepository) throws(GitHistoryError) -> ObjectID) throws(GitHistoryError) -> ObjectID {
+        let scratch = try GitRepository.open(at: gitDirectory, searchParents: false)
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, scratch.handle), "open the object database")
+        defer { git_odb_free(odb) }
+        var mempack: UnsafeMutablePointer<git_odb_backend>?
+        try check(git_mempack_new(&mempack), "create an in-memory object store")
+        try check(git_odb_add_backend(odb, mempack, 1000), "attach the in-memory object store")
+        let id = try body(scratch)
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        try check(git_mempack_dump(&buffer, scratch.handle, mempack), "pack the new objects")
+        var writer: UnsafeMutablePointer<git_odb_writepack>?
+        try check(git_odb_write_pack(&writer, odb, nil, nil), "open a pack writer")
+        guard let writer else { throw .libgit2(code: -1, klass: 0, message: "no pack writer", operation: "write a pack") }
+        defer { writer.pointee.free(writer) }
+        var progress = git_indexer_progress()
+        try check(writer.pointee.append(writer, buffer.ptr, buffer.size, &progress), "write the pack")
+        try check(writer.pointee.commit(writer, &progress), "index the pack")
+        _ = git_mempack_reset(mempack)
+        var mainODB: OpaquePointer?
+        if git_repository_odb(&mainODB, handle) == 0 {
+            _ = git_odb_refresh(mainODB)
+            git_odb_free(mainODB)
+        }
+        return id
     }
 
     /// Writes a commit whose tree holds exactly `files` (path → contents), with the given parents,

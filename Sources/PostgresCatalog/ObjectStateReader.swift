@@ -486,10 +486,12 @@ public struct ObjectStateReader {
                         END, '-')
                     FROM part JOIN pg_depend d ON d.classid = part.classid AND d.objid = part.objid
                     WHERE d.deptype IN ('n', 'a')
+            ), agg AS (
+                SELECT rel, string_agg(x, ',' ORDER BY x) AS parts FROM row_xmin GROUP BY rel
             )
             SELECT rel.oid, rel.nspname, rel.relname, rel.relkind::text,
-                   md5(rel.own || '/' || rel.nsp || '/' || coalesce((SELECT string_agg(x, ',' ORDER BY x) FROM row_xmin r WHERE r.rel = rel.oid), ''))
-            FROM rel
+                   md5(rel.own || '/' || rel.nsp || '/' || coalesce(agg.parts, ''))
+            FROM rel LEFT JOIN agg ON agg.rel = rel.oid
             """, [excluded])
         for row in relations.rows {
             let folder = ["r": "tables", "p": "tables", "f": "tables", "v": "views", "m": "matviews", "S": "sequences"][row[3]!] ?? "tables"

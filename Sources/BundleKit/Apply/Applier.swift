@@ -229,8 +229,9 @@ public final class Applier {
                 report.applied = try runner.runAtomic(pending, plan: report.plan, tip: tip!, state: state)
             } else {
                 var currentTip = tip!
+                var listing: [String: ListedObject]? = nil
                 for bundle in pending {
-                    let result = try runner.runOne(bundle, plan: report.plan, tip: currentTip, state: state, total: lock.bundles.count)
+                    let result = try runner.runOne(bundle, plan: report.plan, tip: currentTip, state: state, total: lock.bundles.count, listing: &listing)
                     report.applied.append(result.applied)
                     currentTip = ObjectID(hex: result.applied.commitID)!
                     state = result.state

@@ -18,12 +18,18 @@ struct BundleRunner {
     let backup: BackupRecord?
 
     /// Applies one bundle in its own transaction, retrying lock timeouts; returns the result and the new state.
-    func runOne(_ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String], total: Int) throws -> (applied: AppliedBundle, state: [String: String]) {
+    ///
+    /// `listing` is the catalog listing after the previous bundle of this run (nil at the start): it is still
+    /// exact once that bundle committed (row xmins do not change at COMMIT), so each bundle lists the catalog
+    /// once instead of twice. It is updated on success.
+    func runOne(
+        _ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String], total: Int, listing: inout [String: ListedObject]?
+    ) throws -> (applied: AppliedBundle, state: [String: String]) {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try attemptOne(bundle, plan: plan, tip: tip, state: state, total: total, first: attempt == 1)
+                return try attemptOne(bundle, plan: plan, tip: tip, state: state, total: total, first: attempt == 1, listing: &listing)
             } catch var failure as ApplyFailureError where failure.failure.server?.sqlstate == "55P03" {
                 let holders = lockHolders(plan.bundles.first { $0.txn == bundle.locked.txn })
                 guard attempt <= options.lockRetries else {
@@ -64,13 +70,14 @@ struct BundleRunner {
     }
 
     private func attemptOne(
-        _ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String], total: Int, first: Bool
+        _ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String], total: Int, first: Bool,
+        listing: inout [String: ListedObject]?
     ) throws -> (applied: AppliedBundle, state: [String: String]) {
         let started = Date()
         try begin()
         do {
             let startedAt = try timestamp()
-            let listingBefore = try listObjects(connection)
+            let listingBefore = try listing ?? listObjects(connection)
             try execute(bundle, total: total)
             let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
             try checkPostConditions(bundle, summary: summary)
@@ -93,6 +100,7 @@ struct BundleRunner {
                 txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statements: bundle.script.statements.count,
                 commitID: commit.hex, registryID: registryID, seconds: Date().timeIntervalSince(started))
             progress(.bundleApplied(result))
+            listing = listingAfter
             return (result, after)
         } catch {
             _ = try? connection.execute("ROLLBACK")
@@ -108,9 +116,10 @@ struct BundleRunner {
             var parent = tip
             var current = state
             var pendingResults: [(AppliedBundle, ObjectID)] = []
+            var listing: [String: ListedObject]? = nil
             for bundle in bundles {
                 let startedAt = try timestamp()
-                let listingBefore = try listObjects(connection)
+                let listingBefore = try listing ?? listObjects(connection)
                 try execute(bundle, total: lock.bundles.count)
                 let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
                 try checkPostConditions(bundle, summary: summary)
@@ -130,6 +139,7 @@ struct BundleRunner {
                         commitID: commit.hex, registryID: id, seconds: Date().timeIntervalSince(started)), commit))
                 parent = commit
                 current = after
+                listing = listingAfter
             }
             TestHooks.pause("before-commit")
             try db { try connection.execute("COMMIT") }
