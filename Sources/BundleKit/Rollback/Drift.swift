@@ -105,7 +105,12 @@ public struct HistoryView {
         let id = try resolve(revision, repository: repository, target: target)
         let info = try git { try repository.commit(id) }
         let changed = try git { try repository.changedPaths(from: info.parents.first, to: id) }
-        let rollbackPath = changed.map(\.path).first { $0.hasPrefix("rollback/") }
+        // A re-applied bundle writes identical bytes, so its script may not be among the changed paths: find it
+        // by the commit's Txn trailer.
+        var rollbackPath = changed.map(\.path).first { $0.hasPrefix("rollback/") }
+        if rollbackPath == nil, info.summary.hasPrefix("apply "), let txn = info.trailers.first(where: { $0.key == "Txn" })?.value {
+            rollbackPath = try git { try repository.fileIDs(at: id, prefix: "rollback") }.keys.sorted().first { $0.hasPrefix("rollback/TXN-\(txn)-") }
+        }
         var script: String? = nil
         if let rollbackPath, let data = try git({ try repository.readFile(rollbackPath, at: id) }) {
             script = String(decoding: data, as: UTF8.self)
