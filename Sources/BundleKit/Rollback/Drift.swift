@@ -108,8 +108,10 @@ public struct HistoryView {
         // A re-applied bundle writes identical bytes, so its script may not be among the changed paths: find it
         // by the commit's Txn trailer.
         var rollbackPath = changed.map(\.path).first { $0.hasPrefix("rollback/") }
-        if rollbackPath == nil, info.summary.hasPrefix("apply "), let txn = info.trailers.first(where: { $0.key == "Txn" })?.value {
-            rollbackPath = try git { try repository.fileIDs(at: id, prefix: "rollback") }.keys.sorted().first { $0.hasPrefix("rollback/TXN-\(txn)-") }
+        let words = info.summary.split(separator: " ")
+        if rollbackPath == nil, words.count >= 4, words[0] == "apply", let txn = info.trailers.first(where: { $0.key == "Txn" })?.value {
+            // "apply LOCK TXN-n NAME: …"
+            rollbackPath = "rollback/TXN-\(txn)-\(words[3].hasSuffix(":") ? words[3].dropLast() : words[3]).sql"
         }
         var script: String? = nil
         if let rollbackPath, let data = try git({ try repository.readFile(rollbackPath, at: id) }) {
