@@ -401,15 +401,7 @@ struct StatementAnalyzer {
         guard let (explicit, name) = Syntax.rangeVar(tree["relation"]) else { return }
         guard let schema = resolveCreationSchema(explicit, &overlay) else { return }
         summary.object = "\(schema).\(name)"
-        if overlay.relations[CatalogOverlay.key(schema, name)] != nil {
-            if tree["if_not_exists"]?.bool == true {
-                summary.action = "skip"
-                info("relation-already-exists", "relation \"\(name)\" already exists, skipping")
-            } else {
-                error("relation-already-exists", "42P07", "relation \"\(name)\" already exists", hint: "Use CREATE TABLE IF NOT EXISTS, or choose another name.")
-            }
-            return
-        }
+        if relationNameTaken(schema: schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: "CREATE TABLE", overlay) { return }
         if let type = overlay.types[CatalogOverlay.key(schema, name)], type.kind != "c" {
             error(
                 "relation-name-collides-with-type", "42710", "type \"\(name)\" already exists",
@@ -469,20 +461,24 @@ struct StatementAnalyzer {
         overlay.types[CatalogOverlay.key(schema, name)] = TypeInfo(oid: 0, schema: schema, name: name, kind: "c", enumLabels: [])
     }
 
+    /// 42P07 when a relation of that name exists in the schema (a skip notice with IF NOT EXISTS); true when taken.
+    private mutating func relationNameTaken(schema: String, name: String, ifNotExists: Bool, statement: String, _ overlay: CatalogOverlay) -> Bool {
+        guard overlay.relations[CatalogOverlay.key(schema, name)] != nil else { return false }
+        if ifNotExists {
+            summary.action = "skip"
+            info("relation-already-exists", "relation \"\(name)\" already exists, skipping")
+        } else {
+            error("relation-already-exists", "42P07", "relation \"\(name)\" already exists", hint: "Use \(statement) IF NOT EXISTS, or choose another name.")
+        }
+        return true
+    }
+
     private mutating func createSequence(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
         summary.action = "create"
         guard let (explicit, name) = Syntax.rangeVar(tree["sequence"]) else { return }
         guard let schema = resolveCreationSchema(explicit, &overlay) else { return }
         summary.object = "\(schema).\(name)"
-        if overlay.relations[CatalogOverlay.key(schema, name)] != nil {
-            if tree["if_not_exists"]?.bool == true {
-                summary.action = "skip"
-                info("relation-already-exists", "relation \"\(name)\" already exists, skipping")
-            } else {
-                error("relation-already-exists", "42P07", "relation \"\(name)\" already exists", hint: "Use CREATE SEQUENCE IF NOT EXISTS, or choose another name.")
-            }
-            return
-        }
+        if relationNameTaken(schema: schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: "CREATE SEQUENCE", overlay) { return }
         overlay.putRelation(
             RelationInfo(oid: 0, schema: schema, name: name, kind: "S", owner: overlay.session.user, isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: []))
     }
@@ -618,13 +614,9 @@ struct StatementAnalyzer {
         let unique = tree["unique"]?.bool ?? false
         let name = tree["idxname"]?.string ?? defaultIndexName(table: relation.name, columns: columns, suffix: tree["primary"]?.bool == true ? "pkey" : "idx")
         summary.object = "\(relation.schema).\(name)"
-        if tree["idxname"]?.string != nil, overlay.relations[CatalogOverlay.key(relation.schema, name)] != nil {
-            if tree["if_not_exists"]?.bool == true {
-                summary.action = "skip"
-                info("relation-already-exists", "relation \"\(name)\" already exists, skipping")
-            } else {
-                error("relation-already-exists", "42P07", "relation \"\(name)\" already exists", hint: "Use CREATE INDEX IF NOT EXISTS, or choose another name.")
-            }
+        if tree["idxname"]?.string != nil,
+            relationNameTaken(schema: relation.schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: "CREATE INDEX", overlay)
+        {
             return
         }
         if !relation.columns.isEmpty {
