@@ -91,15 +91,29 @@ public final class PostgresConnection {
 
     /// Runs one statement with the extended protocol (`PQexecParams`) and text parameters `$1`, `$2`, ...
     /// (`nil` is SQL NULL). Parameter types are inferred by the server; cast in SQL (`$1::int`) where needed.
+    ///
+    /// Each distinct SQL text is prepared once per connection (`PQprepare`) and then executed by name, so repeated
+    /// catalog queries are not parsed and planned again on every call.
     public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> QueryResult {
         let connection = try openHandle()
+        let name: String
+        if let known = prepared[sql] {
+            name = known
+        } else {
+            name = "bundle_q\(prepared.count + 1)"
+            _ = try collect(PQprepare(connection, name, sql, Int32(parameters.count), nil), on: connection)
+            prepared[sql] = name
+        }
         let values: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { values.forEach { free($0) } }
         let result = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
-            PQexecParams(connection, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+            PQexecPrepared(connection, name, Int32(parameters.count), buffer.baseAddress, nil, nil, 0)
         }
         return try collect(result, on: connection)
     }
+
+    /// SQL text → name of its prepared statement on this connection.
+    private var prepared: [String: String] = [:]
 
     /// The notices (`RAISE NOTICE`, "relation ... already exists, skipping", warnings, ...) received since the last
     /// call, oldest first. libpq never prints them to stderr.
