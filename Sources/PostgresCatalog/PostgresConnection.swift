@@ -109,7 +109,14 @@ public final class PostgresConnection {
         let result = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
             PQexecPrepared(connection, name, Int32(parameters.count), buffer.baseAddress, nil, nil, 0)
         }
-        return try collect(result, on: connection)
+        do {
+            return try collect(result, on: connection)
+        } catch let error where error.sqlstate == "26000" {
+            // Someone ran DEALLOCATE ALL (or DISCARD) on this session: forget the names, prepare again.
+            prepared = [:]
+            if transactionStatus == .idle { return try query(sql, parameters) }
+            throw error
+        }
     }
 
     /// SQL text → name of its prepared statement on this connection.

@@ -60,3 +60,16 @@ import Testing
         #expect(ObjectStateReader.component("Ünïcode \"q\" sp") == "Ünïcode \"q\" sp")
     }
 }
+
+@Suite struct PreparedQueryTests {
+    @Test func queriesArePreparedOnceAndSurviveDeallocateAll() throws {
+        let connection = try TestCluster.connectToNewDatabase(prefix: "prepared")
+        defer { connection.close() }
+        #expect(try connection.query("SELECT $1::int + 1", ["1"]).rows == [["2"]])
+        #expect(try connection.query("SELECT count(*) FROM pg_prepared_statements").rows[0][0] == "2")
+        #expect(try connection.query("SELECT $1::int + 1", ["41"]).rows == [["42"]])
+        #expect(try connection.query("SELECT count(*) FROM pg_prepared_statements").rows[0][0] == "2", "the same text is not prepared twice")
+        try connection.execute("DEALLOCATE ALL")
+        #expect(try connection.query("SELECT $1::int + 1", ["2"]).rows == [["3"]])
+    }
+}
