@@ -100,6 +100,30 @@ import Testing
         PlanCase(name: "fk_no_unique", prestate: "CREATE TABLE p (id int, x int);", bundle: "CREATE TABLE c (pid int REFERENCES p (id));", rule: "foreign-key-no-unique-key"),
         PlanCase(name: "fk_unique", prestate: "CREATE TABLE p (id int PRIMARY KEY, x int);", bundle: "CREATE TABLE c (pid int REFERENCES p (id));", rule: nil),
         PlanCase(name: "fk_no_pk", prestate: "CREATE TABLE p (id int, x int);", bundle: "CREATE TABLE c (pid int REFERENCES p);", rule: "foreign-key-no-primary-key"),
+        // Partitions: bounds checked by the server in a rolled-back transaction
+        PlanCase(
+            name: "partition_overlap", prestate: "CREATE TABLE m (id int, at int) PARTITION BY RANGE (at); CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10);",
+            bundle: "CREATE TABLE m2 PARTITION OF m FOR VALUES FROM (5) TO (20);", rule: "partition-bound-conflict"),
+        PlanCase(
+            name: "partition_adjacent", prestate: "CREATE TABLE m (id int, at int) PARTITION BY RANGE (at); CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10);",
+            bundle: "CREATE TABLE m2 PARTITION OF m FOR VALUES FROM (10) TO (20);", rule: nil),
+        PlanCase(
+            name: "partition_second_default", prestate: "CREATE TABLE l (id int, k text) PARTITION BY LIST (k); CREATE TABLE ld PARTITION OF l DEFAULT;",
+            bundle: "CREATE TABLE ld2 PARTITION OF l DEFAULT;", rule: "partition-bound-conflict"),
+        PlanCase(
+            name: "partition_default_rows", prestate: "CREATE TABLE l (id int, k text) PARTITION BY LIST (k); CREATE TABLE ld PARTITION OF l DEFAULT; INSERT INTO l VALUES (1, 'a');",
+            bundle: "CREATE TABLE la PARTITION OF l FOR VALUES IN ('a');", rule: "partition-bound-conflict"),
+        PlanCase(
+            name: "partition_list_new_value", prestate: "CREATE TABLE l (id int, k text) PARTITION BY LIST (k); CREATE TABLE ld PARTITION OF l DEFAULT; INSERT INTO l VALUES (1, 'a');",
+            bundle: "CREATE TABLE lb PARTITION OF l FOR VALUES IN ('b');", rule: nil),
+        PlanCase(
+            name: "attach_overlap",
+            prestate: "CREATE TABLE m (id int, at int) PARTITION BY RANGE (at); CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10); CREATE TABLE m9 (id int, at int);",
+            bundle: "ALTER TABLE m ATTACH PARTITION m9 FOR VALUES FROM (9) TO (12);", rule: "partition-bound-conflict"),
+        PlanCase(
+            name: "attach_free",
+            prestate: "CREATE TABLE m (id int, at int) PARTITION BY RANGE (at); CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10); CREATE TABLE m9 (id int, at int);",
+            bundle: "ALTER TABLE m ATTACH PARTITION m9 FOR VALUES FROM (10) TO (12);", rule: nil),
         // Transaction hazards
         PlanCase(name: "concurrent_index", prestate: "CREATE TABLE t (a int);", bundle: "CREATE INDEX CONCURRENTLY t_a ON t (a);", rule: "not-in-transaction-block"),
         PlanCase(name: "plain_index", prestate: "CREATE TABLE t (a int);", bundle: "CREATE INDEX t_a ON t (a);", rule: nil),

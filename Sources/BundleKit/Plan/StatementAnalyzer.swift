@@ -453,12 +453,44 @@ struct StatementAnalyzer {
                 continue
             }
         }
+        if tree["partbound"] != nil, let parent = (tree["inhRelations"]?.listItems ?? []).first.flatMap({ Syntax.rangeVar($0) }) {
+            checkPartitionBound(parent: parent, partition: nil, overlay: overlay)
+            if hasError { return }
+        }
         let created = RelationInfo(
             oid: 0, schema: schema, name: name, kind: tree["partspec"] != nil ? "p" : "r", owner: overlay.session.user,
             isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: columns)
         overlay.putRelation(created)
         for foreignKey in foreignKeys { addForeignKeyTriggers(foreignKey, relation: created, overlay: &overlay) }
         overlay.types[CatalogOverlay.key(schema, name)] = TypeInfo(oid: 0, schema: schema, name: name, kind: "c", enumLabels: [])
+    }
+
+    /// Partition bounds (overlap with an existing partition, a second default partition, rows of the default
+    /// partition that would belong to the new one, …) are checked by the server itself: the statement runs in a
+    /// transaction that is always rolled back, with a 50 ms lock timeout so a busy parent is never blocked for
+    /// long (then the check is skipped with a warning). Only when the parent and the attached table are live.
+    private mutating func checkPartitionBound(parent: (schema: String?, name: String), partition: (schema: String?, name: String)?, overlay: CatalogOverlay) {
+        guard let probe, let parentInfo = overlay.relation(schema: parent.schema, name: parent.name),
+            overlay.liveRelationOIDs.contains(parentInfo.oid)
+        else { return }
+        if let partition {
+            guard let attached = overlay.relation(schema: partition.schema, name: partition.name), overlay.liveRelationOIDs.contains(attached.oid) else { return }
+        }
+        switch probe.attempt(["SET LOCAL lock_timeout = '50ms'", statement.text]) {
+        case .succeeded:
+            break
+        case .failed(let message) where ["42P17", "23514", "42P16", "42809", "42804"].contains(message.sqlstate):
+            error(
+                "partition-bound-conflict", message.sqlstate, message.message, detail: message.detail,
+                hint: [message.hint, "Checked by running the statement on the server in a transaction that was rolled back."].compactMap { $0 }.joined(separator: " "),
+                object: "\(parentInfo.schema).\(parentInfo.name)")
+        case .failed:
+            break
+        case .unavailable:
+            warning(
+                "partition-bound-unchecked", "could not check the partition bounds of \(parentInfo.schema).\(parentInfo.name) (the table was busy or the check timed out)",
+                object: "\(parentInfo.schema).\(parentInfo.name)")
+        }
     }
 
     /// 42P07 when a relation of that name exists in the schema (a skip notice with IF NOT EXISTS); true when taken.
@@ -977,6 +1009,10 @@ struct StatementAnalyzer {
                     checkConstraintRows(expression: expression, relation: relation, constraintName: name)
                     if hasError { return }
                 }
+            case "AT_AttachPartition":
+                let partition = Syntax.rangeVar(command["def"]?.nodeBody?["name"])
+                checkPartitionBound(parent: (relation.schema, relation.name), partition: partition, overlay: overlay)
+                if hasError { return }
             case "AT_AddConstraint":
                 guard let def = command["def"]?.nodeBody else { continue }
                 let contype = def["contype"]?.string ?? ""
