@@ -97,24 +97,30 @@ public struct ObjectStateReader {
     private func pinned<T>(_ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
         let ownTransaction = connection.transactionStatus == .idle
         if ownTransaction { try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") }
-        var saved: [(String, String)] = []
         do {
-            for (name, value) in Self.pinnedSettings {
-                let old = try connection.query("SELECT current_setting($1)", [name]).rows[0][0] ?? ""
-                saved.append((name, old))
-                _ = try connection.query("SELECT set_config($1, $2, true)", [name, value])
-            }
-            let files = try body()
+            // One round trip to remember the current values and one to pin them (and, later, one to restore).
+            let names = Self.pinnedSettings.map(\.0)
+            let saved = try connection.query("SELECT current_setting(n) FROM unnest($1::text[]) WITH ORDINALITY AS s(n, i) ORDER BY i", [pgArray(names)])
+                .rows.map { $0[0] ?? "" }
+            try setLocally(names, Self.pinnedSettings.map(\.1))
+            let result = try body()
             if ownTransaction {
                 try connection.execute("COMMIT")
             } else {
-                for (name, value) in saved { _ = try connection.query("SELECT set_config($1, $2, true)", [name, value]) }
+                try setLocally(names, saved)
             }
-            return files
+            return result
         } catch {
             if ownTransaction { _ = try? connection.execute("ROLLBACK") }
             throw error
         }
+    }
+
+    /// `set_config(name, value, true)` for each pair, in one statement.
+    private func setLocally(_ names: [String], _ values: [String]) throws(PostgresError) {
+        _ = try connection.query(
+            "SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(n, v, i) ORDER BY i",
+            [pgArray(names), pgArray(values)])
     }
 
     private func captureFiles(excludedSchemas: [String], watch: StateWatchSpec?, selection: ObjectSelection?) throws(PostgresError) -> [String: String] {
