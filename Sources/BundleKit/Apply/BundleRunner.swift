@@ -162,8 +162,11 @@ struct BundleRunner {
 
     private func begin() throws {
         try db { try connection.execute("BEGIN") }
-        try db { try connection.execute("SET LOCAL lock_timeout = \(sqlLiteral(options.lockTimeout))") }
-        try db { try connection.execute("SET LOCAL statement_timeout = \(sqlLiteral(options.statementTimeout))") }
+        // SET LOCAL lock_timeout and statement_timeout, in one round trip.
+        _ = try db {
+            try connection.query(
+                "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)", [options.lockTimeout, options.statementTimeout])
+        }
         TestHooks.pause("after-begin")
     }
 
