@@ -67,7 +67,10 @@ struct LockCommand: ParsableCommand {
             } else {
                 var paths: [String] = []
                 for file in files { paths.append(try project.relativePath(of: file, cwd: projectOptions.cwd)) }
-                lock = try smith.makeLock(name: name, paths: paths)
+                // Re-locking an existing lock keeps the names of the files it already pinned.
+                let existing = project.locksDirectory.appendingPathComponent("\(name).lock")
+                let previous = FileManager.default.fileExists(atPath: existing.path) ? (try? smith.read(existing))?.lock : nil
+                lock = try smith.makeLock(name: name, paths: paths, keeping: previous)
             }
             let url = try smith.write(lock)
             print("wrote \(url.path) (\(lock.bundles.count) bundle\(lock.bundles.count == 1 ? "" : "s"))")

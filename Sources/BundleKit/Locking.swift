@@ -70,7 +70,20 @@ public struct Locksmith: Sendable {
             throw .usage("lock name '\(name)' must be letters, digits, '.', '_' or '-' (it becomes locks/\(name).lock)")
         }
         guard !paths.isEmpty else { throw .usage("`bundle lock \(name)` needs at least one bundle file") }
-        let names = Self.bundleNames(for: paths)
+        // A file that the lock already pinned keeps its bundle name: the registry knows applied bundles by name,
+        // so adding a file must not rename the others.
+        var names = Self.bundleNames(for: paths)
+        if let previous {
+            for (index, path) in paths.enumerated() {
+                if let kept = previous.bundles.first(where: { $0.path == path })?.name { names[index] = kept }
+            }
+            var seen: [String: Int] = [:]
+            for index in names.indices {
+                let count = (seen[names[index]] ?? 0) + 1
+                seen[names[index]] = count
+                if count > 1 { names[index] += "-\(count)" }
+            }
+        }
         var bundles: [LockedBundle] = []
         var violations: [LockViolation] = []
         for (offset, path) in paths.enumerated() {
@@ -145,28 +158,48 @@ public struct Locksmith: Sendable {
     }
 
     /// Verifies every pin and loads the bundles; any disagreement is an error naming each file and both hashes.
+    ///
+    /// The lockfile and every pinned file are read exactly once: the bytes that are hashed are the bytes that are
+    /// parsed and applied (an edit or checkout in between cannot slip unverified SQL in).
     public func load(_ url: URL) throws(BundleError) -> VerifiedLock {
         let (lock, lockData) = try read(url)
-        let problems = try check(url).filter { $0.state != .ok }
-        if !problems.isEmpty {
-            throw .lockIntegrity(
-                problems.map { entry in
-                    switch entry.state {
-                    case .missing: return LockViolation(kind: .missing, path: entry.path, pinned: entry.pinned)
-                    case .extra: return LockViolation(kind: .extra, path: entry.path, actual: entry.actual)
-                    case .escapesProject: return LockViolation(kind: .escapesProject, path: entry.path)
-                    default:
-                        return LockViolation(
-                            kind: .changed, path: entry.path, pinned: entry.pinned, actual: entry.actual, cosmeticOnly: entry.state == .cosmetic)
-                    }
-                })
+        var violations: [LockViolation] = []
+        var bundleBytes: [String: Data] = [:]
+        func verified(_ pin: PinnedFile, semantic: String?) -> Data? {
+            guard let fileURL = project.containedURL(for: pin.path) else {
+                violations.append(LockViolation(kind: .escapesProject, path: pin.path))
+                return nil
+            }
+            guard let data = FileManager.default.contents(atPath: fileURL.path) else {
+                violations.append(LockViolation(kind: .missing, path: pin.path, pinned: pin.sha256))
+                return nil
+            }
+            let actual = SHA256.hex(data)
+            guard actual == pin.sha256 else {
+                let cosmetic = semantic.flatMap { hash in (try? SQLScript.parse(data, path: pin.path)).map { $0.semanticHash == hash } }
+                violations.append(LockViolation(kind: .changed, path: pin.path, pinned: pin.sha256, actual: actual, cosmeticOnly: cosmetic))
+                return nil
+            }
+            return data
         }
+        for bundle in lock.bundles {
+            bundleBytes[bundle.path] = verified(PinnedFile(path: bundle.path, sha256: bundle.sha256), semantic: bundle.semanticSha256)
+            let siblings = Self.siblingPaths(of: bundle.path)
+            for (pin, siblingPath) in [(bundle.rollback, siblings.rollback), (bundle.verify, siblings.verify)] {
+                if let pin {
+                    bundleBytes[pin.path] = verified(pin, semantic: nil)
+                } else if let siblingURL = project.containedURL(for: siblingPath), let data = FileManager.default.contents(atPath: siblingURL.path) {
+                    violations.append(LockViolation(kind: .extra, path: siblingPath, actual: SHA256.hex(data)))
+                }
+            }
+        }
+        if !violations.isEmpty { throw .lockIntegrity(violations) }
         var loaded: [LoadedBundle] = []
         for bundle in lock.bundles {
-            let data = try contents(of: bundle.path)
+            let data = bundleBytes[bundle.path]!
             let script = try parse(data, path: bundle.path)
-            let rollback = try bundle.rollback.map { pin throws(BundleError) in String(decoding: try contents(of: pin.path), as: UTF8.self) }
-            let verify = try bundle.verify.map { pin throws(BundleError) in String(decoding: try contents(of: pin.path), as: UTF8.self) }
+            let rollback = bundle.rollback.map { String(decoding: bundleBytes[$0.path]!, as: UTF8.self) }
+            let verify = bundle.verify.map { String(decoding: bundleBytes[$0.path]!, as: UTF8.self) }
             loaded.append(LoadedBundle(locked: bundle, data: data, script: script, rollbackSQL: rollback, verifySQL: verify))
         }
         return VerifiedLock(lock: lock, path: displayPath(url), sha256: SHA256.hex(lockData), bundles: loaded)
@@ -227,16 +260,6 @@ public struct Locksmith: Sendable {
         }
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
         return PinnedFile(path: path, sha256: SHA256.hex(data))
-    }
-
-    private func contents(of path: String) throws(BundleError) -> Data {
-        guard let url = project.containedURL(for: path) else {
-            throw .lockIntegrity([LockViolation(kind: .escapesProject, path: path)])
-        }
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw .lockIntegrity([LockViolation(kind: .missing, path: path)])
-        }
-        return data
     }
 
     private func parse(_ data: Data, path: String) throws(BundleError) -> SQLScript {

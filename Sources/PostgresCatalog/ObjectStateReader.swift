@@ -483,10 +483,13 @@ public struct ObjectStateReader {
                 UNION ALL SELECT inhrelid, 'h' || inhparent || ':' || xmin FROM pg_inherits WHERE inhrelid IN (SELECT oid FROM rel)
                 UNION ALL SELECT part.rel, 'x' || d.refclassid || ':' || d.refobjid || ':' || d.refobjsubid || ':' || coalesce(
                         CASE d.refclassid
-                            WHEN 'pg_class'::regclass THEN (SELECT c.xmin::text || ':' || c.relnamespace FROM pg_class c WHERE c.oid = d.refobjid)
+                            WHEN 'pg_class'::regclass THEN (SELECT c.xmin::text || ':' || rn.xmin::text FROM pg_class c
+                                                             JOIN pg_namespace rn ON rn.oid = c.relnamespace WHERE c.oid = d.refobjid)
                                 || coalesce(':' || (SELECT a.xmin::text FROM pg_attribute a WHERE a.attrelid = d.refobjid AND a.attnum = d.refobjsubid AND d.refobjsubid > 0), '')
-                            WHEN 'pg_proc'::regclass THEN (SELECT p.xmin::text FROM pg_proc p WHERE p.oid = d.refobjid)
-                            WHEN 'pg_type'::regclass THEN (SELECT t.xmin::text FROM pg_type t WHERE t.oid = d.refobjid)
+                            WHEN 'pg_proc'::regclass THEN (SELECT p.xmin::text || ':' || pn.xmin::text FROM pg_proc p
+                                                            JOIN pg_namespace pn ON pn.oid = p.pronamespace WHERE p.oid = d.refobjid)
+                            WHEN 'pg_type'::regclass THEN (SELECT t.xmin::text || ':' || tn.xmin::text FROM pg_type t
+                                                            JOIN pg_namespace tn ON tn.oid = t.typnamespace WHERE t.oid = d.refobjid)
                             WHEN 'pg_namespace'::regclass THEN (SELECT n.xmin::text FROM pg_namespace n WHERE n.oid = d.refobjid)
                             WHEN 'pg_collation'::regclass THEN (SELECT co.xmin::text FROM pg_collation co WHERE co.oid = d.refobjid)
                         END, '-')
@@ -511,7 +514,8 @@ public struct ObjectStateReader {
                        || coalesce((SELECT string_agg(de.xmin::text, ',' ORDER BY de.xmin::text) FROM pg_description de
                                     WHERE de.classoid = 'pg_proc'::regclass AND de.objoid = p.oid), '') || '/'
                        || coalesce((SELECT string_agg(d.refclassid || ':' || d.refobjid || ':' || coalesce(
-                                        CASE d.refclassid WHEN 'pg_type'::regclass THEN (SELECT t.xmin::text FROM pg_type t WHERE t.oid = d.refobjid)
+                                        CASE d.refclassid WHEN 'pg_type'::regclass THEN (SELECT t.xmin::text || ':' || tn.xmin::text FROM pg_type t
+                                                                                          JOIN pg_namespace tn ON tn.oid = t.typnamespace WHERE t.oid = d.refobjid)
                                                           WHEN 'pg_namespace'::regclass THEN (SELECT x.xmin::text FROM pg_namespace x WHERE x.oid = d.refobjid) END, '-'),
                                         ',' ORDER BY d.refclassid, d.refobjid)
                                     FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'n'), ''))

@@ -100,7 +100,8 @@ public final class PostgresConnection {
         if let known = prepared[sql] {
             name = known
         } else {
-            name = "bundle_q\(prepared.count + 1)"
+            preparedCounter += 1
+            name = "bundle_q\(preparedCounter)"
             _ = try collect(PQprepare(connection, name, sql, Int32(parameters.count), nil), on: connection)
             prepared[sql] = name
         }
@@ -121,6 +122,8 @@ public final class PostgresConnection {
 
     /// SQL text → name of its prepared statement on this connection.
     private var prepared: [String: String] = [:]
+    /// Only ever grows, so a name is never reused after statements were deallocated.
+    private var preparedCounter = 0
 
     /// The notices (`RAISE NOTICE`, "relation ... already exists, skipping", warnings, ...) received since the last
     /// call, oldest first. libpq never prints them to stderr.

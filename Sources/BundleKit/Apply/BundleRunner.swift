@@ -86,7 +86,7 @@ struct BundleRunner {
             let after = try updatedState(state, before: listingBefore, after: listingAfter, connection: connection, watch: watch)
             let rollback = RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: movedPaths(listingBefore, listingAfter))
             let commit = try writeCommit(
-                parent: tip, before: state, after: after, entries: [(bundle, rollback, summary)], first: backup != nil && first && bundle.locked.txn == firstPendingTxn(plan))
+                parent: tip, before: state, after: after, entries: [(bundle, rollback, summary)], first: backup != nil && bundle.locked.txn == firstPendingTxn(plan))
             let registryID = try db {
                 try Registry(connection: connection).record(
                     kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
@@ -95,7 +95,7 @@ struct BundleRunner {
             TestHooks.pause("before-commit")
             try db { try connection.execute("COMMIT") }
             TestHooks.pause("after-commit")
-            try git { try repository.updateReference(branch, to: commit, expected: tip, logMessage: "bundle: apply \(lock.lock.name) \(bundle.locked.label) \(bundle.locked.name)") }
+            try moveBranch(to: commit, from: tip, label: "\(bundle.locked.label) \(bundle.locked.name)", registryID: registryID)
             let result = AppliedBundle(
                 txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statements: bundle.script.statements.count,
                 commitID: commit.hex, registryID: registryID, seconds: Date().timeIntervalSince(started))
@@ -120,7 +120,11 @@ struct BundleRunner {
             for bundle in bundles {
                 let startedAt = try timestamp()
                 let listingBefore = try listing ?? listObjects(connection)
+                // A savepoint per bundle gives its catalog rows their own (sub)transaction id, so the listing
+                // after it sees what it changed even when an earlier bundle of this transaction changed it too.
+                try db { try connection.execute("SAVEPOINT bundle_step") }
                 try execute(bundle, total: lock.bundles.count)
+                try db { try connection.execute("RELEASE SAVEPOINT bundle_step") }
                 let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
                 try checkPostConditions(bundle, summary: summary)
                 try verify(bundle)
@@ -144,7 +148,7 @@ struct BundleRunner {
             TestHooks.pause("before-commit")
             try db { try connection.execute("COMMIT") }
             TestHooks.pause("after-commit")
-            try git { try repository.updateReference(branch, to: parent, expected: tip, logMessage: "bundle: apply --atomic \(lock.lock.name)") }
+            try moveBranch(to: parent, from: tip, label: "--atomic", registryID: nil)
             for (result, _) in pendingResults { progress(.bundleApplied(result)) }
             return pendingResults.map(\.0)
         } catch let failure as ApplyFailureError {
@@ -153,6 +157,19 @@ struct BundleRunner {
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
+        }
+    }
+
+    /// Moves the branch after COMMIT. Another bundle process may already have fast-forwarded it to this very commit
+    /// (its reconcile step): that is success. Any other failure happens after the database committed, so the
+    /// message says so; the next bundle command reconciles the branch.
+    private func moveBranch(to commit: ObjectID, from tip: ObjectID, label: String, registryID: Int?) throws {
+        do {
+            try repository.updateReference(branch, to: commit, expected: tip, logMessage: "bundle: apply \(lock.lock.name) \(label)")
+        } catch {
+            if repository.referenceTarget(branch) == commit { return }
+            throw BundleError.history(
+                "\(label) is committed in the database\(registryID.map { " (registry row \($0))" } ?? ""), but the branch \(branch.replacingOccurrences(of: "refs/heads/", with: "")) could not be moved to its commit \(commit.short): \(error.errorDescription ?? "\(error)")\n  Nothing is lost: the next bundle command (apply, rollback) fast-forwards the branch once the repository is writable again.")
         }
     }
 
@@ -271,11 +288,12 @@ struct BundleRunner {
                         column: location.column, server: error.serverMessage, message: error.errorDescription ?? "\(error)"),
                     appliedBefore: [])
             }
-            if result.rows.contains(where: { $0.contains { $0 == "f" || $0 == "false" } }) {
+            // A verification returns booleans: false or NULL (e.g. bool_and over no rows) fails it.
+            if result.rows.contains(where: { $0.contains { $0 == nil || $0 == "f" || $0 == "false" } }) {
                 throw ApplyFailureError(
                     failure: ApplyFailure(
                         txn: bundle.locked.txn, name: bundle.locked.name, path: path, statement: statement.index, line: statement.start.line,
-                        column: statement.start.column, server: nil, message: "verification returned false; the bundle was rolled back"),
+                        column: statement.start.column, server: nil, message: "verification returned false or NULL; the bundle was rolled back"),
                     appliedBefore: [])
             }
         }

@@ -12,6 +12,8 @@ struct RollbackGenerator {
     let after: [String: String]
     /// Objects the change renamed or moved to another schema: new state path → old state path (same OID).
     var moves: [String: String] = [:]
+    /// Schemas the change renamed: new name → old name (filled while undoing moves).
+    var renamedSchemas: [String: String] = [:]
     /// Key and value columns of watched config tables (table → columns); default `key`/`value`.
     var configColumns: [String: (key: String, value: String)] = [:]
     var lines: [String] = []
@@ -54,7 +56,12 @@ struct RollbackGenerator {
         let created = objectPaths.filter { before[$0] == nil && !movedNew.contains($0) }
         let removed = objectPaths.filter { after[$0] == nil && !movedOld.contains($0) }
         // 0. Undo renames and schema moves first (objects keep their OID; only their names change back).
-        for (newPath, oldPath) in moves.sorted(by: { $0.key < $1.key }) { revertMove(from: newPath, to: oldPath) }
+        // Schema renames first; objects that moved only because their schema was renamed need nothing more.
+        for (newPath, oldPath) in moves.sorted(by: { $0.key < $1.key }) where newPath.hasPrefix("schemas/") {
+            revertMove(from: newPath, to: oldPath)
+            renamedSchemas[ObjectPath.decode(String(newPath.dropFirst(8).dropLast(4)))] = ObjectPath.decode(String(oldPath.dropFirst(8).dropLast(4)))
+        }
+        for (newPath, oldPath) in moves.sorted(by: { $0.key < $1.key }) where !newPath.hasPrefix("schemas/") { revertMove(from: newPath, to: oldPath) }
         // Texts that differ only because an object or column they mention was renamed are unchanged once the
         // rename is undone: compare with the renamed identifiers put back.
         var tokens: [String: String] = [:]
@@ -225,8 +232,11 @@ struct RollbackGenerator {
         }
         let newBase = baseName(new)
         let oldBase = baseName(old)
-        var current = new.kind == "functions" ? new.routineSignature : new.qualified
-        if new.schema != old.schema {
+        // After a schema rename was undone, the object is already back in its old schema.
+        let schemaNow = renamedSchemas[new.schema] == old.schema ? old.schema : new.schema
+        var current = new.kind == "functions"
+            ? "\(quoteIdentifier(schemaNow)).\(quoteIdentifier(newBase))\(new.name.drop { $0 != "(" })" : "\(quoteIdentifier(schemaNow)).\(quoteIdentifier(newBase))"
+        if schemaNow != old.schema {
             emit("ALTER \(noun) \(current) SET SCHEMA \(quoteIdentifier(old.schema));", because: "undo schema move")
             current = new.kind == "functions"
                 ? "\(quoteIdentifier(old.schema)).\(quoteIdentifier(newBase))\(new.name.drop { $0 != "(" })" : "\(quoteIdentifier(old.schema)).\(quoteIdentifier(newBase))"
@@ -359,6 +369,19 @@ struct RollbackGenerator {
                 }
             } else if statement.hasPrefix("CREATE TABLE ") {
                 revertColumns(object, before: pre.first { $0.hasPrefix("CREATE TABLE ") } ?? "", after: statement)
+            } else if statement.hasPrefix("CREATE POLICY "), let name = Self.word(after: "CREATE POLICY ", in: statement) {
+                emit("DROP POLICY IF EXISTS \(name) ON \(object.qualified);", because: "added or changed policy")
+            } else if statement.hasSuffix(" ENABLE ROW LEVEL SECURITY;") {
+                emit("ALTER TABLE \(object.qualified) DISABLE ROW LEVEL SECURITY;", because: "undo row level security")
+            } else if statement.hasSuffix(" FORCE ROW LEVEL SECURITY;") {
+                emit("ALTER TABLE \(object.qualified) NO FORCE ROW LEVEL SECURITY;", because: "undo forced row level security")
+            } else if statement.hasPrefix("ALTER "), let range = statement.range(of: " DISABLE TRIGGER ") {
+                emit("ALTER TABLE \(object.qualified) ENABLE TRIGGER \(statement[range.upperBound...].dropLast());", because: "undo disabled trigger")
+            } else if statement.hasPrefix("ALTER "), let range = statement.range(of: " SET ("), statement.hasSuffix(");") {
+                let keys = statement[range.upperBound...].dropLast(2).split(separator: ",").map { $0.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+                emit("ALTER TABLE \(object.qualified) RESET (\(keys.joined(separator: ", ")));", because: "undo storage options")
+            } else if statement.hasPrefix("ALTER TABLE "), let range = statement.range(of: " ATTACH PARTITION ") {
+                emit("\(statement[..<range.lowerBound]) DETACH PARTITION \(object.qualified);", because: "undo attach")
             }
         }
         for statement in pre where !postSet.contains(statement) {
@@ -376,6 +399,15 @@ struct RollbackGenerator {
             guard let name = Self.identifier(at: line) else { return nil }
             return (name, line)
         }
+    }
+
+    /// The type (and collation) part of a column line: what follows the name, up to DEFAULT/NOT NULL/GENERATED.
+    static func columnType(_ line: String, name: String) -> String {
+        var rest = String(line.dropFirst(name.count)).trimmingCharacters(in: .whitespaces)
+        for stop in [" DEFAULT ", " NOT NULL", " GENERATED "] {
+            if let range = rest.range(of: stop) { rest = String(rest[..<range.lowerBound]) }
+        }
+        return rest
     }
 
     /// A column renamed in place keeps its position and the rest of its line.
@@ -405,6 +437,12 @@ struct RollbackGenerator {
         }
         for column in post {
             guard let old = preNames[column.name], old != column.line else { continue }
+            let oldType = Self.columnType(old, name: column.name)
+            if oldType != Self.columnType(column.line, name: column.name) {
+                emit(
+                    "ALTER TABLE \(object.qualified) ALTER COLUMN \(column.name) TYPE \(oldType) USING \(column.name)::\(oldType.components(separatedBy: " COLLATE ").first ?? oldType);",
+                    because: "restore column type (values that do not convert back make this step fail, and it is rolled back)")
+            }
             let oldDefault = Self.clause("DEFAULT ", in: old)
             if oldDefault != Self.clause("DEFAULT ", in: column.line) {
                 emit(

@@ -85,6 +85,15 @@ public final class RollbackRunner {
         do { repository = try GitRepository.open(at: project.root) } catch { throw .history("not inside a git repository: \(error.errorDescription ?? "")") }
         let registry = Registry(connection: connection)
         let applier = Applier(project: project, conninfo: conninfo, options: ApplyOptions())
+        // Hold the applier lock for the whole rollback (reconcile, plan the steps, run them): no apply or rollback
+        // can move the branch or the registry underneath it. A dry run changes nothing and takes no lock.
+        let lockConnection = try DatabaseTarget.connect(conninfo)
+        defer { lockConnection.close() }
+        if !options.dryRun {
+            let got = try db { try lockConnection.query("SELECT pg_try_advisory_lock($1::integer, hashtext($2))", [String(Applier.lockClass), target]).rows[0][0] }
+            guard got == "t" else { throw .database("another bundle apply or rollback is running on target '\(target)'; try again when it has finished") }
+        }
+        defer { if !options.dryRun { _ = try? lockConnection.query("SELECT pg_advisory_unlock($1::integer, hashtext($2))", [String(Applier.lockClass), target]) } }
         _ = try applier.reconcile(repository: repository, registry: registry, target: target, branch: branch)
         guard let tip = repository.referenceTarget(branch) else { throw .usage("no branch bundle/\(target): nothing was applied to target '\(target)'") }
         let goal = try resolve(revision, repository: repository, target: target)
@@ -101,17 +110,12 @@ public final class RollbackRunner {
         }
         if let irreversible = steps.first(where: \.irreversible) {
             let backup = try backupInHistory(repository, tip: tip)
-            throw .usage(
+            throw .database(
                 "TXN-\(irreversible.txn) \(irreversible.bundleName) dropped data (a table or column); its rollback cannot restore rows. "
                     + (backup.map { "Restore from the backup recorded in history: \($0)" } ?? "No backup is recorded in history (apply --backup DIR takes one).")
                     + " Nothing was rolled back.")
         }
 
-        let lockConnection = try DatabaseTarget.connect(conninfo)
-        defer { lockConnection.close() }
-        let got = try db { try lockConnection.query("SELECT pg_try_advisory_lock($1::integer, hashtext($2))", [String(Applier.lockClass), target]).rows[0][0] }
-        guard got == "t" else { throw .database("another bundle apply or rollback is running on target '\(target)'; try again when it has finished") }
-        defer { _ = try? lockConnection.query("SELECT pg_advisory_unlock($1::integer, hashtext($2))", [String(Applier.lockClass), target]) }
 
         let author = options.author ?? repository.configuredIdentity().map { Signature(name: $0.name, email: $0.email) }
             ?? Signature(name: NSUserName(), email: "\(NSUserName())@\(ProcessInfo.processInfo.hostName)")
@@ -128,11 +132,12 @@ public final class RollbackRunner {
                 try db { try connection.execute("SET LOCAL lock_timeout = \(sqlLiteral(options.lockTimeout))") }
                 try db { try connection.execute("SET LOCAL statement_timeout = \(sqlLiteral(options.statementTimeout))") }
                 let startedAt = try db { try connection.query("SELECT clock_timestamp()::text").rows[0][0]! }
-                let script: SQLScript
-                do { script = try SQLScript.parse(Data(step.script.utf8), path: "rollback/TXN-\(step.txn)-\(step.bundleName).sql") } catch {
-                    throw BundleError.syntax(error.localizedDescription)
+                // A script with nothing to run (a data-only bundle) is a no-op step: still verified and recorded.
+                var statements: [SQLStatement] = []
+                do { statements = try SQLScript.parse(Data(step.script.utf8), path: "rollback/TXN-\(step.txn)-\(step.bundleName).sql").statements } catch {
+                    if case .empty = error {} else { throw BundleError.syntax(error.localizedDescription) }
                 }
-                for statement in script.statements {
+                for statement in statements {
                     do { try connection.execute(statement.text) } catch {
                         throw BundleError.database(
                             "rollback of TXN-\(step.txn) \(step.bundleName), statement \(statement.index) (line \(statement.start.line)): \(error.errorDescription ?? "")")
@@ -199,7 +204,10 @@ public final class RollbackRunner {
             let path = "rollback/TXN-\(step.txn)-\(step.bundleName).sql"
             let data = Data(step.script.utf8)
             let script: SQLScript
-            do { script = try SQLScript.parse(data, path: path) } catch { throw .syntax(error.localizedDescription) }
+            do { script = try SQLScript.parse(data, path: path) } catch {
+                if case .empty = error { continue }  // nothing to run, nothing to plan
+                throw .syntax(error.localizedDescription)
+            }
             let locked = LockedBundle(
                 txn: offset + 1, name: "undo-\(step.txn)-\(step.bundleName)", path: path, sha256: SHA256.hex(data), semanticSha256: script.semanticHash)
             bundles.append(LoadedBundle(locked: locked, data: data, script: script, rollbackSQL: nil, verifySQL: nil))

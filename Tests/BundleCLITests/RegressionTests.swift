@@ -1,0 +1,84 @@
+import BundleTestSupport
+import Foundation
+import PostgresCatalog
+import Testing
+
+/// Regressions found in review: each scenario must keep the recorded state exact (no drift after apply) and
+/// roll back to a pg_dump-identical start.
+@Suite struct RegressionTests {
+    /// Applies `bundles` (in order) with `mode`, checks drift is clean, rolls back to the baseline, compares dumps.
+    func roundTrip(_ prefix: String, _ bundles: [String], prestate: String? = nil, mode: String = "--txn") throws {
+        let project = try TestProject(prefix: prefix)
+        defer { project.remove() }
+        var paths: [String] = []
+        for (index, sql) in bundles.enumerated() { paths.append(try project.write("bundles/r/\(index)-b.sql", sql)) }
+        #expect(runBundle(["init", "."], cwd: project.root).status == 0)
+        #expect(runBundle(["lock", "r"] + paths, cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: prefix).conninfo
+        if let prestate {
+            let connection = try PostgresConnection(conninfo: db)
+            try connection.execute(prestate)
+            connection.close()
+        }
+        let start = try #require(dumpSchema(db))
+        let applied = runBundle(["apply", "r", mode, "--db", db, "--target", "t"], cwd: project.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        let drift = runBundle(["drift", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(drift.status == 0, "the recorded state must equal a full capture: \(drift.stdout)")
+        let root = runProcess("git", ["-C", project.root.path, "rev-list", "--max-parents=0", "bundle/t"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let rolledBack = runBundle(["rollback", root, "--db", db, "--target", "t"], cwd: project.root)
+        #expect(rolledBack.status == 0, "\(rolledBack.stdout)\(rolledBack.stderr)")
+        #expect(dumpSchema(db) == start)
+    }
+
+    @Test func atomicBundlesChangingTheSameObjectTwice() throws {
+        try roundTrip(
+            "reg_atomic",
+            [
+                "CREATE TABLE t1 (id int);\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n",
+                "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 2';\nALTER TABLE t1 ADD COLUMN v text;\n",
+            ], mode: "--atomic")
+    }
+
+    @Test func dataOnlyBundleDoesNotBlockRollback() throws {
+        try roundTrip("reg_dataonly", ["CREATE TABLE a1 (id int);\n", "INSERT INTO a1 VALUES (1);\n", "CREATE TABLE a2 (id int);\n"])
+    }
+
+    @Test func columnTypePoliciesAndRowLevelSecurityAreUndone() throws {
+        try roundTrip(
+            "reg_tablechanges",
+            [
+                "ALTER TABLE acct ALTER COLUMN amount TYPE bigint;\n",
+                "ALTER TABLE acct ENABLE ROW LEVEL SECURITY;\nCREATE POLICY p_all ON acct USING (true);\n",
+                "DROP POLICY p_all ON acct;\nCREATE POLICY p_all ON acct USING (amount > 0);\nALTER TABLE acct ADD COLUMN note text;\n",
+            ], prestate: "CREATE TABLE acct (id int PRIMARY KEY, amount int)")
+    }
+
+    @Test func schemaRenameSeenByObjectsThatReferToIt() throws {
+        try roundTrip(
+            "reg_schemarename",
+            [
+                "CREATE SCHEMA s2;\nCREATE TABLE s2.t (id int PRIMARY KEY);\nCREATE TABLE r (tid int REFERENCES s2.t (id));\nCREATE VIEW v AS SELECT id FROM s2.t;\n",
+                "ALTER SCHEMA s2 RENAME TO s3;\n",
+            ])
+    }
+
+    @Test func addingAFileKeepsTheNamesOfAppliedBundles() throws {
+        let project = try TestProject(prefix: "reg-names")
+        defer { project.remove() }
+        try project.write("bundles/A-x.sql", "CREATE TABLE x (id int);\n")
+        try project.write("bundles/B-y.sql", "CREATE TABLE y (id int);\n")
+        #expect(runBundle(["init", "."], cwd: project.root).status == 0)
+        #expect(runBundle(["lock", "n", "bundles/A-x.sql", "bundles/B-y.sql"], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "reg_names").conninfo
+        #expect(runBundle(["apply", "n", "--txn", "--db", db], cwd: project.root).status == 0)
+        try project.write("bundles/A-z.sql", "CREATE TABLE z (id int);\n")
+        #expect(runBundle(["lock", "n", "bundles/A-x.sql", "bundles/B-y.sql", "bundles/A-z.sql"], cwd: project.root).status == 0)
+        let status = runBundle(["status", "n", "--db", db], cwd: project.root)
+        #expect(status.stdout.split(separator: "\n").filter { $0.hasPrefix("applied ") }.count == 2, "\(status.stdout)")
+        #expect(status.stdout.split(separator: "\n").filter { $0.hasPrefix("pending ") }.count == 1)
+        let again = runBundle(["apply", "n", "--txn", "--db", db], cwd: project.root)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("1 bundle applied"))
+    }
+}
