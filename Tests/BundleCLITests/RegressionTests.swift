@@ -82,3 +82,24 @@ import Testing
         #expect(again.stdout.contains("1 bundle applied"))
     }
 }
+
+@Suite struct CommitFailureTests {
+    @Test func deferredConstraintFailingAtCommitIsReportedAndRolledBack() throws {
+        let project = try TestProject(prefix: "reg-commit")
+        defer { project.remove() }
+        try project.write(
+            "bundles/c/1-deferred.sql",
+            "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (pid int REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO c VALUES (42);\n")
+        #expect(runBundle(["init", "."], cwd: project.root).status == 0)
+        #expect(runBundle(["lock", "c", "bundles/c/1-deferred.sql"], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "reg_commit").conninfo
+        let result = runBundle(["apply", "c", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("bundles/c/1-deferred.sql:3:"), "\(result.stdout)")
+        #expect(result.stdout.contains("ERROR 23503"))
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        #expect(try connection.query("SELECT count(*) FROM pg_class WHERE relname IN ('p', 'c')").rows[0][0] == "0")
+        #expect(try connection.query("SELECT count(*) FROM bundle.registry").rows[0][0] == "0")
+    }
+}

@@ -93,7 +93,7 @@ struct BundleRunner {
                     parentCommitID: tip.hex, target: facts.target, startedAt: startedAt)
             }
             TestHooks.pause("before-commit")
-            try db { try connection.execute("COMMIT") }
+            try commitTransaction(bundle)
             TestHooks.pause("after-commit")
             try moveBranch(to: commit, from: tip, label: "\(bundle.locked.label) \(bundle.locked.name)", registryID: registryID)
             let result = AppliedBundle(
@@ -146,7 +146,7 @@ struct BundleRunner {
                 listing = listingAfter
             }
             TestHooks.pause("before-commit")
-            try db { try connection.execute("COMMIT") }
+            try commitTransaction(bundles.last!)
             TestHooks.pause("after-commit")
             try moveBranch(to: parent, from: tip, label: "--atomic", registryID: nil)
             for (result, _) in pendingResults { progress(.bundleApplied(result)) }
@@ -157,6 +157,22 @@ struct BundleRunner {
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
+        }
+    }
+
+    /// COMMIT; a failure there (a deferred constraint, a serialization failure) rolled the transaction back and is
+    /// reported like a failed statement, at the end of the bundle file.
+    private func commitTransaction(_ bundle: LoadedBundle) throws {
+        do {
+            try connection.execute("COMMIT")
+        } catch {
+            let last = bundle.script.statements.last
+            let location = last?.end ?? SourceLocation(line: 1, column: 1)
+            throw ApplyFailureError(
+                failure: ApplyFailure(
+                    txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: last?.index ?? 0, line: location.line,
+                    column: location.column, server: error.serverMessage, message: "COMMIT failed: \(error.errorDescription ?? "\(error)")"),
+                appliedBefore: [])
         }
     }
 
