@@ -37,7 +37,7 @@ let package = Package(
         // Throwaway PostgreSQL clusters and temp projects for the tests.
         .target(name: "BundleTestSupport", dependencies: ["PostgresCatalog", "BundleKit"], path: "Sources/BundleTestSupport"),
 
-        .testTarget(name: "SQLSyntaxTests", dependencies: ["SQLSyntax", "ContentHash"]),
+        .testTarget(name: "SQLSyntaxTests", dependencies: ["SQLSyntax", "ContentHash", "BundleTestSupport"]),
         .testTarget(name: "PostgresCatalogTests", dependencies: ["PostgresCatalog", "BundleTestSupport"]),
         .testTarget(name: "GitHistoryTests", dependencies: ["GitHistory"]),
         .testTarget(name: "BundleKitTests", dependencies: ["BundleKit", "BundleTestSupport"]),

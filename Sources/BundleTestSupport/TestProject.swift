@@ -92,3 +92,20 @@ public func dumpSchema(_ conninfo: String, extraArguments: [String] = ["--schema
     return result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }.joined(separator: "\n")
 }
+
+/// SplitMix64: a small deterministic generator for seeded fuzz tests, so a failure reproduces with the same seed.
+public struct SeededGenerator: RandomNumberGenerator {
+    public var state: UInt64
+
+    public init(state: UInt64) {
+        self.state = state
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,19 +1,9 @@
+import BundleTestSupport
 import Foundation
 import Testing
 
 @testable import BundleKit
 
-/// SplitMix64: deterministic, so a failure reproduces with the same seed.
-struct HostileSeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Hostile bytes into `LockFile.decode`: every input either decodes into a lock that validates and round-trips,
 /// or is refused with `BundleError.invalidLock` naming the path. No crash, no hang.
@@ -64,7 +54,7 @@ struct HostileSeededGenerator: RandomNumberGenerator {
     }
 
     @Test func mutatedAndRandomLockBytesNeverCrash() {
-        var random = HostileSeededGenerator(state: 0x10C_F11E)
+        var random = SeededGenerator(state: 0x10C_F11E)
         let base = [UInt8](Self.valid)
         let clock = ContinuousClock()
         let started = clock.now

@@ -1,3 +1,4 @@
+import BundleTestSupport
 import Foundation
 import SQLSyntax
 import Testing
@@ -47,7 +48,7 @@ import Testing
     }
 
     @Test func seededHostileSplicesNeverCrashOrHang() {
-        var random = HostileSeededSQLGenerator(state: 0xBAD_5EED)
+        var random = SeededGenerator(state: 0xBAD_5EED)
         let clock = ContinuousClock()
         let started = clock.now
         var parsed = 0
@@ -95,14 +96,3 @@ import Testing
     }
 }
 
-/// SplitMix64 (a local copy so this file stands alone).
-struct HostileSeededSQLGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
