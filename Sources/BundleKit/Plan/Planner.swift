@@ -174,8 +174,9 @@ public struct Planner {
         }
         try run("BEGIN")
         defer { _ = try? connection.execute("ROLLBACK") }
-        try run("SET LOCAL lock_timeout = '\(options.lockTimeout.replacingOccurrences(of: "'", with: "''"))'")
-        try run("SET LOCAL statement_timeout = '\(options.statementTimeout.replacingOccurrences(of: "'", with: "''"))'")
+        do { try connection.setLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout) } catch {
+            throw .database("rehearsal: \(error.errorDescription ?? "\(error)")")
+        }
         for (offset, bundle) in lock.bundles.enumerated() where plans[offset].status != .applied {
             if bundle.script.statements.contains(where: { $0.nonTransactionalReason != nil || $0.transactionControl != nil }) {
                 let predicted = plans[offset].firstError
@@ -243,51 +244,43 @@ struct ConnectionProbe: LiveProbe {
     let statementTimeout: String
     let lockTimeout: String
 
-    func rows(_ sql: String) -> [[String?]]? {
-        guard (try? connection.execute("BEGIN READ ONLY")) != nil else { return nil }
-        defer { _ = try? connection.execute("ROLLBACK") }
+    /// Runs `body` in a transaction (read-only when asked) with the probe's timeouts, and always rolls it back.
+    /// Nil when the transaction could not be started or `body` failed.
+    private func rolledBack<T>(readOnly: Bool = false, _ body: () throws -> T) -> T? {
+        guard (try? connection.execute(readOnly ? "BEGIN READ ONLY" : "BEGIN")) != nil else { return nil }
+        defer {
+            _ = try? connection.execute("ROLLBACK")
+            _ = connection.takeNotices()
+        }
         do {
-            try connection.execute("SET LOCAL statement_timeout = '\(statementTimeout.replacingOccurrences(of: "'", with: "''"))'")
-            try connection.execute("SET LOCAL lock_timeout = '\(lockTimeout.replacingOccurrences(of: "'", with: "''"))'")
-            return try connection.execute(sql).rows
+            try connection.setLocalTimeouts(lock: lockTimeout, statement: statementTimeout)
+            return try body()
         } catch {
             return nil
         }
     }
 
+    func rows(_ sql: String) -> [[String?]]? {
+        rolledBack(readOnly: true) { try connection.execute(sql).rows }
+    }
+
     func attempt(_ statements: [String]) -> ProbeOutcome {
-        guard (try? connection.execute("BEGIN")) != nil else { return .unavailable }
-        defer {
-            _ = try? connection.execute("ROLLBACK")
-            _ = connection.takeNotices()
-        }
-        do {
-            try connection.execute("SET LOCAL statement_timeout = '\(statementTimeout.replacingOccurrences(of: "'", with: "''"))'")
-            try connection.execute("SET LOCAL lock_timeout = '\(lockTimeout.replacingOccurrences(of: "'", with: "''"))'")
-        } catch {
-            return .unavailable
-        }
-        for sql in statements {
-            do {
-                try connection.execute(sql)
-            } catch {
-                // Timeouts and cancellations say nothing about the statement.
-                guard let message = error.serverMessage, !["57014", "55P03", "40P01"].contains(message.sqlstate) else { return .unavailable }
-                return .failed(message)
+        rolledBack { () -> ProbeOutcome in
+            for sql in statements {
+                do {
+                    try connection.execute(sql)
+                } catch {
+                    // Timeouts and cancellations say nothing about the statement.
+                    guard let message = (error as? PostgresError)?.serverMessage, !["57014", "55P03", "40P01"].contains(message.sqlstate) else { return .unavailable }
+                    return .failed(message)
+                }
             }
-        }
-        return .succeeded
+            return .succeeded
+        } ?? .unavailable
     }
 
     func viewColumns(selectSQL: String) -> [ColumnInfo]? {
-        guard (try? connection.execute("BEGIN")) != nil else { return nil }
-        defer {
-            _ = try? connection.execute("ROLLBACK")
-            _ = connection.takeNotices()
-        }
-        do {
-            try connection.execute("SET LOCAL statement_timeout = '\(statementTimeout.replacingOccurrences(of: "'", with: "''"))'")
-            try connection.execute("SET LOCAL lock_timeout = '\(lockTimeout.replacingOccurrences(of: "'", with: "''"))'")
+        rolledBack {
             try connection.execute("CREATE TEMPORARY VIEW bundle_plan_probe AS " + selectSQL)
             return try connection.query(
                 """
@@ -304,8 +297,6 @@ struct ConnectionProbe: LiveProbe {
                     name: row[0]!, position: Int(row[1]!)!, type: row[2]!, typeOID: UInt32(row[3]!)!, typmod: Int(row[4]!)!, notNull: false,
                     hasDefault: false, generated: "", collation: row[5])
             }
-        } catch {
-            return nil
         }
     }
 }

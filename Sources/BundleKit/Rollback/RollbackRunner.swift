@@ -129,8 +129,7 @@ public final class RollbackRunner {
             let watch = (try? Locksmith(project: project).read(project.locksDirectory.appendingPathComponent("\(step.lockName).lock")))?.lock.watch
             try db { try connection.execute("BEGIN") }
             do {
-                try db { try connection.execute("SET LOCAL lock_timeout = \(sqlLiteral(options.lockTimeout))") }
-                try db { try connection.execute("SET LOCAL statement_timeout = \(sqlLiteral(options.statementTimeout))") }
+                try db { try connection.setLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout) }
                 let startedAt = try db { try connection.query("SELECT clock_timestamp()::text").rows[0][0]! }
                 // A script with nothing to run (a data-only bundle) is a no-op step: still verified and recorded.
                 var statements: [SQLStatement] = []
