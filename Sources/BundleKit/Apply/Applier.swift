@@ -231,7 +231,7 @@ public final class Applier {
                 var currentTip = tip!
                 var listing: [String: ListedObject]? = nil
                 for bundle in pending {
-                    let result = try runner.runOne(bundle, plan: report.plan, tip: currentTip, state: state, total: lock.bundles.count, listing: &listing)
+                    let result = try runner.runOne(bundle, plan: report.plan, tip: currentTip, state: state, listing: &listing)
                     report.applied.append(result.applied)
                     currentTip = ObjectID(hex: result.applied.commitID)!
                     state = result.state

@@ -23,13 +23,13 @@ struct BundleRunner {
     /// exact once that bundle committed (row xmins do not change at COMMIT), so each bundle lists the catalog
     /// once instead of twice. It is updated on success.
     func runOne(
-        _ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String], total: Int, listing: inout [String: ListedObject]?
+        _ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String], listing: inout [String: ListedObject]?
     ) throws -> (applied: AppliedBundle, state: [String: String]) {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try attemptOne(bundle, plan: plan, tip: tip, state: state, total: total, first: attempt == 1, listing: &listing)
+                return try attemptOne(bundle, plan: plan, tip: tip, state: state, listing: &listing)
             } catch var failure as ApplyFailureError where failure.failure.server?.sqlstate == "55P03" {
                 let holders = lockHolders(plan.bundles.first { $0.txn == bundle.locked.txn })
                 guard attempt <= options.lockRetries else {
@@ -69,39 +69,66 @@ struct BundleRunner {
         return rows.map { "pid \($0[0] ?? "?") (\($0[1] ?? "?") for \($0[2] ?? "?")): \($0[3] ?? "")" }
     }
 
+    /// One bundle, staged inside the open transaction: what it did and the commit and registry row that record it.
+    private struct StagedBundle {
+        let commit: ObjectID
+        let registryID: Int
+        let state: [String: String]
+        let listing: [String: ListedObject]
+    }
+
+    /// Runs a bundle inside the open transaction and records it: its statements (under a savepoint when several
+    /// bundles share the transaction, so each one's catalog rows carry their own transaction id), post-conditions,
+    /// verify script, the updated state, its rollback script, the commit object (not yet on the branch) and the
+    /// registry row naming that commit.
+    private func stage(
+        _ bundle: LoadedBundle, plan: PlanReport, parent: ObjectID, state: [String: String], listing: [String: ListedObject]?,
+        recordsBackup: Bool, savepoint: Bool
+    ) throws -> StagedBundle {
+        let startedAt = try timestamp()
+        let listingBefore = try listing ?? listObjects(connection)
+        if savepoint { try db { try connection.execute("SAVEPOINT bundle_step") } }
+        try execute(bundle)
+        if savepoint { try db { try connection.execute("RELEASE SAVEPOINT bundle_step") } }
+        let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
+        try checkPostConditions(bundle, summary: summary)
+        try verify(bundle)
+        let listingAfter = try listObjects(connection)
+        let after = try updatedState(state, before: listingBefore, after: listingAfter, connection: connection, watch: watch)
+        let rollback = RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: movedPaths(listingBefore, listingAfter))
+        let commit = try writeCommit(parent: parent, before: state, after: after, entries: [(bundle, rollback, summary)], first: recordsBackup)
+        let registryID = try db {
+            try Registry(connection: connection).record(
+                kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
+                parentCommitID: parent.hex, target: facts.target, startedAt: startedAt)
+        }
+        return StagedBundle(commit: commit, registryID: registryID, state: after, listing: listingAfter)
+    }
+
+    private func appliedBundle(_ bundle: LoadedBundle, _ staged: StagedBundle, since started: Date) -> AppliedBundle {
+        AppliedBundle(
+            txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statements: bundle.script.statements.count,
+            commitID: staged.commit.hex, registryID: staged.registryID, seconds: Date().timeIntervalSince(started))
+    }
+
     private func attemptOne(
-        _ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String], total: Int, first: Bool,
+        _ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String],
         listing: inout [String: ListedObject]?
     ) throws -> (applied: AppliedBundle, state: [String: String]) {
         let started = Date()
         try begin()
         do {
-            let startedAt = try timestamp()
-            let listingBefore = try listing ?? listObjects(connection)
-            try execute(bundle, total: total)
-            let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
-            try checkPostConditions(bundle, summary: summary)
-            try verify(bundle)
-            let listingAfter = try listObjects(connection)
-            let after = try updatedState(state, before: listingBefore, after: listingAfter, connection: connection, watch: watch)
-            let rollback = RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: movedPaths(listingBefore, listingAfter))
-            let commit = try writeCommit(
-                parent: tip, before: state, after: after, entries: [(bundle, rollback, summary)], first: backup != nil && bundle.locked.txn == firstPendingTxn(plan))
-            let registryID = try db {
-                try Registry(connection: connection).record(
-                    kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
-                    parentCommitID: tip.hex, target: facts.target, startedAt: startedAt)
-            }
+            let staged = try stage(
+                bundle, plan: plan, parent: tip, state: state, listing: listing,
+                recordsBackup: backup != nil && bundle.locked.txn == firstPendingTxn(plan), savepoint: false)
             TestHooks.pause("before-commit")
             try commitTransaction(bundle)
             TestHooks.pause("after-commit")
-            try moveBranch(to: commit, from: tip, label: "\(bundle.locked.label) \(bundle.locked.name)", registryID: registryID)
-            let result = AppliedBundle(
-                txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statements: bundle.script.statements.count,
-                commitID: commit.hex, registryID: registryID, seconds: Date().timeIntervalSince(started))
+            try moveBranch(to: staged.commit, from: tip, label: "\(bundle.locked.label) \(bundle.locked.name)", registryID: staged.registryID)
+            let result = appliedBundle(bundle, staged, since: started)
             progress(.bundleApplied(result))
-            listing = listingAfter
-            return (result, after)
+            listing = staged.listing
+            return (result, staged.state)
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
@@ -115,42 +142,23 @@ struct BundleRunner {
         do {
             var parent = tip
             var current = state
-            var pendingResults: [(AppliedBundle, ObjectID)] = []
+            var results: [AppliedBundle] = []
             var listing: [String: ListedObject]? = nil
             for bundle in bundles {
-                let startedAt = try timestamp()
-                let listingBefore = try listing ?? listObjects(connection)
-                // A savepoint per bundle gives its catalog rows their own (sub)transaction id, so the listing
-                // after it sees what it changed even when an earlier bundle of this transaction changed it too.
-                try db { try connection.execute("SAVEPOINT bundle_step") }
-                try execute(bundle, total: lock.bundles.count)
-                try db { try connection.execute("RELEASE SAVEPOINT bundle_step") }
-                let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
-                try checkPostConditions(bundle, summary: summary)
-                try verify(bundle)
-                let listingAfter = try listObjects(connection)
-                let after = try updatedState(current, before: listingBefore, after: listingAfter, connection: connection, watch: watch)
-                let rollback = RollbackScript.make(for: bundle, before: current, after: after, watch: watch, moves: movedPaths(listingBefore, listingAfter))
-                let commit = try writeCommit(parent: parent, before: current, after: after, entries: [(bundle, rollback, summary)], first: backup != nil && bundle.locked.txn == bundles.first?.locked.txn)
-                let id = try db {
-                    try Registry(connection: connection).record(
-                        kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
-                        parentCommitID: parent.hex, target: facts.target, startedAt: startedAt)
-                }
-                pendingResults.append(
-                    (AppliedBundle(
-                        txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statements: bundle.script.statements.count,
-                        commitID: commit.hex, registryID: id, seconds: Date().timeIntervalSince(started)), commit))
-                parent = commit
-                current = after
-                listing = listingAfter
+                let staged = try stage(
+                    bundle, plan: plan, parent: parent, state: current, listing: listing,
+                    recordsBackup: backup != nil && bundle.locked.txn == bundles.first?.locked.txn, savepoint: true)
+                results.append(appliedBundle(bundle, staged, since: started))
+                parent = staged.commit
+                current = staged.state
+                listing = staged.listing
             }
             TestHooks.pause("before-commit")
             try commitTransaction(bundles.last!)
             TestHooks.pause("after-commit")
             try moveBranch(to: parent, from: tip, label: "--atomic", registryID: nil)
-            for (result, _) in pendingResults { progress(.bundleApplied(result)) }
-            return pendingResults.map(\.0)
+            for result in results { progress(.bundleApplied(result)) }
+            return results
         } catch let failure as ApplyFailureError {
             _ = try? connection.execute("ROLLBACK")
             throw ApplyFailureError(failure: failure.failure, appliedBefore: [])
@@ -195,11 +203,7 @@ struct BundleRunner {
 
     private func begin() throws {
         try db { try connection.execute("BEGIN") }
-        // SET LOCAL lock_timeout and statement_timeout, in one round trip.
-        _ = try db {
-            try connection.query(
-                "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)", [options.lockTimeout, options.statementTimeout])
-        }
+        try db { try connection.setLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout) }
         TestHooks.pause("after-begin")
     }
 
@@ -208,9 +212,9 @@ struct BundleRunner {
     }
 
     /// Runs the bundle's statements one at a time; a failure becomes an `ApplyFailureError` with file:line:col.
-    private func execute(_ bundle: LoadedBundle, total: Int) throws {
+    private func execute(_ bundle: LoadedBundle) throws {
         let statements = bundle.script.statements
-        progress(.bundleStarted(txn: bundle.locked.txn, of: total, name: bundle.locked.name, statements: statements.count))
+        progress(.bundleStarted(txn: bundle.locked.txn, of: lock.bundles.count, name: bundle.locked.name, statements: statements.count))
         for statement in statements {
             progress(.statement(txn: bundle.locked.txn, index: statement.index, of: statements.count))
             if statement.index == 2 { TestHooks.pause("mid-bundle") }
