@@ -5,9 +5,9 @@ import Testing
 
 /// Regressions found in review: each scenario must keep the recorded state exact (no drift after apply) and
 /// roll back to a pg_dump-identical start.
-@Suite struct RegressionTests {
-    /// Applies `bundles` (in order) with `mode`, checks drift is clean, rolls back to the baseline, compares dumps.
-    func roundTrip(_ prefix: String, _ bundles: [String], prestate: String? = nil, mode: String = "--txn") throws {
+/// Applies `bundles` (in order) with `mode`, checks drift is clean, rolls back to the baseline, compares dumps.
+enum RoundTrip {
+    static func check(_ prefix: String, _ bundles: [String], prestate: String? = nil, mode: String = "--txn") throws {
         let project = try TestProject(prefix: prefix)
         defer { project.remove() }
         var paths: [String] = []
@@ -29,6 +29,12 @@ import Testing
         let rolledBack = runBundle(["rollback", root, "--db", db, "--target", "t"], cwd: project.root)
         #expect(rolledBack.status == 0, "\(rolledBack.stdout)\(rolledBack.stderr)")
         #expect(dumpSchema(db) == start)
+    }
+}
+
+@Suite struct RegressionTests {
+    func roundTrip(_ prefix: String, _ bundles: [String], prestate: String? = nil, mode: String = "--txn") throws {
+        try RoundTrip.check(prefix, bundles, prestate: prestate, mode: mode)
     }
 
     @Test func atomicBundlesChangingTheSameObjectTwice() throws {

@@ -94,8 +94,6 @@ import Testing
     /// Renames change the text of other objects (views, foreign keys, defaults, argument types): the state each
     /// commit records must still equal a full capture (no drift), and the rollback must restore the start.
     @Test func renamesKeepRecordedStateExact() throws {
-        let project = try TestProject(prefix: "renames")
-        defer { project.remove() }
         let bundles = [
             "CREATE TYPE mood AS ENUM ('ok');\nCREATE SEQUENCE ids;\nCREATE TABLE parent (id int PRIMARY KEY DEFAULT nextval('ids'), m mood);\nCREATE TABLE child (pid int REFERENCES parent (id));\nCREATE VIEW pv AS SELECT id, m FROM parent;\nCREATE FUNCTION fm(x mood) RETURNS mood LANGUAGE sql AS 'select x';\n",
             "ALTER TABLE parent RENAME COLUMN id TO parent_id;\n",
@@ -103,19 +101,6 @@ import Testing
             "ALTER TYPE mood RENAME TO feeling;\n",
             "CREATE SCHEMA extra;\nALTER TABLE child SET SCHEMA extra;\n",
         ]
-        var paths: [String] = []
-        for (index, sql) in bundles.enumerated() { paths.append(try project.write("bundles/n/\(index)-r.sql", sql)) }
-        #expect(runBundle(["init", "."], cwd: project.root).status == 0)
-        #expect(runBundle(["lock", "n"] + paths, cwd: project.root).status == 0)
-        let db = try TestCluster.makeDatabase(prefix: "renames").conninfo
-        let start = try dump(db)
-        let applied = runBundle(["apply", "n", "--txn", "--db", db, "--target", "t"], cwd: project.root)
-        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
-        let drift = runBundle(["drift", "--db", db, "--target", "t"], cwd: project.root)
-        #expect(drift.status == 0, "incremental state must equal a full capture: \(drift.stdout)")
-        let root = runProcess("git", ["-C", project.root.path, "rev-list", "--max-parents=0", "bundle/t"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let rolledBack = runBundle(["rollback", root, "--db", db, "--target", "t"], cwd: project.root)
-        #expect(rolledBack.status == 0, "\(rolledBack.stdout)\(rolledBack.stderr)")
-        #expect(try dump(db) == start)
+        try RoundTrip.check("renames", bundles)
     }
 }
