@@ -34,12 +34,19 @@ public struct ObjectSelection: Sendable, Equatable {
     public var routines: [UInt32]
     public var types: [UInt32]
 
-    public init(schemas: [UInt32] = [], relations: [UInt32] = [], routines: [UInt32] = [], types: [UInt32] = []) {
+    /// When false, `signatures.tsv` holds only the selected routines' lines (for the caller to merge) and
+    /// `extensions.sql` is not read; when true both are complete.
+    public var completeSummaryFiles: Bool
+
+    public init(schemas: [UInt32] = [], relations: [UInt32] = [], routines: [UInt32] = [], types: [UInt32] = [], completeSummaryFiles: Bool = true) {
         self.schemas = schemas
         self.relations = relations
         self.routines = routines
         self.types = types
+        self.completeSummaryFiles = completeSummaryFiles
     }
+
+    public var isEmpty: Bool { schemas.isEmpty && relations.isEmpty && routines.isEmpty && types.isEmpty }
 }
 
 /// One captured object in a catalog listing: its state path and a fingerprint of every catalog row its text
@@ -63,6 +70,9 @@ public struct ObjectStateReader {
     public init(connection: PostgresConnection) {
         self.connection = connection
     }
+
+    /// The first line of `signatures.tsv`.
+    public static let signaturesHeader = "schema\tname\tidentity_args\tfull_args\tbody_md5\tbody_length\tsecurity_definer\tproconfig"
 
     static let userSchemaFilter = """
         n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
@@ -98,11 +108,12 @@ public struct ObjectStateReader {
         let ownTransaction = connection.transactionStatus == .idle
         if ownTransaction { try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") }
         do {
-            // One round trip to remember the current values and one to pin them (and, later, one to restore).
+            // One round trip to remember the current values and pin them (and, later, one to restore them).
             let names = Self.pinnedSettings.map(\.0)
-            let saved = try connection.query("SELECT current_setting(n) FROM unnest($1::text[]) WITH ORDINALITY AS s(n, i) ORDER BY i", [pgArray(names)])
-                .rows.map { $0[0] ?? "" }
-            try setLocally(names, Self.pinnedSettings.map(\.1))
+            let saved = try connection.query(
+                "SELECT current_setting(n), set_config(n, v, true) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(n, v, i) ORDER BY i",
+                [pgArray(names), pgArray(Self.pinnedSettings.map(\.1))]
+            ).rows.map { $0[0] ?? "" }
             let result = try body()
             if ownTransaction {
                 try connection.execute("COMMIT")
@@ -128,8 +139,15 @@ public struct ObjectStateReader {
         func only(_ oids: [UInt32]?) -> String? { selection == nil ? nil : pgArray((oids ?? []).map(String.init)) }
         var files: [String: String] = [:]
 
+        // A selection names objects by kind: kinds it does not name are not queried at all.
+        let wantSchemas = selection.map { !$0.schemas.isEmpty } ?? true
+        let wantRelations = selection.map { !$0.relations.isEmpty } ?? true
+        let wantRoutines = selection.map { !$0.routines.isEmpty } ?? true
+        let wantTypes = selection.map { !$0.types.isEmpty } ?? true
+        let completeSummaries = selection?.completeSummaryFiles ?? true
+
         // Schemas.
-        for row in try connection.query(
+        for row in try !wantSchemas ? [] : connection.query(
             """
             SELECT n.nspname, quote_ident(n.nspname), quote_ident(pg_get_userbyid(n.nspowner)), n.nspacl::text[], obj_description(n.oid, 'pg_namespace'),
                    pg_get_userbyid(n.nspowner)
@@ -156,7 +174,7 @@ public struct ObjectStateReader {
             var tail: [String] = []
         }
         var relations: [String: Relation] = [:]
-        let relationRows = try connection.query(
+        let relationRows = try !wantRelations ? QueryResult(columns: [], rows: [], commandTag: "", affectedRows: nil) : connection.query(
             """
             SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname), c.relkind::text,
                    quote_ident(pg_get_userbyid(c.relowner)), c.relacl::text[], obj_description(c.oid, 'pg_class'),
@@ -207,7 +225,7 @@ public struct ObjectStateReader {
         let oids = pgArray(Array(relations.keys))
 
         // Columns, in attnum order.
-        for row in try connection.query(
+        for row in try relations.isEmpty ? [] : connection.query(
             """
             SELECT a.attrelid, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod),
                    CASE WHEN a.attcollation <> t.typcollation THEN format('%I.%I', cn.nspname, co.collname) END,
@@ -250,7 +268,7 @@ public struct ObjectStateReader {
         }
 
         // Constraints (by name), indexes not backing constraints, triggers, policies.
-        for row in try connection.query(
+        for row in try relations.isEmpty ? [] : connection.query(
             """
             SELECT con.conrelid, quote_ident(con.conname), pg_get_constraintdef(con.oid)
             FROM pg_constraint con
@@ -262,7 +280,7 @@ public struct ObjectStateReader {
             relation.lines.append("ALTER TABLE \(relation.qualified) ADD CONSTRAINT \(row[1]!) \(row[2]!);")
             relations[row[0]!] = relation
         }
-        for row in try connection.query(
+        for row in try relations.isEmpty ? [] : connection.query(
             """
             SELECT x.indrelid, pg_get_indexdef(x.indexrelid)
             FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
@@ -276,7 +294,7 @@ public struct ObjectStateReader {
             relation.lines.append(row[1]! + ";")
             relations[row[0]!] = relation
         }
-        for row in try connection.query(
+        for row in try relations.isEmpty ? [] : connection.query(
             """
             SELECT t.tgrelid, pg_get_triggerdef(t.oid), t.tgenabled::text, quote_ident(t.tgname)
             FROM pg_trigger t
@@ -289,7 +307,7 @@ public struct ObjectStateReader {
             if row[2] == "D" { relation.lines.append("ALTER TABLE \(relation.qualified) DISABLE TRIGGER \(row[3]!);") }
             relations[row[0]!] = relation
         }
-        for row in try connection.query(
+        for row in try relations.isEmpty ? [] : connection.query(
             """
             SELECT p.polrelid, quote_ident(p.polname), CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
                    CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
@@ -308,7 +326,7 @@ public struct ObjectStateReader {
         }
 
         // Sequences.
-        for row in try connection.query(
+        for row in try relations.isEmpty ? [] : connection.query(
             """
             SELECT s.seqrelid, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
                    (SELECT format('%I.%I.%I', n.nspname, c.relname, a.attname)
@@ -343,7 +361,7 @@ public struct ObjectStateReader {
 
         // Routines (functions, procedures, window functions).
         var signatures: [String] = []
-        for row in try connection.query(
+        for row in try !wantRoutines ? [] : connection.query(
             """
             SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), p.prokind::text,
                    format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
@@ -363,23 +381,26 @@ public struct ObjectStateReader {
             if let comment = row[8] { text += "COMMENT ON \(noun) \(row[5]!) IS \(Self.literal(comment));\n" }
             files["\(Self.component(row[0]!))/functions/\(Self.component(row[1]! + "(" + row[2]! + ")")).sql"] = text
         }
-        // signatures.tsv: every routine, always (cheap: no definitions are rendered).
-        for row in try connection.query(
-            """
-            SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_arguments(p.oid), md5(p.prosrc),
-                   length(p.prosrc), p.prosecdef, coalesce(array_to_string(p.proconfig, ','), '')
-            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter)
-              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
-            """, [excluded]
-        ).rows {
-            signatures.append(row.map { $0 ?? "" }.joined(separator: "\t"))
+        // signatures.tsv: every routine (cheap: no definitions are rendered), or with an incomplete-summaries
+        // selection only the selected routines' lines, which the caller merges by their first three columns.
+        if completeSummaries || wantRoutines {
+            for row in try connection.query(
+                """
+                SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_arguments(p.oid), md5(p.prosrc),
+                       length(p.prosrc), p.prosecdef, coalesce(array_to_string(p.proconfig, ','), '')
+                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter) AND ($2::oid[] IS NULL OR p.oid = ANY($2::oid[]))
+                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+                """, [excluded, completeSummaries ? nil : only(selection?.routines)]
+            ).rows {
+                signatures.append(row.map { $0 ?? "" }.joined(separator: "\t"))
+            }
+            signatures.sort()
+            files["signatures.tsv"] = ([Self.signaturesHeader] + signatures).joined(separator: "\n") + "\n"
         }
-        signatures.sort()
-        files["signatures.tsv"] = (["schema\tname\tidentity_args\tfull_args\tbody_md5\tbody_length\tsecurity_definer\tproconfig"] + signatures).joined(separator: "\n") + "\n"
 
         // Types: enums, domains, composites, ranges.
-        for row in try connection.query(
+        for row in try !wantTypes ? [] : connection.query(
             """
             SELECT n.nspname, t.typname, format('%I.%I', n.nspname, t.typname), t.typtype::text,
                    ARRAY(SELECT quote_literal(e.enumlabel) FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)::text[],
@@ -415,7 +436,7 @@ public struct ObjectStateReader {
         }
 
         // Extensions.
-        let extensions = try connection.query(
+        let extensions = try !completeSummaries ? [] : connection.query(
             "SELECT format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I VERSION %L;', e.extname, n.nspname, e.extversion) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.extname COLLATE \"C\""
         ).rows.map { $0[0]! }
         if !extensions.isEmpty { files["extensions.sql"] = extensions.joined(separator: "\n") + "\n" }
@@ -557,6 +578,67 @@ public struct ObjectStateReader {
             result["schema:\(row[0]!)"] = ListedObject(path: "schemas/\(Self.component(row[1]!)).sql", fingerprint: row[2]!)
         }
         return result
+    }
+
+    /// The objects whose catalog rows the current transaction wrote (created or changed in place), found by
+    /// scanning the catalogs for rows whose xmin is this transaction's id: the cost follows the catalog tables'
+    /// size in rows but renders nothing, unlike `listing()`. Removed objects leave no row behind, and objects that
+    /// merely refer to a changed one are not included: use it only when the transaction cannot have dropped,
+    /// renamed or moved anything (`SQLStatement.onlyAddsOrChangesInPlace`), and not across savepoints (rows
+    /// written under a subtransaction carry its own id). The selection's summary files are incomplete.
+    public func changedInCurrentTransaction() throws(PostgresError) -> ObjectSelection {
+        let rows = try connection.query(
+            """
+            WITH me AS (SELECT pg_current_xact_id()::xid AS x),
+            touched(kind, oid) AS (
+                SELECT CASE c.relkind WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'c' THEN 'rowtype' ELSE 'rel' END, c.oid
+                    FROM pg_class c WHERE c.xmin = (SELECT x FROM me) AND c.relkind <> 't'
+                UNION SELECT 'rel', a.attrelid FROM pg_attribute a WHERE a.xmin = (SELECT x FROM me) AND a.attnum > 0
+                UNION SELECT 'rel', d.adrelid FROM pg_attrdef d WHERE d.xmin = (SELECT x FROM me)
+                UNION SELECT CASE WHEN k.conrelid <> 0 THEN 'rel' ELSE 'type' END, CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END
+                    FROM pg_constraint k WHERE k.xmin = (SELECT x FROM me)
+                UNION SELECT 'rel', i.indrelid FROM pg_index i WHERE i.xmin = (SELECT x FROM me)
+                UNION SELECT 'rel', t.tgrelid FROM pg_trigger t WHERE t.xmin = (SELECT x FROM me)
+                UNION SELECT 'rel', p.polrelid FROM pg_policy p WHERE p.xmin = (SELECT x FROM me)
+                UNION SELECT CASE de.classoid WHEN 'pg_class'::regclass THEN 'rel' WHEN 'pg_proc'::regclass THEN 'proc'
+                                              WHEN 'pg_type'::regclass THEN 'type' WHEN 'pg_namespace'::regclass THEN 'schema' END, de.objoid
+                    FROM pg_description de WHERE de.xmin = (SELECT x FROM me)
+                UNION SELECT 'rel', q.seqrelid FROM pg_sequence q WHERE q.xmin = (SELECT x FROM me)
+                UNION SELECT 'rel', r.ev_class FROM pg_rewrite r WHERE r.xmin = (SELECT x FROM me)
+                UNION SELECT 'rel', h.inhrelid FROM pg_inherits h WHERE h.xmin = (SELECT x FROM me)
+                UNION SELECT 'proc', p.oid FROM pg_proc p WHERE p.xmin = (SELECT x FROM me)
+                UNION SELECT 'type', t.oid FROM pg_type t WHERE t.xmin = (SELECT x FROM me)
+                UNION SELECT 'type', e.enumtypid FROM pg_enum e WHERE e.xmin = (SELECT x FROM me)
+                UNION SELECT 'type', g.rngtypid FROM pg_range g WHERE g.xmin = (SELECT x FROM me)
+                UNION SELECT 'schema', n.oid FROM pg_namespace n WHERE n.xmin = (SELECT x FROM me)
+            )
+            , owner(kind, oid) AS (
+                SELECT kind, oid FROM touched WHERE kind IN ('rel', 'proc', 'type', 'schema')
+                UNION SELECT 'rel', i.indrelid FROM touched JOIN pg_index i ON i.indexrelid = touched.oid WHERE kind = 'index'
+                UNION SELECT 'type', c.reltype FROM touched JOIN pg_class c ON c.oid = touched.oid WHERE kind = 'rowtype'
+            )
+            -- Only objects of the kinds a capture renders (not toast tables, row types, array types, aggregates).
+            SELECT 'rel', c.oid FROM owner JOIN pg_class c ON c.oid = owner.oid
+                WHERE owner.kind = 'rel' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+            UNION ALL SELECT 'proc', p.oid FROM owner JOIN pg_proc p ON p.oid = owner.oid
+                WHERE owner.kind = 'proc' AND p.prokind IN ('f', 'p', 'w')
+            UNION ALL SELECT 'type', t.oid FROM owner JOIN pg_type t ON t.oid = owner.oid
+                WHERE owner.kind = 'type'
+                  AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+            UNION ALL SELECT 'schema', oid FROM owner WHERE kind = 'schema'
+            """)
+        var selection = ObjectSelection(completeSummaryFiles: false)
+        for row in rows.rows {
+            guard let kind = row[0], let text = row[1], let oid = UInt32(text) else { continue }
+            switch kind {
+            case "rel": selection.relations.append(oid)
+            case "proc": selection.routines.append(oid)
+            case "type": selection.types.append(oid)
+            case "schema": selection.schemas.append(oid)
+            default: break
+            }
+        }
+        return selection
     }
 
     /// The selection of the objects whose listing entries differ between `before` and `after` (added or changed).

@@ -139,3 +139,54 @@ extension SQLStatement {
         }
     }
 }
+
+extension SQLStatement {
+    /// True when the statement can create objects or change them in place but can never drop, rename or move one
+    /// (nor, through CASCADE, any other object): CREATE of tables, views, functions, triggers, indexes, sequences,
+    /// types, schemas and policies; COMMENT; GRANT/REVOKE; ALTER TABLE with only additive or in-place
+    /// subcommands (ADD COLUMN/CONSTRAINT, SET/DROP DEFAULT, SET/DROP NOT NULL, options, row level security,
+    /// trigger enabling, owner, identity); ALTER FUNCTION/SEQUENCE/ENUM ADD VALUE; INSERT/UPDATE/DELETE; SET.
+    ///
+    /// bundle uses it to record a bundle's catalog changes from the rows its transaction wrote, without listing
+    /// the whole catalog: a removed object leaves no row behind, so any other statement falls back to the full
+    /// listing. (DML can fire triggers that run arbitrary DDL; such a change would be reported by `bundle drift`.)
+    public var onlyAddsOrChangesInPlace: Bool {
+        switch kind {
+        case "CreateStmt", "CommentStmt", "CreateFunctionStmt", "GrantStmt", "GrantRoleStmt", "ViewStmt", "CreateTrigStmt",
+             "InsertStmt", "UpdateStmt", "DeleteStmt", "CreateSeqStmt", "AlterSeqStmt", "CompositeTypeStmt", "CreateEnumStmt",
+             "CreateDomainStmt", "CreateRangeStmt", "CreatePolicyStmt", "AlterPolicyStmt", "CreateTableAsStmt", "VariableSetStmt",
+             "AlterOwnerStmt", "AlterFunctionStmt":
+            return true
+        case "IndexStmt":
+            return tree["concurrent"]?.bool != true
+        case "AlterEnumStmt":
+            return tree["oldVal"] == nil  // ADD VALUE (RENAME VALUE changes the type in place too, but keep it simple)
+        case "CreateSchemaStmt":
+            return (tree["schemaElts"]?.array ?? []).allSatisfy { element in
+                guard let type = element.nodeType, let body = element.nodeBody else { return false }
+                return SQLStatement.additive(kind: type, tree: body)
+            }
+        case "AlterTableStmt":
+            return (tree["cmds"]?.array ?? []).allSatisfy { command in
+                guard let subtype = command.nodeBody?["subtype"]?.string else { return false }
+                return Self.inPlaceAlterTableSubtypes.contains(subtype)
+            }
+        default:
+            return false
+        }
+    }
+
+    /// ALTER TABLE subcommands that neither drop, rename nor rebuild anything.
+    static let inPlaceAlterTableSubtypes: Set<String> = [
+        "AT_AddColumn", "AT_ColumnDefault", "AT_AddConstraint", "AT_SetNotNull", "AT_DropNotNull", "AT_ValidateConstraint",
+        "AT_EnableRowSecurity", "AT_DisableRowSecurity", "AT_ForceRowSecurity", "AT_NoForceRowSecurity", "AT_EnableTrig",
+        "AT_DisableTrig", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig", "AT_EnableTrigAll", "AT_DisableTrigAll", "AT_EnableTrigUser",
+        "AT_DisableTrigUser", "AT_SetRelOptions", "AT_ResetRelOptions", "AT_ReplaceRelOptions", "AT_SetStatistics", "AT_SetOptions",
+        "AT_ResetOptions", "AT_SetStorage", "AT_ChangeOwner", "AT_AddIdentity", "AT_SetIdentity", "AT_ReplicaIdentity",
+    ]
+
+    /// `onlyAddsOrChangesInPlace` for a schema element of CREATE SCHEMA.
+    static func additive(kind: String, tree: ParseNode) -> Bool {
+        ["CreateStmt", "ViewStmt", "IndexStmt", "GrantStmt", "CreateSeqStmt", "CreateTrigStmt"].contains(kind) && tree["concurrent"]?.bool != true
+    }
+}

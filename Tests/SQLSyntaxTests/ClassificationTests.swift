@@ -63,4 +63,29 @@ import Testing
         #expect(script.statements[0].nonTransactionalReason == nil)
         #expect(script.statements[2].tree["savepoint_name"]?.string == "a")
     }
+
+    /// Statements that can only add objects or change them in place, against ones that can drop, rename or move.
+    @Test func inPlaceStatements() throws {
+        func inPlace(_ text: String) throws -> Bool { try parse(text).statements[0].onlyAddsOrChangesInPlace }
+        for text in [
+            "CREATE TABLE t (a int PRIMARY KEY REFERENCES u);", "COMMENT ON TABLE t IS 'x';",
+            "CREATE OR REPLACE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'SELECT a';", "GRANT SELECT ON t TO r;", "REVOKE ALL ON t FROM r;",
+            "CREATE OR REPLACE VIEW v AS SELECT 1;", "CREATE TRIGGER g BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f();",
+            "INSERT INTO config VALUES ('k', 'v');", "UPDATE config SET v = 'w';", "CREATE INDEX i ON t (a);",
+            "ALTER TABLE t ADD COLUMN b int DEFAULT 1, ALTER COLUMN a SET NOT NULL;", "ALTER TABLE t ALTER COLUMN b DROP DEFAULT;",
+            "ALTER TABLE t ENABLE ROW LEVEL SECURITY;", "ALTER FUNCTION f(int) SECURITY DEFINER;", "ALTER TYPE e ADD VALUE 'z';",
+            "CREATE SCHEMA s CREATE TABLE x (a int);", "CREATE TYPE e AS ENUM ('a');", "ALTER FUNCTION f(int) OWNER TO r;",
+        ] {
+            #expect(try inPlace(text), "\(text)")
+        }
+        for text in [
+            "DROP TABLE t;", "DROP FUNCTION f(int);", "ALTER TABLE t RENAME TO u;", "ALTER TABLE t RENAME COLUMN a TO b;",
+            "ALTER TABLE t SET SCHEMA s;", "ALTER TABLE t DROP COLUMN a;", "ALTER TABLE t DROP CONSTRAINT c;",
+            "ALTER TABLE t ALTER COLUMN a TYPE bigint;", "ALTER TABLE t ADD COLUMN b int, DROP COLUMN a;", "ALTER TYPE e RENAME VALUE 'a' TO 'b';",
+            "ALTER TABLE p DETACH PARTITION c;", "DO $$ BEGIN EXECUTE 'DROP TABLE t'; END $$;", "SELECT f();", "CREATE INDEX CONCURRENTLY i ON t (a);",
+            "DROP OWNED BY r;", "TRUNCATE t;", "CREATE RULE r AS ON INSERT TO t DO NOTHING;",
+        ] {
+            #expect(try !inPlace(text), "\(text)")
+        }
+    }
 }

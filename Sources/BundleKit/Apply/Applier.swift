@@ -137,11 +137,11 @@ public final class Applier {
         _ = try? connection.execute("SET application_name = 'bundle apply'")
 
         // Reconcile before anything else, then plan.
-        var reconciled = try reconcile(repository: repository, registry: Registry(connection: connection), target: target, branch: branch)
+        var reconciled = try Profiler.measure("reconcile") { () throws(BundleError) in try reconcile(repository: repository, registry: Registry(connection: connection), target: target, branch: branch) }
         let registry = Registry(connection: connection)
         var applied = Registry.appliedBundles(try db { try registry.entries(target: target) }, lockName: lock.lock.name)
         try checkAppliedHashes(lock, applied: applied)
-        let plan = try Planner(connection: connection).plan(lock, applied: Set(applied.keys))
+        let plan = try Profiler.measure("plan") { () throws(BundleError) in try Planner(connection: connection).plan(lock, applied: Set(applied.keys)) }
         var report = ApplyReport(plan: plan, target: target, branch: branch, reconciled: reconciled)
         report.skipped = lock.bundles.filter { applied[$0.locked.name] != nil }.map(\.locked.name)
         report.pending = lock.bundles.filter { applied[$0.locked.name] == nil }.map(\.locked.name)
@@ -201,13 +201,13 @@ public final class Applier {
             // the branch in between: the tip is re-read after the applier lock).
             if let liveState, tip == tipAtDriftCheck { state = liveState } else { state = try readState(repository, at: tip) }
         } else {
-            state = try captureState(connection, watch: watch)
+            state = try Profiler.measure("baselineCapture") { () throws(BundleError) in try captureState(connection, watch: watch) }
             let message = CommitMessage.baseline(target: target, facts: facts)
-            let commit = try git {
+            let commit = try Profiler.measure("baselineCommit") { () throws(BundleError) in try git {
                 try repository.writeCommit(
                     files: Dictionary(uniqueKeysWithValues: state.map { ("state/" + $0.key, Data($0.value.utf8)) }), parents: [],
                     message: message, author: author, committer: author)
-            }
+            } }
             try git { try repository.updateReference(branch, to: commit, expected: nil, logMessage: "bundle: baseline") }
             tip = commit
             report.baselineCommit = commit.hex

@@ -74,7 +74,8 @@ struct BundleRunner {
         let commit: ObjectID
         let registryID: Int
         let state: [String: String]
-        let listing: [String: ListedObject]
+        /// The catalog listing after the bundle, when one was taken (nil after an in-place bundle).
+        let listing: [String: ListedObject]?
     }
 
     /// Runs a bundle inside the open transaction and records it: its statements (under a savepoint when several
@@ -85,23 +86,37 @@ struct BundleRunner {
         _ bundle: LoadedBundle, plan: PlanReport, parent: ObjectID, state: [String: String], listing: [String: ListedObject]?,
         recordsBackup: Bool, savepoint: Bool
     ) throws -> StagedBundle {
-        let startedAt = try timestamp()
-        let listingBefore = try listing ?? listObjects(connection)
+        // One transaction per bundle: the registry row's start time is the transaction's (now()).
+        let startedAt = savepoint ? try Profiler.measure("timestamp") { try timestamp() } : nil
+        // A bundle that only adds objects or changes them in place, in its own transaction, is recorded from the
+        // catalog rows its transaction wrote; any other needs a listing of the catalog before and after it.
+        let inPlace = !savepoint && bundle.script.statements.allSatisfy(\.onlyAddsOrChangesInPlace)
+        let listingBefore = inPlace ? nil : try Profiler.measure("listingBefore") { try listing ?? listObjects(connection) }
         if savepoint { try db { try connection.execute("SAVEPOINT bundle_step") } }
-        try execute(bundle)
+        try Profiler.measure("execute") { try execute(bundle) }
         if savepoint { try db { try connection.execute("RELEASE SAVEPOINT bundle_step") } }
         let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
-        try checkPostConditions(bundle, summary: summary)
+        try Profiler.measure("postconditions") { try checkPostConditions(bundle, summary: summary) }
         try verify(bundle)
-        let listingAfter = try listObjects(connection)
-        let after = try updatedState(state, before: listingBefore, after: listingAfter, connection: connection, watch: watch)
-        let rollback = RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: movedPaths(listingBefore, listingAfter))
-        let commit = try writeCommit(parent: parent, before: state, after: after, entries: [(bundle, rollback, summary)], first: recordsBackup)
-        let registryID = try db {
+        let after: [String: String]
+        let listingAfter: [String: ListedObject]?
+        var moves: [String: String] = [:]
+        if let listingBefore {
+            let listed = try Profiler.measure("listingAfter") { try listObjects(connection) }
+            after = try Profiler.measure("updatedState") { try updatedState(state, before: listingBefore, after: listed, connection: connection, watch: watch) }
+            moves = movedPaths(listingBefore, listed)
+            listingAfter = listed
+        } else {
+            after = try Profiler.measure("updatedStateInPlace") { try updatedStateInPlace(state, connection: connection, watch: watch) }
+            listingAfter = nil
+        }
+        let rollback = Profiler.measure("rollbackScript") { RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: moves) }
+        let commit = try Profiler.measure("writeCommit") { try writeCommit(parent: parent, before: state, after: after, entries: [(bundle, rollback, summary)], first: recordsBackup) }
+        let registryID = try Profiler.measure("registry") { try db {
             try Registry(connection: connection).record(
                 kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
                 parentCommitID: parent.hex, target: facts.target, startedAt: startedAt)
-        }
+        } }
         return StagedBundle(commit: commit, registryID: registryID, state: after, listing: listingAfter)
     }
 
@@ -116,15 +131,15 @@ struct BundleRunner {
         listing: inout [String: ListedObject]?
     ) throws -> (applied: AppliedBundle, state: [String: String]) {
         let started = Date()
-        try begin()
+        try Profiler.measure("begin") { try begin() }
         do {
             let staged = try stage(
                 bundle, plan: plan, parent: tip, state: state, listing: listing,
                 recordsBackup: backup != nil && bundle.locked.txn == firstPendingTxn(plan), savepoint: false)
             TestHooks.pause("before-commit")
-            try commitTransaction(bundle)
+            try Profiler.measure("COMMIT") { try commitTransaction(bundle) }
             TestHooks.pause("after-commit")
-            try moveBranch(to: staged.commit, from: tip, label: "\(bundle.locked.label) \(bundle.locked.name)", registryID: staged.registryID)
+            try Profiler.measure("moveBranch") { try moveBranch(to: staged.commit, from: tip, label: "\(bundle.locked.label) \(bundle.locked.name)", registryID: staged.registryID) }
             let result = appliedBundle(bundle, staged, since: started)
             progress(.bundleApplied(result))
             listing = staged.listing

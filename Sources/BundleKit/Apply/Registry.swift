@@ -92,16 +92,17 @@ public struct Registry {
         }
     }
 
-    /// Inserts a row inside the caller's open transaction; returns its id.
+    /// Inserts a row inside the caller's open transaction; returns its id. `startedAt` nil means the start of the
+    /// transaction.
     public func record(
         kind: String, lockName: String, lockSHA256: String, bundle: LockedBundle, commitID: String, parentCommitID: String?, target: String,
-        startedAt: String
+        startedAt: String?
     ) throws(PostgresError) -> Int {
         let row = try connection.query(
             """
             INSERT INTO bundle.registry (kind, lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, commit_id,
                                          parent_commit_id, target, started_at)
-            VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10, $11::timestamptz)
+            VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10, coalesce($11::timestamptz, now()))
             RETURNING id
             """,
             [kind, lockName, lockSHA256, bundle.name, String(bundle.txn), bundle.sha256, bundle.semanticSha256, commitID, parentCommitID, target, startedAt])

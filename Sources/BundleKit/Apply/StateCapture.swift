@@ -3,11 +3,7 @@ import PostgresCatalog
 
 /// Captures the catalog state files (paths relative to `state/`) over `connection`, excluding the registry schema.
 func captureState(_ connection: PostgresConnection, watch: WatchList?) throws(BundleError) -> [String: String] {
-    let spec = watch.map { list in
-        StateWatchSpec(
-            tables: list.tables ?? [],
-            config: (list.config ?? []).map { StateWatchSpec.Config(table: $0.table, key: $0.key, value: $0.value, prefix: $0.prefix) })
-    }
+    let spec = watchSpec(watch)
     return try db { try ObjectStateReader(connection: connection).capture(excludedSchemas: [Registry.schema], watch: spec) }
 }
 
@@ -32,11 +28,7 @@ func updatedState(
     for (key, old) in before where after[key] != old { state[old.path] = nil }
     for path in state.keys where isWholeFile(path) { state[path] = nil }
     let selection = ObjectStateReader.selection(changedFrom: before, to: after)
-    let spec = watch.map { list in
-        StateWatchSpec(
-            tables: list.tables ?? [],
-            config: (list.config ?? []).map { StateWatchSpec.Config(table: $0.table, key: $0.key, value: $0.value, prefix: $0.prefix) })
-    }
+    let spec = watchSpec(watch)
     let files = try db { try ObjectStateReader(connection: connection).capture(excludedSchemas: [Registry.schema], watch: spec, only: selection) }
     for (path, text) in files { state[path] = text }
     return state
@@ -50,4 +42,61 @@ func movedPaths(_ before: [String: ListedObject], _ after: [String: ListedObject
         if let old = before[key], old.path != new.path { moves[new.path] = old.path }
     }
     return moves
+}
+
+/// The state after a bundle whose statements only add objects or change them in place
+/// (`SQLStatement.onlyAddsOrChangesInPlace`), read inside its transaction (no savepoints): the objects whose
+/// catalog rows this transaction wrote are captured again, nothing else is listed or rendered. No path can have
+/// disappeared, so the previous state's other files stand; `signatures.tsv` is merged line by line.
+func updatedStateInPlace(_ previous: [String: String], connection: PostgresConnection, watch: WatchList?) throws(BundleError) -> [String: String] {
+    if ProcessInfo.processInfo.environment["BUNDLE_FULL_CAPTURE"] == "1" { return try captureState(connection, watch: watch) }
+    let reader = ObjectStateReader(connection: connection)
+    let selection = try Profiler.measure("changedQuery") { () throws(BundleError) in try db { try reader.changedInCurrentTransaction() } }
+    let spec = watchSpec(watch)
+    if selection.isEmpty && spec == nil { return previous }
+    let files = try Profiler.measure("captureOnly") { () throws(BundleError) in try db { try reader.capture(excludedSchemas: [Registry.schema], watch: spec, only: selection) } }
+    var state = previous
+    for (path, text) in files where path != "signatures.tsv" { state[path] = text }
+    if let lines = files["signatures.tsv"] {
+        if let merged = mergedSignatures(previous["signatures.tsv"], lines) {
+            state["signatures.tsv"] = merged
+        } else {
+            // A field holds a line break (a default with a newline in a string): read the whole file again.
+            var complete = selection
+            complete.completeSummaryFiles = true
+            state["signatures.tsv"] = try db { try reader.capture(excludedSchemas: [Registry.schema], only: complete) }["signatures.tsv"]
+        }
+    }
+    return state
+}
+
+/// `signatures.tsv` with the lines of `update` (same header) replacing those with the same schema, name and
+/// identity arguments, sorted as a complete capture sorts them; nil when a line does not have the file's eight
+/// fields (a field with a line break), which only a complete capture can order.
+func mergedSignatures(_ previous: String?, _ update: String) -> String? {
+    func key(_ line: Substring) -> Substring {
+        var tabs = 0
+        for index in line.indices where line[index] == "\t" {
+            tabs += 1
+            if tabs == 3 { return line[..<index] }
+        }
+        return line
+    }
+    var lines: [Substring: Substring] = [:]
+    for text in [previous ?? "", update] {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().dropLast() {
+            guard line.count(where: { $0 == "\t" }) == 7 else { return nil }
+            lines[key(line)] = line
+        }
+    }
+    let sorted = lines.values.map(String.init).sorted()
+    return ([ObjectStateReader.signaturesHeader] + sorted).joined(separator: "\n") + "\n"
+}
+
+private func watchSpec(_ watch: WatchList?) -> StateWatchSpec? {
+    watch.map { list in
+        StateWatchSpec(
+            tables: list.tables ?? [],
+            config: (list.config ?? []).map { StateWatchSpec.Config(table: $0.table, key: $0.key, value: $0.value, prefix: $0.prefix) })
+    }
 }
