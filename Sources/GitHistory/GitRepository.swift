@@ -1,5 +1,8 @@
 import CLibGit2
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An open git repository (a libgit2 `git_repository` handle).
 ///
@@ -10,6 +13,8 @@ import Foundation
 /// The class is deliberately not `Sendable`; open a separate instance per task if you need parallelism.
 public final class GitRepository {
     private let handle: OpaquePointer
+    /// The in-memory object store new objects go to while writes are buffered (see `bufferWrites()`).
+    private var buffer: UnsafeMutablePointer<git_odb_backend>?
 
     private init(handle: OpaquePointer) {
         self.handle = handle
@@ -143,7 +148,7 @@ public final class GitRepository {
     /// commit. The message is stored as given, with a final newline added when missing. Returns the commit id.
     public func writeCommit(baseTree: ObjectID?, changes: [TreeChange], parents: [ObjectID], message: String,
                             author: Signature, committer: Signature) throws(GitHistoryError) -> ObjectID {
-        if changes.count >= Self.packThreshold {
+        if changes.count >= Self.packThreshold && buffer == nil {
             return try writePacked { repository throws(GitHistoryError) in
                 let treeID = try repository.writeTree(base: baseTree, changes: changes)
                 return try repository.writeCommit(tree: treeID, parents: parents, message: message, author: author, committer: committer)
@@ -185,6 +190,71 @@ public final class GitRepository {
             git_odb_free(mainODB)
         }
         return id
+    }
+
+    // MARK: - Buffered writes
+
+    /// From now on, new objects (blobs, trees, commits) are kept in memory instead of being written to the object
+    /// database, until `flushBufferedWrites()` stores them all as one pack. Reads see them meanwhile. A process
+    /// that dies before the flush loses them: the caller must be able to write them again (bundle keeps what
+    /// each commit is made of in its registry until the flush).
+    public func bufferWrites() throws(GitHistoryError) {
+        guard buffer == nil else { return }
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, handle), "open the object database")
+        defer { git_odb_free(odb) }
+        var mempack: UnsafeMutablePointer<git_odb_backend>?
+        try check(git_mempack_new(&mempack), "create an in-memory object store")
+        try check(git_odb_add_backend(odb, mempack, 1000), "attach the in-memory object store")
+        buffer = mempack
+    }
+
+    /// True between `bufferWrites()` and the end of this handle.
+    public var isBufferingWrites: Bool { buffer != nil }
+
+    /// Stores every buffered object as one pack file (and its index) in the object database; buffering
+    /// continues. Does nothing when nothing is buffered.
+    public func flushBufferedWrites() throws(GitHistoryError) {
+        guard let buffer else { return }
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, handle), "open the object database")
+        defer { git_odb_free(odb) }
+        var pack = git_buf()
+        defer { git_buf_dispose(&pack) }
+        try check(git_mempack_dump(&pack, handle, buffer), "pack the new objects")
+        // An empty pack is a 12-byte header and a 20-byte checksum.
+        guard pack.size > 32 else { return }
+        var writer: UnsafeMutablePointer<git_odb_writepack>?
+        try check(git_odb_write_pack(&writer, odb, nil, nil), "open a pack writer")
+        guard let writer else { throw .libgit2(code: -1, klass: 0, message: "no pack writer", operation: "write a pack") }
+        defer { writer.pointee.free(writer) }
+        var progress = git_indexer_progress()
+        try check(writer.pointee.append(writer, pack.ptr, pack.size, &progress), "write the pack")
+        try check(writer.pointee.commit(writer, &progress), "index the pack")
+        _ = git_odb_refresh(odb)
+        _ = git_mempack_reset(buffer)
+    }
+
+    /// Fails with the operating system's reason when new objects or references could not be written (a
+    /// read-only file system, missing permissions, a full disk), by creating and removing a small file in
+    /// `objects/pack` and `refs/heads`.
+    public func checkWritable() throws(GitHistoryError) {
+        for directory in ["objects/pack", "refs/heads"] {
+            let folder = gitDirectory.appendingPathComponent(directory)
+            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let path = folder.appendingPathComponent(".bundle-write-check-\(getpid())").path
+            let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            var failure = descriptor < 0 ? errno : 0
+            if descriptor >= 0 {
+                if write(descriptor, "x", 1) != 1 { failure = errno }
+                if fsync(descriptor) != 0 && failure == 0 { failure = errno }
+                close(descriptor)
+                unlink(path)
+            }
+            if failure != 0 {
+                throw .libgit2(code: -1, klass: 0, message: "\(folder.path): \(String(cString: strerror(failure)))", operation: "write to the repository")
+            }
+        }
     }
 
     /// Writes a commit whose tree holds exactly `files` (path → contents), with the given parents,

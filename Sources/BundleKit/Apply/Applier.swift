@@ -108,9 +108,10 @@ public enum ApplyProgress: Sendable {
 /// `bundle apply --txn`: plans first, serialises appliers, applies each bundle as exactly one transaction, records
 /// it in the target's registry and commits the resulting catalog state and rollback script to `bundle/<target>`.
 ///
-/// Crash consistency: the commit object is written before COMMIT and its id stored in the registry row inside the
-/// transaction; the branch moves after COMMIT. Every run first reconciles: a registry row whose commit is not on
-/// the branch fast-forwards it; a commit without a registry row is ignored.
+/// Crash consistency: the commit is built before COMMIT (kept in memory) and its id and recipe stored in the
+/// registry row inside the transaction; after COMMIT the commits are written as one pack and the branch moves.
+/// Every run first reconciles: a registry row whose commit is missing is written from its recipe, a registry row
+/// whose commit is not on the branch fast-forwards it; a commit without a registry row is ignored.
 public final class Applier {
     public let project: Project
     public let conninfo: String
@@ -146,10 +147,40 @@ public final class Applier {
         report.skipped = lock.bundles.filter { applied[$0.locked.name] != nil }.map(\.locked.name)
         report.pending = lock.bundles.filter { applied[$0.locked.name] == nil }.map(\.locked.name)
         if plan.isBlocked || report.pending.isEmpty { return report }
+
+        // Serialise appliers of this target on a dedicated connection that runs nothing else, before the drift
+        // check: another applier's committed bundles reach the branch only at the end of its run.
+        var lockConnection: PostgresConnection? = nil
+        defer {
+            if let lockConnection {
+                _ = try? lockConnection.query("SELECT pg_advisory_unlock($1::integer, hashtext($2))", [String(Self.lockClass), target])
+                lockConnection.close()
+            }
+        }
+        if !options.dryRun {
+            let holder = try DatabaseTarget.connect(conninfo)
+            lockConnection = holder
+            try acquireApplierLock(holder, target: target)
+
+            // Another applier may have finished while we waited: look again.
+            reconciled += try reconcile(repository: repository, registry: registry, target: target, branch: branch)
+            report.reconciled = reconciled
+            applied = Registry.appliedBundles(try db { try registry.entries(target: target) }, lockName: lock.lock.name)
+            try checkAppliedHashes(lock, applied: applied)
+            report.skipped = lock.bundles.filter { applied[$0.locked.name] != nil }.map(\.locked.name)
+            report.pending = lock.bundles.filter { applied[$0.locked.name] == nil }.map(\.locked.name)
+            if report.pending.isEmpty { return report }
+            if report.pending.count != report.plan.bundles.filter({ $0.status != .applied }).count {
+                report.plan = try Planner(connection: connection).plan(lock, applied: Set(applied.keys))
+                if report.plan.isBlocked { return report }
+            }
+        }
+        let pending = lock.bundles.filter { applied[$0.locked.name] == nil }
+
         var liveState: [String: String]? = nil
         let tipAtDriftCheck = repository.referenceTarget(branch)
         if tipAtDriftCheck != nil {
-            let pendingObjects = plan.bundles.filter { $0.status != .applied }.flatMap(\.statements).compactMap { statement -> String? in
+            let pendingObjects = report.plan.bundles.filter { $0.status != .applied }.flatMap(\.statements).compactMap { statement -> String? in
                 guard let object = statement.object else { return nil }
                 if let range = object.range(of: " on ") { return String(object[range.upperBound...]) }
                 return object
@@ -165,26 +196,6 @@ public final class Applier {
             }
         }
         if options.dryRun { return report }
-
-        // Serialise appliers of this target on a dedicated connection that runs nothing else.
-        let lockConnection = try DatabaseTarget.connect(conninfo)
-        defer { lockConnection.close() }
-        try acquireApplierLock(lockConnection, target: target)
-        defer { _ = try? lockConnection.query("SELECT pg_advisory_unlock($1::integer, hashtext($2))", [String(Self.lockClass), target]) }
-
-        // Another applier may have finished while we waited: look again.
-        reconciled += try reconcile(repository: repository, registry: registry, target: target, branch: branch)
-        report.reconciled = reconciled
-        applied = Registry.appliedBundles(try db { try registry.entries(target: target) }, lockName: lock.lock.name)
-        try checkAppliedHashes(lock, applied: applied)
-        let pending = lock.bundles.filter { applied[$0.locked.name] == nil }
-        report.skipped = lock.bundles.filter { applied[$0.locked.name] != nil }.map(\.locked.name)
-        report.pending = pending.map(\.locked.name)
-        if pending.isEmpty { return report }
-        if pending.count != report.plan.bundles.filter({ $0.status != .applied }).count {
-            report.plan = try Planner(connection: connection).plan(lock, applied: Set(applied.keys))
-            if report.plan.isBlocked { return report }
-        }
 
         try db { try registry.create() }
         let watch = lock.lock.watch
@@ -220,29 +231,50 @@ public final class Applier {
             progress(.backup(backup))
         }
 
+        // Bundle commits are kept in memory and written as one pack after COMMIT (every `CommitRecipe.flushEvery`
+        // bundles and at the end); until then each registry row holds its commit's recipe. A repository that
+        // cannot be written to at all is refused before the first bundle.
+        try git { try repository.checkWritable() }
+        try git { try repository.bufferWrites() }
+
         // Apply.
         let runner = BundleRunner(
             connection: connection, repository: repository, lock: lock, facts: facts, author: author, branch: branch, watch: watch,
             options: options, progress: progress, backup: report.backup)
+        var published = tip!
+        var unpublished: [AppliedBundle] = []
         do {
             if options.atomic {
                 report.applied = try runner.runAtomic(pending, plan: report.plan, tip: tip!, state: state)
+                unpublished = report.applied
             } else {
                 var currentTip = tip!
                 var listing: [String: ListedObject]? = nil
                 for bundle in pending {
                     let result = try runner.runOne(bundle, plan: report.plan, tip: currentTip, state: state, listing: &listing)
                     report.applied.append(result.applied)
+                    unpublished.append(result.applied)
                     currentTip = ObjectID(hex: result.applied.commitID)!
                     state = result.state
+                    if unpublished.count >= CommitRecipe.flushEvery {
+                        try runner.publish(unpublished, from: published)
+                        published = currentTip
+                        unpublished = []
+                    }
                 }
             }
+            try runner.publish(unpublished, from: published)
         } catch let failure as ApplyFailureError {
             report.failure = failure.failure
             report.applied += failure.appliedBefore
+            // The bundles before the failed one are committed: write their commits and move the branch.
+            do { try runner.publish(unpublished, from: published) } catch let error as BundleError { throw error } catch { throw .history("\(error)") }
         } catch let error as BundleError {
+            // Best effort for the bundles already committed; the registry keeps their recipes either way.
+            _ = try? runner.publish(unpublished, from: published)
             throw error
         } catch {
+            _ = try? runner.publish(unpublished, from: published)
             throw .database("\(error)")
         }
         return report
@@ -273,8 +305,22 @@ public final class Applier {
     func reconcile(repository: GitRepository, registry: Registry, target: String, branch: String) throws(BundleError) -> [String] {
         let entries = try db { try registry.entries(target: target) }
         var notes: [String] = []
+        var restored: [Int] = []
+        // Written loose, one object at a time: recovery is rare and small.
+        defer { if !restored.isEmpty { _ = try? registry.clearJournals(ids: restored) } }
         var tip = repository.referenceTarget(branch)
         for entry in entries {
+            if let id = ObjectID(hex: entry.commitID), !repository.commitExists(id),
+               let journal = try db({ try registry.journal(id: entry.id) }), let recipe = CommitRecipe.decode(journal) {
+                // Committed in the database, but the process ended before its commit reached the repository.
+                let written = try git { try recipe.write(to: repository) }
+                guard written == id else {
+                    throw .history("registry row \(entry.id) records commit \(id.hex), but its recorded recipe gives \(written.hex); the registry row was changed by hand?")
+                }
+                restored.append(entry.id)
+                notes.append("wrote commit \(id.short) of registry row \(entry.id) (TXN-\(entry.txn) \(entry.bundleName)) from the registry: the process ended before writing it")
+                progress(.reconciled(notes.last!))
+            }
             guard let id = ObjectID(hex: entry.commitID), repository.commitExists(id) else {
                 throw .history(
                     "registry row \(entry.id) (\(entry.kind) \(entry.lockName) TXN-\(entry.txn) \(entry.bundleName)) records commit \(entry.commitID), which this repository does not have.\n  Fetch the branch bundle/\(target) from the repository it was applied from, then run the command again.")

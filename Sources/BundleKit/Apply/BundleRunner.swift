@@ -111,11 +111,12 @@ struct BundleRunner {
             listingAfter = nil
         }
         let rollback = Profiler.measure("rollbackScript") { RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: moves) }
-        let commit = try Profiler.measure("writeCommit") { try writeCommit(parent: parent, before: state, after: after, entries: [(bundle, rollback, summary)], first: recordsBackup) }
+        let (commit, journal) = try Profiler.measure("writeCommit") { try writeCommit(parent: parent, before: state, after: after, entries: [(bundle, rollback, summary)], first: recordsBackup) }
         let registryID = try Profiler.measure("registry") { try db {
             try Registry(connection: connection).record(
                 kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
-                parentCommitID: parent.hex, target: facts.target, startedAt: startedAt)
+                parentCommitID: parent.hex, target: facts.target, startedAt: startedAt,
+                journal: journal)
         } }
         return StagedBundle(commit: commit, registryID: registryID, state: after, listing: listingAfter)
     }
@@ -139,7 +140,9 @@ struct BundleRunner {
             TestHooks.pause("before-commit")
             try Profiler.measure("COMMIT") { try commitTransaction(bundle) }
             TestHooks.pause("after-commit")
-            try Profiler.measure("moveBranch") { try moveBranch(to: staged.commit, from: tip, label: "\(bundle.locked.label) \(bundle.locked.name)", registryID: staged.registryID) }
+            if !repository.isBufferingWrites {
+                try moveBranch(to: staged.commit, from: tip, label: "\(bundle.locked.label) \(bundle.locked.name)", registryID: staged.registryID)
+            }
             let result = appliedBundle(bundle, staged, since: started)
             progress(.bundleApplied(result))
             listing = staged.listing
@@ -171,7 +174,7 @@ struct BundleRunner {
             TestHooks.pause("before-commit")
             try commitTransaction(bundles.last!)
             TestHooks.pause("after-commit")
-            try moveBranch(to: parent, from: tip, label: "--atomic", registryID: nil)
+            if !repository.isBufferingWrites { try moveBranch(to: parent, from: tip, label: "--atomic", registryID: nil) }
             for result in results { progress(.bundleApplied(result)) }
             return results
         } catch let failure as ApplyFailureError {
@@ -199,12 +202,38 @@ struct BundleRunner {
         }
     }
 
+    /// Writes the buffered commits of bundles committed in the database (one pack), moves the branch from `tip`
+    /// to the newest of them, then forgets their recipes in the registry. The branch may already have been moved
+    /// part of the way (or all of it) by another bundle process reconciling from the registry: that is fine.
+    /// A failure here happens after the database committed; the message says so, and the next bundle command
+    /// writes the commits from the registry.
+    func publish(_ applied: [AppliedBundle], from tip: ObjectID) throws {
+        guard let last = applied.last, let newest = ObjectID(hex: last.commitID) else { return }
+        let label = applied.count == 1 ? "TXN-\(last.txn) \(last.name)" : "TXN-\(applied[0].txn)…\(last.txn) (\(applied.count) bundles)"
+        let rows = applied.map(\.registryID)
+        do {
+            try Profiler.measure("flushCommits") { () throws(GitHistoryError) in try repository.flushBufferedWrites() }
+        } catch {
+            throw BundleError.history(
+                "\(label) \(applied.count == 1 ? "is" : "are") committed in the database (registry rows \(rows.map(String.init).joined(separator: ", "))), but the commits could not be written to the repository: \(error.errorDescription ?? "\(error)")\n  Nothing is lost: the registry holds what each commit is made of; the next bundle command (apply, rollback) writes them and moves the branch once the repository is writable again.")
+        }
+        try Profiler.measure("moveBranch") { try moveBranch(to: newest, from: tip, label: label, registryID: rows.last) }
+        // The commits are in the repository: the recipes are no longer needed (a failure only leaves them behind).
+        _ = try? Registry(connection: connection).clearJournals(ids: rows)
+    }
+
     /// Moves the branch after COMMIT. Another bundle process may already have fast-forwarded it to this very commit
     /// (its reconcile step): that is success. Any other failure happens after the database committed, so the
     /// message says so; the next bundle command reconciles the branch.
     private func moveBranch(to commit: ObjectID, from tip: ObjectID, label: String, registryID: Int?) throws {
         do {
-            try repository.updateReference(branch, to: commit, expected: tip, logMessage: "bundle: apply \(lock.lock.name) \(label)")
+            var expected = tip
+            // Another process may have fast-forwarded the branch part of the way (reconciling registry rows).
+            if let current = repository.referenceTarget(branch), current != tip, current != commit,
+               (try? repository.isAncestor(current, of: commit)) == true {
+                expected = current
+            }
+            try repository.updateReference(branch, to: commit, expected: expected, logMessage: "bundle: apply \(lock.lock.name) \(label)")
         } catch {
             if repository.referenceTarget(branch) == commit { return }
             throw BundleError.history(
@@ -337,7 +366,7 @@ struct BundleRunner {
     /// Builds the commit for one bundle (not moving any reference).
     private func writeCommit(
         parent: ObjectID, before: [String: String], after: [String: String], entries: [(LoadedBundle, RollbackScript, BundlePlan?)], first: Bool
-    ) throws -> ObjectID {
+    ) throws -> (ObjectID, String?) {
         var changes: [TreeChange] = []
         for (path, text) in after where before[path] != text {
             changes.append(.upsert(path: "state/" + path, contents: Data(text.utf8)))
@@ -357,9 +386,13 @@ struct BundleRunner {
         let message = CommitMessage.apply(
             lock: lock, bundle: bundle.locked, summary: summary, touched: rollback.touchedObjects, facts: facts, backup: first ? backup : nil,
             irreversible: rollback.irreversible)
-        return try git {
+        // While commits are buffered, the registry row keeps what this one is made of.
+        let journal = repository.isBufferingWrites
+            ? CommitRecipe(parent: parent, changes: changes, message: message, author: author, committer: author).json() : nil
+        let id = try git {
             try repository.writeCommit(baseTree: parentInfo.tree, changes: changes, parents: [parent], message: message, author: author, committer: author)
         }
+        return (id, journal)
     }
 }
 

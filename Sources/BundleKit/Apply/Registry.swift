@@ -40,7 +40,15 @@ public struct Registry {
 
     /// Creates the registry on first use (its own transaction); not writable by PUBLIC.
     public func create() throws(PostgresError) {
-        if try exists() { return }
+        if try exists() {
+            // Registries made before the commit journal existed get its column.
+            if try connection.query(
+                "SELECT NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'bundle.registry'::regclass AND attname = 'commit_journal')"
+            ).rows.first?.first == "t" {
+                try connection.execute("ALTER TABLE bundle.registry ADD COLUMN IF NOT EXISTS commit_journal text")
+            }
+            return
+        }
         try connection.execute("BEGIN")
         do {
             try connection.execute("CREATE SCHEMA IF NOT EXISTS bundle")
@@ -62,11 +70,13 @@ public struct Registry {
                     role text NOT NULL DEFAULT current_user,
                     server_version text NOT NULL DEFAULT current_setting('server_version'),
                     started_at timestamptz NOT NULL,
-                    finished_at timestamptz NOT NULL DEFAULT clock_timestamp()
+                    finished_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                    commit_journal text
                 )
                 """)
             try connection.execute("REVOKE ALL ON bundle.registry FROM PUBLIC")
             try connection.execute("COMMENT ON TABLE bundle.registry IS 'bundle: what was applied here, and the git commit that records it'")
+            try connection.execute("COMMENT ON COLUMN bundle.registry.commit_journal IS 'bundle: what the commit is made of, until it is written to the repository'")
             try connection.execute("COMMIT")
         } catch {
             _ = try? connection.execute("ROLLBACK")
@@ -96,17 +106,35 @@ public struct Registry {
     /// transaction.
     public func record(
         kind: String, lockName: String, lockSHA256: String, bundle: LockedBundle, commitID: String, parentCommitID: String?, target: String,
-        startedAt: String?
+        startedAt: String?, journal: String? = nil
     ) throws(PostgresError) -> Int {
         let row = try connection.query(
             """
             INSERT INTO bundle.registry (kind, lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, commit_id,
-                                         parent_commit_id, target, started_at)
-            VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10, coalesce($11::timestamptz, now()))
+                                         parent_commit_id, target, started_at, commit_journal)
+            VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10, coalesce($11::timestamptz, now()), $12)
             RETURNING id
             """,
-            [kind, lockName, lockSHA256, bundle.name, String(bundle.txn), bundle.sha256, bundle.semanticSha256, commitID, parentCommitID, target, startedAt])
+            [kind, lockName, lockSHA256, bundle.name, String(bundle.txn), bundle.sha256, bundle.semanticSha256, commitID, parentCommitID, target, startedAt,
+             journal])
         return Int(row.rows[0][0]!)!
+    }
+
+    /// The commit recipe stored with row `id` while its commit was not yet written to the repository (nil when
+    /// there is none, or the registry predates the journal).
+    func journal(id: Int) throws(PostgresError) -> String? {
+        let hasColumn = try connection.query(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'bundle.registry'::regclass AND attname = 'commit_journal')"
+        ).rows.first?.first == "t"
+        guard hasColumn else { return nil }
+        return try connection.query("SELECT commit_journal FROM bundle.registry WHERE id = $1::bigint", [String(id)]).rows.first?.first ?? nil
+    }
+
+    /// Forgets the recipes of rows whose commits are now in the repository (its own short transaction).
+    func clearJournals(ids: [Int]) throws(PostgresError) {
+        guard !ids.isEmpty else { return }
+        _ = try connection.query(
+            "UPDATE bundle.registry SET commit_journal = NULL WHERE id = ANY($1::bigint[]) AND commit_journal IS NOT NULL", [pgArray(ids.map(String.init))])
     }
 
     /// The bundles of `lock` that are currently applied on `target` (an apply not undone by a later rollback),

@@ -1,0 +1,86 @@
+import Foundation
+import GitHistory
+
+/// Everything a bundle commit is made of: its parent, the files it changes on the parent's tree, its message and
+/// signatures (with their times). Writing a recipe twice gives the same commit id.
+///
+/// Apply keeps each bundle's commit in memory until the end of the run (or every `CommitRecipe.flushEvery`
+/// bundles) and writes them as one pack; until then the recipe is stored in the bundle's registry row, inside its
+/// transaction, so a process that dies after COMMIT loses nothing: the next command writes the commit from the
+/// registry and moves the branch (`Applier.reconcile`).
+struct CommitRecipe: Codable, Equatable {
+    struct Change: Codable, Equatable {
+        var path: String
+        /// Base64 of the new contents; nil removes the path.
+        var contents: String?
+    }
+
+    struct Person: Codable, Equatable {
+        var name: String
+        var email: String
+        var time: Int64
+        var offsetMinutes: Int
+
+        init(_ signature: Signature) {
+            name = signature.name
+            email = signature.email
+            time = Int64(signature.time.timeIntervalSince1970.rounded(.down))
+            offsetMinutes = signature.timeZoneOffsetMinutes
+        }
+
+        var signature: Signature {
+            Signature(name: name, email: email, time: Date(timeIntervalSince1970: TimeInterval(time)), timeZoneOffsetMinutes: offsetMinutes)
+        }
+    }
+
+    var parent: String
+    var changes: [Change]
+    var message: String
+    var author: Person
+    var committer: Person
+
+    /// How many bundles' commits at most are kept in memory before they are written to the repository.
+    static let flushEvery = 100
+
+    init(parent: ObjectID, changes: [TreeChange], message: String, author: Signature, committer: Signature) {
+        self.parent = parent.hex
+        self.changes = changes.map { change in
+            switch change {
+            case .upsert(let path, let contents): Change(path: path, contents: contents.base64EncodedString())
+            case .remove(let path): Change(path: path, contents: nil)
+            }
+        }
+        self.message = message
+        self.author = Person(author)
+        self.committer = Person(committer)
+    }
+
+    /// The recipe as one line of JSON (stored in `bundle.registry.commit_journal`).
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    static func decode(_ json: String) -> CommitRecipe? {
+        try? JSONDecoder().decode(CommitRecipe.self, from: Data(json.utf8))
+    }
+
+    /// Writes the commit (on the parent's tree) and returns its id; the parent must exist.
+    func write(to repository: GitRepository) throws(GitHistoryError) -> ObjectID {
+        guard let parentID = ObjectID(hex: parent) else { throw .notFound("Parent commit \(parent)") }
+        let parentInfo = try repository.commit(parentID)
+        var treeChanges: [TreeChange] = []
+        for change in changes {
+            if let contents = change.contents {
+                guard let data = Data(base64Encoded: contents) else { throw .invalidPath(change.path, reason: "its recorded contents are not base64") }
+                treeChanges.append(.upsert(path: change.path, contents: data))
+            } else {
+                treeChanges.append(.remove(path: change.path))
+            }
+        }
+        return try repository.writeCommit(
+            baseTree: parentInfo.tree, changes: treeChanges, parents: [parentID], message: message, author: author.signature,
+            committer: committer.signature)
+    }
+}
