@@ -6,4 +6,15 @@ extension PostgresConnection {
     func setLocalTimeouts(lock: String, statement: String) throws(PostgresError) {
         _ = try query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)", [lock, statement])
     }
+
+    /// `BEGIN` and both timeouts for the new transaction, in one round trip; on failure nothing is left open.
+    func beginWithLocalTimeouts(lock: String, statement: String) throws(PostgresError) {
+        do {
+            try execute(
+                "BEGIN; SELECT set_config('lock_timeout', \(sqlLiteral(lock)), true), set_config('statement_timeout', \(sqlLiteral(statement)), true)")
+        } catch {
+            if transactionStatus != .idle { _ = try? execute("ROLLBACK") }
+            throw error
+        }
+    }
 }

@@ -221,7 +221,29 @@ public final class GitRepository {
         defer { git_odb_free(odb) }
         var pack = git_buf()
         defer { git_buf_dispose(&pack) }
-        try check(git_mempack_dump(&pack, handle, buffer), "pack the new objects")
+        if let foreach = buffer.pointee.foreach {
+            // Exactly the buffered objects. (git_mempack_dump would add every object reachable from the buffered
+            // commits, i.e. the whole tree again, and search deltas among all of them.)
+            final class Collected { var ids: [git_oid] = [] }
+            let collected = Collected()
+            let code = foreach(buffer, { id, payload in
+                guard let id, let payload else { return -1 }
+                Unmanaged<Collected>.fromOpaque(payload).takeUnretainedValue().ids.append(id.pointee)
+                return 0
+            }, Unmanaged.passUnretained(collected).toOpaque())
+            try check(code, "list the buffered objects")
+            guard !collected.ids.isEmpty else { return }
+            var builder: OpaquePointer?
+            try check(git_packbuilder_new(&builder, handle), "start a pack")
+            defer { git_packbuilder_free(builder) }
+            _ = git_packbuilder_set_threads(builder, 1)
+            for var id in collected.ids {
+                try check(git_packbuilder_insert(builder, &id, nil), "add an object to the pack")
+            }
+            try check(git_packbuilder_write_buf(&pack, builder), "pack the new objects")
+        } else {
+            try check(git_mempack_dump(&pack, handle, buffer), "pack the new objects")
+        }
         // An empty pack is a 12-byte header and a 20-byte checksum.
         guard pack.size > 32 else { return }
         var writer: UnsafeMutablePointer<git_odb_writepack>?

@@ -84,6 +84,9 @@ public struct ObjectStateReader {
     static let pinnedSettings: [(String, String)] = [
         ("search_path", ""), ("DateStyle", "ISO, YMD"), ("IntervalStyle", "postgres"), ("extra_float_digits", "1"),
         ("bytea_output", "hex"), ("TimeZone", "UTC"),
+        // Not for the text: the capture's prepared statements are bound once per object kind per bundle, and a
+        // custom plan for each bind costs more than running them (catalog queries on `= ANY($1)` plan well generically).
+        ("plan_cache_mode", "force_generic_plan"),
     ]
 
     /// Captures the catalog. `excludedSchemas` are left out (bundle passes its registry schema).
@@ -97,14 +100,19 @@ public struct ObjectStateReader {
 
     /// Captures only the selected objects (plus `signatures.tsv`, `extensions.sql` and the watch files, which are
     /// always complete). Used with `listing()` to update a state with what one transaction changed.
+    ///
+    /// Inside the caller's transaction, `restoringSettings: false` leaves the pinned settings in place (saving a
+    /// round trip) for a caller that only commits afterwards; they end with the transaction.
     public func capture(
-        excludedSchemas: [String] = [], watch: StateWatchSpec? = nil, only selection: ObjectSelection
+        excludedSchemas: [String] = [], watch: StateWatchSpec? = nil, only selection: ObjectSelection, restoringSettings: Bool = true
     ) throws(PostgresError) -> [String: String] {
-        try pinned { () throws(PostgresError) in try captureFiles(excludedSchemas: excludedSchemas, watch: watch, selection: selection) }
+        try pinned(restoring: restoringSettings) { () throws(PostgresError) in
+            try captureFiles(excludedSchemas: excludedSchemas, watch: watch, selection: selection)
+        }
     }
 
     /// Runs `body` with the pinned settings, in its own snapshot when the connection is idle.
-    private func pinned<T>(_ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
+    private func pinned<T>(restoring: Bool = true, _ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
         let ownTransaction = connection.transactionStatus == .idle
         if ownTransaction { try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") }
         do {
@@ -117,7 +125,7 @@ public struct ObjectStateReader {
             let result = try body()
             if ownTransaction {
                 try connection.execute("COMMIT")
-            } else {
+            } else if restoring {
                 try setLocally(names, saved)
             }
             return result
@@ -137,6 +145,8 @@ public struct ObjectStateReader {
     private func captureFiles(excludedSchemas: [String], watch: StateWatchSpec?, selection: ObjectSelection?) throws(PostgresError) -> [String: String] {
         let excluded = pgArray(excludedSchemas)
         func only(_ oids: [UInt32]?) -> String? { selection == nil ? nil : pgArray((oids ?? []).map(String.init)) }
+        // Separate statements for "all" and "these": each gets a plan that fits (a sequential scan, an index scan).
+        func selected(_ column: String) -> String { selection == nil ? "$2::oid[] IS NULL" : "\(column) = ANY($2::oid[])" }
         var files: [String: String] = [:]
 
         // A selection names objects by kind: kinds it does not name are not queried at all.
@@ -152,7 +162,7 @@ public struct ObjectStateReader {
             SELECT n.nspname, quote_ident(n.nspname), quote_ident(pg_get_userbyid(n.nspowner)), n.nspacl::text[], obj_description(n.oid, 'pg_namespace'),
                    pg_get_userbyid(n.nspowner)
             FROM pg_namespace n
-            WHERE \(Self.userSchemaFilter) AND ($2::oid[] IS NULL OR n.oid = ANY($2::oid[]))
+            WHERE \(Self.userSchemaFilter) AND \(selected("n.oid"))
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
             ORDER BY n.nspname COLLATE "C"
             """, [excluded, only(selection?.schemas)]
@@ -186,7 +196,7 @@ public struct ObjectStateReader {
                    CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END,
                    c.reloptions::text[], pg_get_userbyid(c.relowner)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(Self.userSchemaFilter) AND ($2::oid[] IS NULL OR c.oid = ANY($2::oid[]))
+            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(Self.userSchemaFilter) AND \(selected("c.oid"))
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
             """, [excluded, only(selection?.relations)])
         var ownerOf: [String: String] = [:]
@@ -224,124 +234,99 @@ public struct ObjectStateReader {
         }
         let oids = pgArray(Array(relations.keys))
 
-        // Columns, in attnum order.
+        // The relations' parts, in one round trip: columns (in attnum order), constraints, indexes that do not back
+        // a constraint, triggers, policies (each by name) and sequence definitions. Every value is text; booleans
+        // are 't'/'f'. Column 1 says which part a row is, 2 the relation.
         for row in try relations.isEmpty ? [] : connection.query(
             """
-            SELECT a.attrelid, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod),
+            SELECT 1 AS part, a.attrelid AS rel, a.attnum::integer AS n, ''::text COLLATE "C" AS name,
+                   quote_ident(a.attname), format_type(a.atttypid, a.atttypmod),
                    CASE WHEN a.attcollation <> t.typcollation THEN format('%I.%I', cn.nspname, co.collname) END,
-                   pg_get_expr(d.adbin, d.adrelid), a.attnotnull, a.attidentity::text, a.attgenerated::text,
-                   col_description(a.attrelid, a.attnum), a.attacl::text[], c.relkind::text, a.attislocal
+                   pg_get_expr(d.adbin, d.adrelid), CASE WHEN a.attnotnull THEN 't' ELSE 'f' END, a.attidentity::text, a.attgenerated::text,
+                   col_description(a.attrelid, a.attnum), a.attacl::text[]::text
             FROM pg_attribute a
-            JOIN pg_class c ON c.oid = a.attrelid
             JOIN pg_type t ON t.oid = a.atttypid
             LEFT JOIN pg_collation co ON co.oid = a.attcollation
             LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
-            ORDER BY a.attrelid, a.attnum
-            """, [oids]
-        ).rows {
-            guard var relation = relations[row[0]!] else { continue }
-            let name = row[1]!
-            if ["r", "p", "f"].contains(relation.kind) {
-                var line = "    \(name) \(row[2]!)"
-                if let collation = row[3] { line += " COLLATE \(collation)" }
-                if row[7] == "s", let expression = row[4] {
-                    line += " GENERATED ALWAYS AS (\(expression)) STORED"
-                } else if let expression = row[4] {
-                    line += " DEFAULT \(expression)"
-                }
-                if row[5] == "t" { line += " NOT NULL" }
-                if row[6] == "a" { line += " GENERATED ALWAYS AS IDENTITY" }
-                if row[6] == "d" { line += " GENERATED BY DEFAULT AS IDENTITY" }
-                relation.columns.append(line)
-            } else if relation.kind == "v" || relation.kind == "m" {
-                if let expression = row[4] { relation.tail.append("ALTER VIEW \(relation.qualified) ALTER COLUMN \(name) SET DEFAULT \(expression);") }
-            }
-            if let comment = row[8] { relation.tail.append("COMMENT ON COLUMN \(relation.qualified).\(name) IS \(Self.literal(comment));") }
-            if let acl = row[9] {
-                relation.tail.append(
-                    contentsOf: Self.grants(acl: acl, object: "TABLE \(relation.qualified)", owner: "", fullOwnerCount: 99, publicByDefault: false, column: name)
-                        .split(separator: "\n").map(String.init))
-            }
-            relations[row[0]!] = relation
-        }
-
-        // Constraints (by name), indexes not backing constraints, triggers, policies.
-        for row in try relations.isEmpty ? [] : connection.query(
-            """
-            SELECT con.conrelid, quote_ident(con.conname), pg_get_constraintdef(con.oid)
+            UNION ALL
+            SELECT 2, con.conrelid, 0, con.conname::text COLLATE "C", quote_ident(con.conname), pg_get_constraintdef(con.oid), NULL, NULL, NULL, NULL, NULL, NULL, NULL
             FROM pg_constraint con
             WHERE con.conrelid = ANY($1::oid[]) AND con.contype <> 't' AND con.conislocal
-            ORDER BY con.conrelid, con.conname COLLATE "C"
-            """, [oids]
-        ).rows {
-            guard var relation = relations[row[0]!] else { continue }
-            relation.lines.append("ALTER TABLE \(relation.qualified) ADD CONSTRAINT \(row[1]!) \(row[2]!);")
-            relations[row[0]!] = relation
-        }
-        for row in try relations.isEmpty ? [] : connection.query(
-            """
-            SELECT x.indrelid, pg_get_indexdef(x.indexrelid)
+            UNION ALL
+            SELECT 3, x.indrelid, 0, ic.relname::text COLLATE "C", pg_get_indexdef(x.indexrelid), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
             FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
             WHERE x.indrelid = ANY($1::oid[])
               AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid AND con.contype IN ('p', 'u', 'x'))
               AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = x.indexrelid)
-            ORDER BY x.indrelid, ic.relname COLLATE "C"
-            """, [oids]
-        ).rows {
-            guard var relation = relations[row[0]!] else { continue }
-            relation.lines.append(row[1]! + ";")
-            relations[row[0]!] = relation
-        }
-        for row in try relations.isEmpty ? [] : connection.query(
-            """
-            SELECT t.tgrelid, pg_get_triggerdef(t.oid), t.tgenabled::text, quote_ident(t.tgname)
-            FROM pg_trigger t
-            WHERE t.tgrelid = ANY($1::oid[]) AND NOT t.tgisinternal AND t.tgparentid = 0
-            ORDER BY t.tgrelid, t.tgname COLLATE "C"
-            """, [oids]
-        ).rows {
-            guard var relation = relations[row[0]!] else { continue }
-            relation.lines.append(row[1]! + ";")
-            if row[2] == "D" { relation.lines.append("ALTER TABLE \(relation.qualified) DISABLE TRIGGER \(row[3]!);") }
-            relations[row[0]!] = relation
-        }
-        for row in try relations.isEmpty ? [] : connection.query(
-            """
-            SELECT p.polrelid, quote_ident(p.polname), CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+            UNION ALL
+            SELECT 4, tg.tgrelid, 0, tg.tgname::text COLLATE "C", pg_get_triggerdef(tg.oid), tg.tgenabled::text, quote_ident(tg.tgname), NULL, NULL, NULL, NULL, NULL, NULL
+            FROM pg_trigger tg
+            WHERE tg.tgrelid = ANY($1::oid[]) AND NOT tg.tgisinternal AND tg.tgparentid = 0
+            UNION ALL
+            SELECT 5, p.polrelid, 0, p.polname::text COLLATE "C", quote_ident(p.polname), CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
                    CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
-                   ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END FROM unnest(p.polroles) r ORDER BY 1)::text[],
-                   pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
+                   ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END FROM unnest(p.polroles) r ORDER BY 1)::text[]::text,
+                   pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), NULL, NULL, NULL
             FROM pg_policy p WHERE p.polrelid = ANY($1::oid[])
-            ORDER BY p.polrelid, p.polname COLLATE "C"
-            """, [oids]
-        ).rows {
-            guard var relation = relations[row[0]!] else { continue }
-            var line = "CREATE POLICY \(row[1]!) ON \(relation.qualified) AS \(row[2]!) FOR \(row[3]!) TO \(parsePGArray(row[4]).joined(separator: ", "))"
-            if let using = row[5] { line += " USING (\(using))" }
-            if let check = row[6] { line += " WITH CHECK (\(check))" }
-            relation.lines.append(line + ";")
-            relations[row[0]!] = relation
-        }
-
-        // Sequences.
-        for row in try relations.isEmpty ? [] : connection.query(
-            """
-            SELECT s.seqrelid, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
+            UNION ALL
+            SELECT 6, s.seqrelid, 0, ''::text COLLATE "C", format_type(s.seqtypid, NULL), s.seqstart::text, s.seqincrement::text, s.seqmin::text, s.seqmax::text,
+                   s.seqcache::text, CASE WHEN s.seqcycle THEN 't' ELSE 'f' END,
                    (SELECT format('%I.%I.%I', n.nspname, c.relname, a.attname)
                     FROM pg_depend d JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace
                     JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
                     WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid AND d.deptype IN ('a', 'i') AND d.refclassid = 'pg_class'::regclass
-                    LIMIT 1)
+                    LIMIT 1),
+                   NULL
             FROM pg_sequence s WHERE s.seqrelid = ANY($1::oid[])
+            ORDER BY 1, 2, 3, 4
             """, [oids]
         ).rows {
-            guard var relation = relations[row[0]!] else { continue }
-            var line = "CREATE SEQUENCE \(relation.qualified) AS \(row[1]!) START WITH \(row[2]!) INCREMENT BY \(row[3]!) MINVALUE \(row[4]!) MAXVALUE \(row[5]!) CACHE \(row[6]!)\(row[7] == "t" ? " CYCLE" : " NO CYCLE");"
-            if let owned = row[8] { line += "\nALTER SEQUENCE \(relation.qualified) OWNED BY \(owned);" }
-            relation.lines.insert(line, at: 0)
-            relations[row[0]!] = relation
+            guard var relation = relations[row[1]!] else { continue }
+            let value = Array(row.dropFirst(4))  // the part's own columns
+            switch row[0]! {
+            case "1":  // a column
+                let name = value[0]!
+                if ["r", "p", "f"].contains(relation.kind) {
+                    var line = "    \(name) \(value[1]!)"
+                    if let collation = value[2] { line += " COLLATE \(collation)" }
+                    if value[6] == "s", let expression = value[3] {
+                        line += " GENERATED ALWAYS AS (\(expression)) STORED"
+                    } else if let expression = value[3] {
+                        line += " DEFAULT \(expression)"
+                    }
+                    if value[4] == "t" { line += " NOT NULL" }
+                    if value[5] == "a" { line += " GENERATED ALWAYS AS IDENTITY" }
+                    if value[5] == "d" { line += " GENERATED BY DEFAULT AS IDENTITY" }
+                    relation.columns.append(line)
+                } else if relation.kind == "v" || relation.kind == "m" {
+                    if let expression = value[3] { relation.tail.append("ALTER VIEW \(relation.qualified) ALTER COLUMN \(name) SET DEFAULT \(expression);") }
+                }
+                if let comment = value[7] { relation.tail.append("COMMENT ON COLUMN \(relation.qualified).\(name) IS \(Self.literal(comment));") }
+                if let acl = value[8] {
+                    relation.tail.append(
+                        contentsOf: Self.grants(acl: acl, object: "TABLE \(relation.qualified)", owner: "", fullOwnerCount: 99, publicByDefault: false, column: name)
+                            .split(separator: "\n").map(String.init))
+                }
+            case "2":  // a constraint
+                relation.lines.append("ALTER TABLE \(relation.qualified) ADD CONSTRAINT \(value[0]!) \(value[1]!);")
+            case "3":  // an index
+                relation.lines.append(value[0]! + ";")
+            case "4":  // a trigger
+                relation.lines.append(value[0]! + ";")
+                if value[1] == "D" { relation.lines.append("ALTER TABLE \(relation.qualified) DISABLE TRIGGER \(value[2]!);") }
+            case "5":  // a policy
+                var line = "CREATE POLICY \(value[0]!) ON \(relation.qualified) AS \(value[1]!) FOR \(value[2]!) TO \(parsePGArray(value[3]).joined(separator: ", "))"
+                if let using = value[4] { line += " USING (\(using))" }
+                if let check = value[5] { line += " WITH CHECK (\(check))" }
+                relation.lines.append(line + ";")
+            default:  // "6": a sequence
+                var line = "CREATE SEQUENCE \(relation.qualified) AS \(value[0]!) START WITH \(value[1]!) INCREMENT BY \(value[2]!) MINVALUE \(value[3]!) MAXVALUE \(value[4]!) CACHE \(value[5]!)\(value[6] == "t" ? " CYCLE" : " NO CYCLE");"
+                if let owned = value[7] { line += "\nALTER SEQUENCE \(relation.qualified) OWNED BY \(owned);" }
+                relation.lines.insert(line, at: 0)
+            }
+            relations[row[1]!] = relation
         }
 
         for relation in relations.values {
@@ -369,7 +354,7 @@ public struct ObjectStateReader {
                    pg_get_function_arguments(p.oid), md5(p.prosrc), length(p.prosrc), p.prosecdef, coalesce(array_to_string(p.proconfig, ','), ''),
                    pg_get_userbyid(p.proowner)
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter) AND ($2::oid[] IS NULL OR p.oid = ANY($2::oid[]))
+            WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter) AND \(selected("p.oid"))
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
             """, [excluded, only(selection?.routines)]
         ).rows {
@@ -389,7 +374,7 @@ public struct ObjectStateReader {
                 SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_arguments(p.oid), md5(p.prosrc),
                        length(p.prosrc), p.prosecdef, coalesce(array_to_string(p.proconfig, ','), '')
                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter) AND ($2::oid[] IS NULL OR p.oid = ANY($2::oid[]))
+                WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter) AND \(completeSummaries ? "$2::oid[] IS NULL" : "p.oid = ANY($2::oid[])")
                   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
                 """, [excluded, completeSummaries ? nil : only(selection?.routines)]
             ).rows {
@@ -412,7 +397,7 @@ public struct ObjectStateReader {
                    quote_ident(pg_get_userbyid(t.typowner)), t.typacl::text[], obj_description(t.oid, 'pg_type'), pg_get_userbyid(t.typowner)
             FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
             WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
-              AND \(Self.userSchemaFilter) AND ($2::oid[] IS NULL OR t.oid = ANY($2::oid[]))
+              AND \(Self.userSchemaFilter) AND \(selected("t.oid"))
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
             """, [excluded, only(selection?.types)]
         ).rows {
@@ -586,30 +571,34 @@ public struct ObjectStateReader {
     /// merely refer to a changed one are not included: use it only when the transaction cannot have dropped,
     /// renamed or moved anything (`SQLStatement.onlyAddsOrChangesInPlace`), and not across savepoints (rows
     /// written under a subtransaction carry its own id). The selection's summary files are incomplete.
+    /// Only user objects are looked at (OIDs from FirstNormalObjectId, 16384, on, through the OID indexes, plus
+    /// every schema, as `public` is older).
     public func changedInCurrentTransaction() throws(PostgresError) -> ObjectSelection {
         let rows = try connection.query(
             """
             WITH me AS (SELECT pg_current_xact_id()::xid AS x),
             touched(kind, oid) AS (
                 SELECT CASE c.relkind WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'c' THEN 'rowtype' ELSE 'rel' END, c.oid
-                    FROM pg_class c WHERE c.xmin = (SELECT x FROM me) AND c.relkind <> 't'
-                UNION SELECT 'rel', a.attrelid FROM pg_attribute a WHERE a.xmin = (SELECT x FROM me) AND a.attnum > 0
-                UNION SELECT 'rel', d.adrelid FROM pg_attrdef d WHERE d.xmin = (SELECT x FROM me)
+                    FROM pg_class c WHERE c.oid >= 16384 AND c.xmin = (SELECT x FROM me) AND c.relkind <> 't'
+                UNION SELECT 'rel', a.attrelid FROM pg_attribute a WHERE a.attrelid >= 16384 AND a.xmin = (SELECT x FROM me) AND a.attnum > 0
+                UNION SELECT 'rel', d.adrelid FROM pg_attrdef d WHERE d.adrelid >= 16384 AND d.xmin = (SELECT x FROM me)
                 UNION SELECT CASE WHEN k.conrelid <> 0 THEN 'rel' ELSE 'type' END, CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END
-                    FROM pg_constraint k WHERE k.xmin = (SELECT x FROM me)
-                UNION SELECT 'rel', i.indrelid FROM pg_index i WHERE i.xmin = (SELECT x FROM me)
-                UNION SELECT 'rel', t.tgrelid FROM pg_trigger t WHERE t.xmin = (SELECT x FROM me)
-                UNION SELECT 'rel', p.polrelid FROM pg_policy p WHERE p.xmin = (SELECT x FROM me)
+                    FROM pg_constraint k WHERE k.oid >= 16384 AND k.xmin = (SELECT x FROM me)
+                UNION SELECT 'rel', i.indrelid FROM pg_index i WHERE i.indrelid >= 16384 AND i.xmin = (SELECT x FROM me)
+                UNION SELECT 'rel', t.tgrelid FROM pg_trigger t WHERE t.oid >= 16384 AND t.xmin = (SELECT x FROM me)
+                UNION SELECT 'rel', p.polrelid FROM pg_policy p WHERE p.oid >= 16384 AND p.xmin = (SELECT x FROM me)
                 UNION SELECT CASE de.classoid WHEN 'pg_class'::regclass THEN 'rel' WHEN 'pg_proc'::regclass THEN 'proc'
                                               WHEN 'pg_type'::regclass THEN 'type' WHEN 'pg_namespace'::regclass THEN 'schema' END, de.objoid
-                    FROM pg_description de WHERE de.xmin = (SELECT x FROM me)
-                UNION SELECT 'rel', q.seqrelid FROM pg_sequence q WHERE q.xmin = (SELECT x FROM me)
-                UNION SELECT 'rel', r.ev_class FROM pg_rewrite r WHERE r.xmin = (SELECT x FROM me)
-                UNION SELECT 'rel', h.inhrelid FROM pg_inherits h WHERE h.xmin = (SELECT x FROM me)
-                UNION SELECT 'proc', p.oid FROM pg_proc p WHERE p.xmin = (SELECT x FROM me)
-                UNION SELECT 'type', t.oid FROM pg_type t WHERE t.xmin = (SELECT x FROM me)
-                UNION SELECT 'type', e.enumtypid FROM pg_enum e WHERE e.xmin = (SELECT x FROM me)
-                UNION SELECT 'type', g.rngtypid FROM pg_range g WHERE g.xmin = (SELECT x FROM me)
+                    FROM pg_description de WHERE de.objoid >= 16384 AND de.xmin = (SELECT x FROM me)
+                UNION SELECT 'schema', de.objoid FROM pg_namespace n JOIN pg_description de ON de.objoid = n.oid AND de.classoid = 'pg_namespace'::regclass
+                    WHERE de.xmin = (SELECT x FROM me)
+                UNION SELECT 'rel', q.seqrelid FROM pg_sequence q WHERE q.seqrelid >= 16384 AND q.xmin = (SELECT x FROM me)
+                UNION SELECT 'rel', r.ev_class FROM pg_rewrite r WHERE r.oid >= 16384 AND r.xmin = (SELECT x FROM me)
+                UNION SELECT 'rel', h.inhrelid FROM pg_inherits h WHERE h.inhrelid >= 16384 AND h.xmin = (SELECT x FROM me)
+                UNION SELECT 'proc', p.oid FROM pg_proc p WHERE p.oid >= 16384 AND p.xmin = (SELECT x FROM me)
+                UNION SELECT 'type', t.oid FROM pg_type t WHERE t.oid >= 16384 AND t.xmin = (SELECT x FROM me)
+                UNION SELECT 'type', e.enumtypid FROM pg_enum e WHERE e.oid >= 16384 AND e.xmin = (SELECT x FROM me)
+                UNION SELECT 'type', g.rngtypid FROM pg_range g WHERE g.rngtypid >= 16384 AND g.xmin = (SELECT x FROM me)
                 UNION SELECT 'schema', n.oid FROM pg_namespace n WHERE n.xmin = (SELECT x FROM me)
             )
             , owner(kind, oid) AS (

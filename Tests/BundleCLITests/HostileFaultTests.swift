@@ -107,7 +107,7 @@ import Testing
         let gitDirectory = project.root.appendingPathComponent(".git").path
         let wait = Hostile.bundleInBackground(
             ["apply", "f", "--txn", "--db", database.conninfo, "--target", "t"], cwd: project.root, environment: ["BUNDLE_TEST_SLEEP_AT": "mid-bundle:2"])
-        #expect(try Hostile.waitForApplyInTransaction(try TestCluster.shared().conninfo, database: database.name) != nil)
+        #expect(try waitForFirstBundle(project, database: database.name))
         #expect(runProcess("mount", ["--bind", gitDirectory, gitDirectory]).status == 0)
         var mounted = true
         defer { if mounted { _ = runProcess("umount", [gitDirectory]) } }
@@ -143,7 +143,7 @@ import Testing
         let database = try TestCluster.makeDatabase(prefix: "hostile_full")
         let wait = Hostile.bundleInBackground(
             ["apply", "f", "--txn", "--db", database.conninfo, "--target", "t"], cwd: project.root, environment: ["BUNDLE_TEST_SLEEP_AT": "mid-bundle:2"])
-        #expect(try Hostile.waitForApplyInTransaction(try TestCluster.shared().conninfo, database: database.name) != nil)
+        #expect(try waitForFirstBundle(project, database: database.name))
         let filler = project.root.appendingPathComponent("filler").path
         _ = runProcess("dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])
         let result = wait()
@@ -168,5 +168,14 @@ import Testing
         #expect(result.stderr.contains("committed in the database"), "\(result.stderr)")
         #expect(result.stderr.contains("Nothing is lost"), "\(result.stderr)")
         #expect(Hostile.subjects("bundle/t", cwd: project.root).count == 1, "the branch did not move")
+    }
+
+    /// Waits until the apply runs TXN-1: the baseline commit (and with it the branch) exists, and the apply's
+    /// connection is in a transaction (the baseline capture's own read-only transaction comes before the branch).
+    func waitForFirstBundle(_ project: TestProject, database: String) throws -> Bool {
+        let branch = project.root.appendingPathComponent(".git/refs/heads/bundle/t")
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: branch.path) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        return try Hostile.waitForApplyInTransaction(try TestCluster.shared().conninfo, database: database) != nil
     }
 }

@@ -246,8 +246,7 @@ struct BundleRunner {
     }
 
     private func begin() throws {
-        try db { try connection.execute("BEGIN") }
-        try db { try connection.setLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout) }
+        try db { try connection.beginWithLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout) }
         TestHooks.pause("after-begin")
     }
 

@@ -23,7 +23,7 @@ private func isWholeFile(_ path: String) -> Bool {
 func updatedState(
     _ previous: [String: String], before: [String: ListedObject], after: [String: ListedObject], connection: PostgresConnection, watch: WatchList?
 ) throws(BundleError) -> [String: String] {
-    if ProcessInfo.processInfo.environment["BUNDLE_FULL_CAPTURE"] == "1" { return try captureState(connection, watch: watch) }
+    if fullCaptureRequested { return try captureState(connection, watch: watch) }
     var state = previous
     for (key, old) in before where after[key] != old { state[old.path] = nil }
     for path in state.keys where isWholeFile(path) { state[path] = nil }
@@ -47,14 +47,16 @@ func movedPaths(_ before: [String: ListedObject], _ after: [String: ListedObject
 /// The state after a bundle whose statements only add objects or change them in place
 /// (`SQLStatement.onlyAddsOrChangesInPlace`), read inside its transaction (no savepoints): the objects whose
 /// catalog rows this transaction wrote are captured again, nothing else is listed or rendered. No path can have
-/// disappeared, so the previous state's other files stand; `signatures.tsv` is merged line by line.
+/// disappeared, so the previous state's other files stand; `signatures.tsv` is merged line by line. The capture's
+/// pinned session settings (an empty search_path, …) stay until the transaction ends: the caller only writes
+/// its registry row (schema-qualified) and commits.
 func updatedStateInPlace(_ previous: [String: String], connection: PostgresConnection, watch: WatchList?) throws(BundleError) -> [String: String] {
-    if ProcessInfo.processInfo.environment["BUNDLE_FULL_CAPTURE"] == "1" { return try captureState(connection, watch: watch) }
+    if fullCaptureRequested { return try captureState(connection, watch: watch) }
     let reader = ObjectStateReader(connection: connection)
     let selection = try Profiler.measure("changedQuery") { () throws(BundleError) in try db { try reader.changedInCurrentTransaction() } }
     let spec = watchSpec(watch)
     if selection.isEmpty && spec == nil { return previous }
-    let files = try Profiler.measure("captureOnly") { () throws(BundleError) in try db { try reader.capture(excludedSchemas: [Registry.schema], watch: spec, only: selection) } }
+    let files = try Profiler.measure("captureOnly") { () throws(BundleError) in try db { try reader.capture(excludedSchemas: [Registry.schema], watch: spec, only: selection, restoringSettings: false) } }
     var state = previous
     for (path, text) in files where path != "signatures.tsv" { state[path] = text }
     if let lines = files["signatures.tsv"] {
@@ -64,7 +66,9 @@ func updatedStateInPlace(_ previous: [String: String], connection: PostgresConne
             // A field holds a line break (a default with a newline in a string): read the whole file again.
             var complete = selection
             complete.completeSummaryFiles = true
-            state["signatures.tsv"] = try db { try reader.capture(excludedSchemas: [Registry.schema], only: complete) }["signatures.tsv"]
+            state["signatures.tsv"] = try db {
+                try reader.capture(excludedSchemas: [Registry.schema], only: complete, restoringSettings: false)
+            }["signatures.tsv"]
         }
     }
     return state
@@ -100,3 +104,6 @@ private func watchSpec(_ watch: WatchList?) -> StateWatchSpec? {
             config: (list.config ?? []).map { StateWatchSpec.Config(table: $0.table, key: $0.key, value: $0.value, prefix: $0.prefix) })
     }
 }
+
+/// `BUNDLE_FULL_CAPTURE=1`: capture the whole catalog after every bundle (a cross-check of the incremental update).
+private let fullCaptureRequested = ProcessInfo.processInfo.environment["BUNDLE_FULL_CAPTURE"] == "1"

@@ -116,6 +116,7 @@ public struct Planner {
                         scope.relationNames.insert(name)
                     }
                     if let written = Syntax.writtenType(body) { scope.writtenTypes.insert(written) }
+                    if let column = Syntax.columnType(body) { scope.writtenTypes.insert(column) }
                 }
                 if members["objname"] != nil, let name = Syntax.names(body["objname"]).last {
                     scope.routineNames.insert(name)

@@ -419,7 +419,7 @@ struct StatementAnalyzer {
                     error("column-duplicate", "42701", "column \"\(columnName)\" specified more than once")
                     return
                 }
-                let written = Syntax.writtenType(column["typeName"])
+                let written = Syntax.columnType(column["typeName"])
                 let display = Syntax.displayType(column["typeName"])
                 guard let type = overlay.canonicalType(written: written, display: display) else {
                     error("type-does-not-exist", "42704", "type \"\(display)\" does not exist", hint: "Create the type first, or fix its name.")
@@ -879,7 +879,7 @@ struct StatementAnalyzer {
                     return
                 }
                 let display = Syntax.displayType(def["typeName"])
-                guard let type = overlay.canonicalType(written: Syntax.writtenType(def["typeName"]), display: display) else {
+                guard let type = overlay.canonicalType(written: Syntax.columnType(def["typeName"]), display: display) else {
                     error("type-does-not-exist", "42704", "type \"\(display)\" does not exist")
                     return
                 }

@@ -34,6 +34,21 @@ enum Syntax {
         return parts.map(quoteIdentifier).joined(separator: ".") + String(repeating: "[]", count: arrays)
     }
 
+    /// The written type of a column definition: `smallserial`/`serial2`, `serial`/`serial4` and
+    /// `bigserial`/`serial8` (unqualified: `pg_catalog.serial` is no type; without array bounds) become `int2`, `int4` and
+    /// `int8`, as PostgreSQL's transformColumnDefinition makes them (plus a sequence and a default); any other
+    /// type is `writtenType`.
+    static func columnType(_ typeName: ParseNode?) -> String? {
+        let body = typeName?.nodeType == "TypeName" ? typeName?.nodeBody : typeName
+        let parts = names(body?["names"])
+        if (body?["arrayBounds"]?.array ?? []).isEmpty, body?["pct_type"]?.bool != true, parts.count == 1, let serial = serialTypes[parts[0]] {
+            return serial
+        }
+        return writtenType(typeName)
+    }
+
+    static let serialTypes = ["smallserial": "int2", "serial2": "int2", "serial": "int4", "serial4": "int4", "bigserial": "int8", "serial8": "int8"]
+
     /// The type name as PostgreSQL prints it in "type x does not exist" (`TypeNameToString`).
     static func displayType(_ typeName: ParseNode?) -> String {
         let body = typeName?.nodeType == "TypeName" ? typeName?.nodeBody : typeName
