@@ -15,6 +15,8 @@ public final class GitRepository {
     private let handle: OpaquePointer
     /// The in-memory object store new objects go to while writes are buffered (see `bufferWrites()`).
     private var buffer: UnsafeMutablePointer<git_odb_backend>?
+    /// The objects written into `buffer` since the last flush (the mempack of this libgit2 cannot list them).
+    private var bufferedIDs: [(id: git_oid, name: String?)] = []
 
     private init(handle: OpaquePointer) {
         self.handle = handle
@@ -221,40 +223,75 @@ public final class GitRepository {
         defer { git_odb_free(odb) }
         var pack = git_buf()
         defer { git_buf_dispose(&pack) }
-        if let foreach = buffer.pointee.foreach {
-            // Exactly the buffered objects. (git_mempack_dump would add every object reachable from the buffered
-            // commits, i.e. the whole tree again, and search deltas among all of them.)
-            final class Collected { var ids: [git_oid] = [] }
-            let collected = Collected()
-            let code = foreach(buffer, { id, payload in
-                guard let id, let payload else { return -1 }
-                Unmanaged<Collected>.fromOpaque(payload).takeUnretainedValue().ids.append(id.pointee)
-                return 0
-            }, Unmanaged.passUnretained(collected).toOpaque())
-            try check(code, "list the buffered objects")
-            guard !collected.ids.isEmpty else { return }
+        // Exactly the buffered objects. (git_mempack_dump would add every object reachable from the buffered
+        // commits, i.e. the whole tree again, and search deltas among all of them.)
+        var seen = Set<ObjectID>()
+        let ids = bufferedIDs.filter { seen.insert(ObjectID($0.id)).inserted }
+        guard !ids.isEmpty else { return }
+        if ids.count <= Self.looseFlushLimit {
+            try writeLoose(ids.map(\.id), from: odb)
+        } else {
             var builder: OpaquePointer?
             try check(git_packbuilder_new(&builder, handle), "start a pack")
             defer { git_packbuilder_free(builder) }
             _ = git_packbuilder_set_threads(builder, 1)
-            for var id in collected.ids {
-                try check(git_packbuilder_insert(builder, &id, nil), "add an object to the pack")
+            // Names (paths) let the pack look for deltas between versions of the same file.
+            for var object in ids {
+                try check(git_packbuilder_insert(builder, &object.id, object.name), "add an object to the pack")
             }
             try check(git_packbuilder_write_buf(&pack, builder), "pack the new objects")
-        } else {
-            try check(git_mempack_dump(&pack, handle, buffer), "pack the new objects")
+            var writer: UnsafeMutablePointer<git_odb_writepack>?
+            try check(git_odb_write_pack(&writer, odb, nil, nil), "open a pack writer")
+            guard let writer else { throw .libgit2(code: -1, klass: 0, message: "no pack writer", operation: "write a pack") }
+            defer { writer.pointee.free(writer) }
+            var progress = git_indexer_progress()
+            try check(writer.pointee.append(writer, pack.ptr, pack.size, &progress), "write the pack")
+            try check(writer.pointee.commit(writer, &progress), "index the pack")
         }
-        // An empty pack is a 12-byte header and a 20-byte checksum.
-        guard pack.size > 32 else { return }
-        var writer: UnsafeMutablePointer<git_odb_writepack>?
-        try check(git_odb_write_pack(&writer, odb, nil, nil), "open a pack writer")
-        guard let writer else { throw .libgit2(code: -1, klass: 0, message: "no pack writer", operation: "write a pack") }
-        defer { writer.pointee.free(writer) }
-        var progress = git_indexer_progress()
-        try check(writer.pointee.append(writer, pack.ptr, pack.size, &progress), "write the pack")
-        try check(writer.pointee.commit(writer, &progress), "index the pack")
         _ = git_odb_refresh(odb)
         _ = git_mempack_reset(buffer)
+        bufferedIDs = []
+    }
+
+    /// Records the trees `git_tree_create_updated` wrote: the root and every directory on the way to a changed
+    /// path (the only trees it rebuilds). A directory that a removal emptied no longer exists and is skipped.
+    private func recordTrees(root: git_oid, along paths: [String]) throws(GitHistoryError) {
+        bufferedIDs.append((root, nil))
+        var directories = Set<String>()
+        for path in paths {
+            for directory in Self.ancestors(of: path) { directories.insert(directory) }
+        }
+        guard !directories.isEmpty else { return }
+        var rootID = root
+        var tree: OpaquePointer?
+        try check(git_tree_lookup(&tree, handle, &rootID), "read the new tree")
+        defer { git_tree_free(tree) }
+        for directory in directories {
+            var entry: OpaquePointer?
+            guard git_tree_entry_bypath(&entry, tree, directory) == 0, let entry else { continue }
+            defer { git_tree_entry_free(entry) }
+            if git_tree_entry_type(entry) == GIT_OBJECT_TREE, let id = git_tree_entry_id(entry) { bufferedIDs.append((id.pointee, directory)) }
+        }
+    }
+
+    /// Up to this many buffered objects are written as loose objects: cheaper than a pack's delta search when
+    /// they are few (a handful of commits of a large catalog with big trees); more go into one pack.
+    static let looseFlushLimit = 256
+
+    /// Copies buffered objects into the repository's own object directory as loose objects.
+    private func writeLoose(_ ids: [git_oid], from odb: OpaquePointer?) throws(GitHistoryError) {
+        var disk: OpaquePointer?
+        try check(git_odb_open(&disk, gitDirectory.appendingPathComponent("objects").path), "open the object directory")
+        defer { git_odb_free(disk) }
+        for var id in ids {
+            var object: OpaquePointer?
+            try check(git_odb_read(&object, odb, &id), "read a buffered object")
+            defer { git_odb_object_free(object) }
+            var written = git_oid()
+            try check(
+                git_odb_write(&written, disk, git_odb_object_data(object), git_odb_object_size(object), git_odb_object_type(object)),
+                "write an object")
+        }
     }
 
     /// Fails with the operating system's reason when new objects or references could not be written (a
@@ -336,7 +373,7 @@ public final class GitRepository {
                 }
                 update.action = GIT_TREE_UPDATE_UPSERT
                 update.filemode = GIT_FILEMODE_BLOB
-                update.id = try writeBlob(contents)
+                update.id = try writeBlob(contents, name: path)
             }
             let cPath = strdup(path)!
             cPaths.append(cPath)
@@ -353,6 +390,7 @@ public final class GitRepository {
         }
         try check(code, "write the updated tree")
         // libgit2 drops directories that the removals leave empty, at every level.
+        if buffer != nil { try recordTrees(root: treeOID, along: order) }
         return ObjectID(treeOID)
     }
 
@@ -387,6 +425,7 @@ public final class GitRepository {
                               buffer.count, buffer.baseAddress)
         }
         try check(code, "write a commit")
+        if buffer != nil { bufferedIDs.append((commitOID, nil)) }
         return ObjectID(commitOID)
     }
 
@@ -399,12 +438,13 @@ public final class GitRepository {
         return result!
     }
 
-    private func writeBlob(_ contents: Data) throws(GitHistoryError) -> git_oid {
+    private func writeBlob(_ contents: Data, name: String? = nil) throws(GitHistoryError) -> git_oid {
         var oid = git_oid()
         let code = contents.withUnsafeBytes { bytes in
             git_blob_create_from_buffer(&oid, handle, bytes.baseAddress, bytes.count)
         }
         try check(code, "write a file's contents")
+        if buffer != nil { bufferedIDs.append((oid, name)) }
         return oid
     }
 

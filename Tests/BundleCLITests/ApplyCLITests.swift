@@ -378,5 +378,7 @@ import Testing
             #expect(!a.isEmpty && a == b, "state after bundle\(revision.isEmpty ? " 2" : " 1"): \(gitOutput(["diff", "--stat", "bundle/inc\(revision):state", "bundle/full\(revision):state"], cwd: project.root))")
         }
         #expect(bundle(["drift", "--db", incremental, "--target", "inc"], cwd: project.root).status == 0)
+        let fsck = runProcess("git", ["-C", project.root.path, "fsck", "--no-dangling", "bundle/inc", "bundle/full"])
+        #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
     }
 }

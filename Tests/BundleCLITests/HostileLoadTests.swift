@@ -74,6 +74,9 @@ import Testing
             #expect(apply.status == 0, "round \(round) apply: \(apply.stdout.suffix(500))\(apply.stderr.suffix(2000))")
             #expect(apply.stdout.contains("\(Self.longLockSize) bundles applied"))
             peaks.append(Self.peakKilobytes(apply.stderr) ?? -1)
+            // The run's commits were written as packs (every 100 bundles): every object is there.
+            let fsck = runProcess("git", ["-C", project.root.path, "fsck", "--no-dangling", "--connectivity-only", "bundle/t"])
+            #expect(fsck.status == 0, "round \(round) git fsck: \(fsck.stdout)\(fsck.stderr)")
             let baseline = Hostile.git(["rev-list", "--max-parents=0", "bundle/t"], cwd: project.root).trimmingCharacters(in: .whitespacesAndNewlines)
             let rollback = Hostile.bundle(["rollback", baseline, "--db", database.conninfo, "--target", "t"], cwd: project.root, timed: true)
             #expect(rollback.status == 0, "round \(round) rollback: \(rollback.stdout.suffix(500))\(rollback.stderr.suffix(2000))")

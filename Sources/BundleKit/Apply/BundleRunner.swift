@@ -101,17 +101,18 @@ struct BundleRunner {
         let after: [String: String]
         let listingAfter: [String: ListedObject]?
         var moves: [String: String] = [:]
+        var changed: Set<String>? = nil
         if let listingBefore {
             let listed = try Profiler.measure("listingAfter") { try listObjects(connection) }
             after = try Profiler.measure("updatedState") { try updatedState(state, before: listingBefore, after: listed, connection: connection, watch: watch) }
             moves = movedPaths(listingBefore, listed)
             listingAfter = listed
         } else {
-            after = try Profiler.measure("updatedStateInPlace") { try updatedStateInPlace(state, connection: connection, watch: watch) }
+            (after, changed) = try Profiler.measure("updatedStateInPlace") { try updatedStateInPlace(state, connection: connection, watch: watch) }
             listingAfter = nil
         }
-        let rollback = Profiler.measure("rollbackScript") { RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: moves) }
-        let (commit, journal) = try Profiler.measure("writeCommit") { try writeCommit(parent: parent, before: state, after: after, entries: [(bundle, rollback, summary)], first: recordsBackup) }
+        let rollback = Profiler.measure("rollbackScript") { RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: moves, changed: changed) }
+        let (commit, journal) = try Profiler.measure("writeCommit") { try writeCommit(parent: parent, before: state, after: after, changed: changed, entries: [(bundle, rollback, summary)], first: recordsBackup) }
         let registryID = try Profiler.measure("registry") { try db {
             try Registry(connection: connection).record(
                 kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
@@ -364,14 +365,16 @@ struct BundleRunner {
 
     /// Builds the commit for one bundle (not moving any reference).
     private func writeCommit(
-        parent: ObjectID, before: [String: String], after: [String: String], entries: [(LoadedBundle, RollbackScript, BundlePlan?)], first: Bool
+        parent: ObjectID, before: [String: String], after: [String: String], changed: Set<String>?, entries: [(LoadedBundle, RollbackScript, BundlePlan?)],
+        first: Bool
     ) throws -> (ObjectID, String?) {
         var changes: [TreeChange] = []
-        for (path, text) in after where before[path] != text {
-            changes.append(.upsert(path: "state/" + path, contents: Data(text.utf8)))
-        }
-        for path in before.keys where after[path] == nil {
-            changes.append(.remove(path: "state/" + path))
+        for path in (changed ?? Set(before.keys).union(after.keys)).sorted() where before[path] != after[path] {
+            if let text = after[path] {
+                changes.append(.upsert(path: "state/" + path, contents: Data(text.utf8)))
+            } else {
+                changes.append(.remove(path: "state/" + path))
+            }
         }
         var objects: [String] = []
         for (bundle, rollback, _) in entries {

@@ -12,6 +12,8 @@ struct RollbackGenerator {
     let after: [String: String]
     /// Objects the change renamed or moved to another schema: new state path → old state path (same OID).
     var moves: [String: String] = [:]
+    /// Every path whose text differs between `before` and `after`, when known (nil: compare the whole state).
+    var changedPaths: Set<String>? = nil
     /// Schemas the change renamed: new name → old name (filled while undoing moves).
     var renamedSchemas: [String: String] = [:]
     /// Key and value columns of watched config tables (table → columns); default `key`/`value`.
@@ -50,7 +52,7 @@ struct RollbackGenerator {
     static let createOrder = ["types", "sequences", "tables", "functions", "views", "matviews"]
 
     mutating func generate() {
-        let objectPaths = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
+        let objectPaths = changedPaths ?? Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
         let movedNew = Set(moves.keys)
         let movedOld = Set(moves.values)
         let created = objectPaths.filter { before[$0] == nil && !movedNew.contains($0) }

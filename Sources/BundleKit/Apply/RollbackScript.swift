@@ -12,9 +12,12 @@ public struct RollbackScript: Sendable, Equatable {
     public var handWritten: Bool
 
     static func make(
-        for bundle: LoadedBundle, before: [String: String], after: [String: String], watch: WatchList? = nil, moves: [String: String] = [:]
+        for bundle: LoadedBundle, before: [String: String], after: [String: String], watch: WatchList? = nil, moves: [String: String] = [:],
+        changed: Set<String>? = nil
     ) -> RollbackScript {
-        let touched = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }.sorted()
+        // `changed`, when the caller knows it, is every path whose text differs (saves comparing the whole state).
+        let changedPaths = changed ?? Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
+        let touched = changedPaths.sorted()
         if let pinned = bundle.rollbackSQL {
             return RollbackScript(
                 text: "-- rollback of \(bundle.locked.label) \(bundle.locked.name): hand-written, pinned by the lock (\(bundle.locked.rollback!.path))\n" + pinned,
@@ -23,6 +26,7 @@ public struct RollbackScript: Sendable, Equatable {
         var generator = RollbackGenerator(before: before, after: after)
         for config in watch?.config ?? [] { generator.configColumns[config.table] = (config.key, config.value) }
         generator.moves = moves
+        generator.changedPaths = changedPaths
         generator.generate()
         let header = "-- rollback of \(bundle.locked.label) \(bundle.locked.name) (\(bundle.locked.path)), generated from the catalog pre-image\n"
         return RollbackScript(

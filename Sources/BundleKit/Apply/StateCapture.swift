@@ -50,17 +50,19 @@ func movedPaths(_ before: [String: ListedObject], _ after: [String: ListedObject
 /// disappeared, so the previous state's other files stand; `signatures.tsv` is merged line by line. The capture's
 /// pinned session settings (an empty search_path, …) stay until the transaction ends: the caller only writes
 /// its registry row (schema-qualified) and commits.
-func updatedStateInPlace(_ previous: [String: String], connection: PostgresConnection, watch: WatchList?) throws(BundleError) -> [String: String] {
-    if fullCaptureRequested { return try captureState(connection, watch: watch) }
+func updatedStateInPlace(
+    _ previous: [String: String], connection: PostgresConnection, watch: WatchList?
+) throws(BundleError) -> (state: [String: String], changed: Set<String>?) {
+    if fullCaptureRequested { return (try captureState(connection, watch: watch), nil) }
     let reader = ObjectStateReader(connection: connection)
     let selection = try Profiler.measure("changedQuery") { () throws(BundleError) in try db { try reader.changedInCurrentTransaction() } }
     let spec = watchSpec(watch)
-    if selection.isEmpty && spec == nil { return previous }
+    if selection.isEmpty && spec == nil { return (previous, []) }
     let files = try Profiler.measure("captureOnly") { () throws(BundleError) in try db { try reader.capture(excludedSchemas: [Registry.schema], watch: spec, only: selection, restoringSettings: false) } }
     var state = previous
     for (path, text) in files where path != "signatures.tsv" { state[path] = text }
     if let lines = files["signatures.tsv"] {
-        if let merged = mergedSignatures(previous["signatures.tsv"], lines) {
+        if let merged = Profiler.measure("mergeSignatures", { mergedSignatures(previous["signatures.tsv"], lines) }) {
             state["signatures.tsv"] = merged
         } else {
             // A field holds a line break (a default with a newline in a string): read the whole file again.
@@ -71,13 +73,16 @@ func updatedStateInPlace(_ previous: [String: String], connection: PostgresConne
             }["signatures.tsv"]
         }
     }
-    return state
+    // Only the files just captured can differ from the previous state.
+    return (state, Set(files.keys).filter { previous[$0] != state[$0] })
 }
 
 /// `signatures.tsv` with the lines of `update` (same header) replacing those with the same schema, name and
 /// identity arguments, sorted as a complete capture sorts them; nil when a line does not have the file's eight
 /// fields (a field with a line break), which only a complete capture can order.
 func mergedSignatures(_ previous: String?, _ update: String) -> String? {
+    let previous = previous ?? ObjectStateReader.signaturesHeader + "\n"
+    if let fast = mergedASCIISignatures(previous, update) { return fast }
     func key(_ line: Substring) -> Substring {
         var tabs = 0
         for index in line.indices where line[index] == "\t" {
@@ -87,7 +92,7 @@ func mergedSignatures(_ previous: String?, _ update: String) -> String? {
         return line
     }
     var lines: [Substring: Substring] = [:]
-    for text in [previous ?? "", update] {
+    for text in [previous, update] {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().dropLast() {
             guard line.count(where: { $0 == "\t" }) == 7 else { return nil }
             lines[key(line)] = line
@@ -95,6 +100,81 @@ func mergedSignatures(_ previous: String?, _ update: String) -> String? {
     }
     let sorted = lines.values.map(String.init).sorted()
     return ([ObjectStateReader.signaturesHeader] + sorted).joined(separator: "\n") + "\n"
+}
+
+/// The merge on bytes, for the usual all-ASCII files (where byte order is `String` order): the previous file is
+/// sorted already, so each updated line is found or placed by binary search over its lines; nothing is re-sorted.
+/// A line's key is everything up to its third tab, and since a tab sorts before any printable character, lines
+/// sort as their keys do. Nil when the fast path does not apply (non-ASCII, a malformed line).
+private func mergedASCIISignatures(_ previous: String, _ update: String) -> String? {
+    let old = Array(previous.utf8)
+    let new = Array(update.utf8)
+    /// Line ranges after the header line; nil unless every line has exactly seven tabs and every byte is printable
+    /// ASCII or a tab (a control character below the tab would sort before the key's end).
+    func lineRanges(_ bytes: [UInt8]) -> [Range<Int>]? {
+        var ranges: [Range<Int>] = []
+        var start = -1
+        var tabs = 0
+        for (index, byte) in bytes.enumerated() {
+            if byte >= 0x80 || byte < 9 { return nil }
+            if byte == 10 {
+                if start >= 0 {
+                    if tabs != 7 { return nil }
+                    ranges.append(start..<index)
+                }
+                start = index + 1
+                tabs = 0
+            } else if byte == 9 {
+                tabs += 1
+            }
+        }
+        return start == bytes.count ? ranges : nil
+    }
+    func keyEnd(_ bytes: [UInt8], _ line: Range<Int>) -> Int {
+        var tabs = 0
+        for index in line where bytes[index] == 9 {
+            tabs += 1
+            if tabs == 3 { return index + 1 }
+        }
+        return line.upperBound
+    }
+    guard let oldLines = lineRanges(old), let newLines = lineRanges(new), let headerEnd = old.firstIndex(of: 10) else { return nil }
+    // Position of each updated line: (index in oldLines, replaces that line?).
+    var placed: [(at: Int, replaces: Bool, line: Range<Int>)] = []
+    for line in newLines {
+        let key = new[line.lowerBound..<keyEnd(new, line)]
+        var low = 0
+        var high = oldLines.count
+        while low < high {
+            let middle = (low + high) / 2
+            let candidate = oldLines[middle]
+            let candidateKey = old[candidate.lowerBound..<keyEnd(old, candidate)]
+            if candidateKey.lexicographicallyPrecedes(key) { low = middle + 1 } else { high = middle }
+        }
+        let replaces = low < oldLines.count && old[oldLines[low].lowerBound..<keyEnd(old, oldLines[low])].elementsEqual(key)
+        placed.append((low, replaces, line))
+    }
+    placed.sort { $0.at != $1.at ? $0.at < $1.at : (new[$0.line]).lexicographicallyPrecedes(new[$1.line]) }
+    var output: [UInt8] = []
+    output.reserveCapacity(old.count + new.count)
+    output.append(contentsOf: old[0...headerEnd])
+    var next = 0
+    for item in placed {
+        while next < item.at {
+            output.append(contentsOf: old[oldLines[next]])
+            output.append(10)
+            next += 1
+        }
+        output.append(contentsOf: new[item.line])
+        output.append(10)
+        if item.replaces && next == item.at { next += 1 }
+    }
+    while next < oldLines.count {
+        output.append(contentsOf: old[oldLines[next]])
+        output.append(10)
+        next += 1
+    }
+    return String(decoding: output, as: UTF8.self)
 }
 
 private func watchSpec(_ watch: WatchList?) -> StateWatchSpec? {
