@@ -15,6 +15,8 @@ public final class GitRepository {
     private let handle: OpaquePointer
     /// The in-memory object store new objects go to while writes are buffered (see `bufferWrites()`).
     private var buffer: UnsafeMutablePointer<git_odb_backend>?
+    /// The in-memory store of a scratch handle that `writePacked` writes one commit into.
+    private var scratchMemory: UnsafeMutablePointer<git_odb_backend>?
     /// The objects written into `buffer` since the last flush (the mempack of this libgit2 cannot list them).
     private var bufferedIDs: [(id: git_oid, name: String?)] = []
 
@@ -174,6 +176,7 @@ public final class GitRepository {
         var mempack: UnsafeMutablePointer<git_odb_backend>?
         try check(git_mempack_new(&mempack), "create an in-memory object store")
         try check(git_odb_add_backend(odb, mempack, 1000), "attach the in-memory object store")
+        scratch.scratchMemory = mempack
         let id = try body(scratch)
         var buffer = git_buf()
         defer { git_buf_dispose(&buffer) }
@@ -440,6 +443,23 @@ public final class GitRepository {
 
     private func writeBlob(_ contents: Data, name: String? = nil) throws(GitHistoryError) -> git_oid {
         var oid = git_oid()
+        if let memory = buffer ?? scratchMemory {
+            // Straight into the in-memory store. (git_odb_write would look for the object first and, missing it
+            // as it must for a new object, rescan the pack directory: thousands of directory reads for a baseline.)
+            let code = contents.withUnsafeBytes { bytes in git_odb_hash(&oid, bytes.baseAddress, bytes.count, GIT_OBJECT_BLOB) }
+            try check(code, "hash a file's contents")
+            var odb: OpaquePointer?
+            try check(git_repository_odb(&odb, handle), "open the object database")
+            defer { git_odb_free(odb) }
+            if git_odb_exists_ext(odb, &oid, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 0 {
+                let written = contents.withUnsafeBytes { bytes in
+                    memory.pointee.write(memory, &oid, bytes.baseAddress, bytes.count, GIT_OBJECT_BLOB)
+                }
+                try check(written, "write a file's contents")
+            }
+            if buffer != nil { bufferedIDs.append((oid, name)) }
+            return oid
+        }
         let code = contents.withUnsafeBytes { bytes in
             git_blob_create_from_buffer(&oid, handle, bytes.baseAddress, bytes.count)
         }
