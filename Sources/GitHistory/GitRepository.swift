@@ -256,26 +256,6 @@ public final class GitRepository {
         bufferedIDs = []
     }
 
-    /// Records the trees `git_tree_create_updated` wrote: the root and every directory on the way to a changed
-    /// path (the only trees it rebuilds). A directory that a removal emptied no longer exists and is skipped.
-    private func recordTrees(root: git_oid, along paths: [String]) throws(GitHistoryError) {
-        bufferedIDs.append((root, nil))
-        var directories = Set<String>()
-        for path in paths {
-            for directory in Self.ancestors(of: path) { directories.insert(directory) }
-        }
-        guard !directories.isEmpty else { return }
-        var rootID = root
-        var tree: OpaquePointer?
-        try check(git_tree_lookup(&tree, handle, &rootID), "read the new tree")
-        defer { git_tree_free(tree) }
-        for directory in directories {
-            var entry: OpaquePointer?
-            guard git_tree_entry_bypath(&entry, tree, directory) == 0, let entry else { continue }
-            defer { git_tree_entry_free(entry) }
-            if git_tree_entry_type(entry) == GIT_OBJECT_TREE, let id = git_tree_entry_id(entry) { bufferedIDs.append((id.pointee, directory)) }
-        }
-    }
 
     /// Up to this many buffered objects are written as loose objects: cheaper than a pack's delta search when
     /// they are few (a handful of commits of a large catalog with big trees); more go into one pack.
@@ -388,13 +368,91 @@ public final class GitRepository {
         if updates.isEmpty, let base {
             return base
         }
+        if let memory = buffer ?? scratchMemory {
+            var changed: [String: git_oid?] = [:]
+            for update in updates {
+                let blob: git_oid? = update.action == GIT_TREE_UPDATE_REMOVE ? nil : update.id
+                changed.updateValue(blob, forKey: String(cString: update.path))
+            }
+            if let root = try rebuildTree(baseTree, prefix: "", changes: changed, memory: memory) { return ObjectID(root) }
+            return ObjectID(try emptyTree(memory))
+        }
         let code = updates.withUnsafeBufferPointer { buffer in
             git_tree_create_updated(&treeOID, handle, baseTree, buffer.count, buffer.baseAddress)
         }
         try check(code, "write the updated tree")
         // libgit2 drops directories that the removals leave empty, at every level.
-        if buffer != nil { try recordTrees(root: treeOID, along: order) }
         return ObjectID(treeOID)
+    }
+
+    /// `git_tree_create_updated` for buffered writes: rebuilds the directories on the changed paths and stores
+    /// each new tree straight in the in-memory store (git_odb_write would rescan the pack directory for every new
+    /// object). `changes`: path relative to `prefix` → new blob, or nil to remove. A directory left empty
+    /// disappears (nil is returned for it).
+    private func rebuildTree(
+        _ tree: OpaquePointer?, prefix: String, changes: [String: git_oid?], memory: UnsafeMutablePointer<git_odb_backend>
+    ) throws(GitHistoryError) -> git_oid? {
+        var entries: [String: (mode: UInt32, id: git_oid)] = [:]
+        if let tree {
+            for index in 0..<git_tree_entrycount(tree) {
+                guard let entry = git_tree_entry_byindex(tree, index) else { continue }
+                entries[String(cString: git_tree_entry_name(entry))] = (git_tree_entry_filemode(entry).rawValue, git_tree_entry_id(entry).pointee)
+            }
+        }
+        var below: [String: [String: git_oid?]] = [:]
+        for (path, change) in changes {
+            if let slash = path.firstIndex(of: "/") {
+                below[String(path[..<slash]), default: [:]].updateValue(change, forKey: String(path[path.index(after: slash)...]))
+            } else if let blob = change {
+                entries[path] = (GIT_FILEMODE_BLOB.rawValue, blob)
+            } else {
+                entries[path] = nil
+            }
+        }
+        for (name, subchanges) in below {
+            var subtree: OpaquePointer? = nil
+            if let existing = entries[name], existing.mode == GIT_FILEMODE_TREE.rawValue {
+                var id = existing.id
+                try check(git_tree_lookup(&subtree, handle, &id), "read the tree \(prefix)\(name)")
+            }
+            defer { if let subtree { git_tree_free(subtree) } }
+            if let rebuilt = try rebuildTree(subtree, prefix: prefix + name + "/", changes: subchanges, memory: memory) {
+                entries[name] = (GIT_FILEMODE_TREE.rawValue, rebuilt)
+            } else {
+                entries[name] = nil
+            }
+        }
+        if entries.isEmpty { return nil }
+        // Git's order: by name, a directory compared as if its name ended in '/'.
+        let sorted = entries.map { (key: Array($0.key.utf8) + ($0.value.mode == GIT_FILEMODE_TREE.rawValue ? [0x2F] : []), name: $0.key, entry: $0.value) }
+            .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        var bytes: [UInt8] = []
+        for item in sorted {
+            bytes += Array(String(item.entry.mode, radix: 8).utf8) + [0x20] + Array(item.name.utf8) + [0]
+            withUnsafeBytes(of: item.entry.id.id) { bytes += $0 }
+        }
+        let name = prefix.isEmpty ? nil : String(prefix.dropLast())
+        return try storeBuffered(bytes, type: GIT_OBJECT_TREE, name: name, memory: memory)
+    }
+
+    private func emptyTree(_ memory: UnsafeMutablePointer<git_odb_backend>) throws(GitHistoryError) -> git_oid {
+        try storeBuffered([], type: GIT_OBJECT_TREE, name: nil, memory: memory)
+    }
+
+    /// Hashes `bytes` as an object of `type` and puts it in the in-memory store unless the repository has it.
+    private func storeBuffered(
+        _ bytes: [UInt8], type: git_object_t, name: String?, memory: UnsafeMutablePointer<git_odb_backend>
+    ) throws(GitHistoryError) -> git_oid {
+        var oid = git_oid()
+        try check(bytes.withUnsafeBytes { git_odb_hash(&oid, $0.baseAddress, $0.count, type) }, "hash an object")
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, handle), "open the object database")
+        defer { git_odb_free(odb) }
+        if git_odb_exists_ext(odb, &oid, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 0 {
+            try check(bytes.withUnsafeBytes { memory.pointee.write(memory, &oid, $0.baseAddress, $0.count, type) }, "write an object")
+        }
+        if buffer != nil { bufferedIDs.append((oid, name)) }
+        return oid
     }
 
     /// Writes a commit with the given tree and parents, moving no reference.
@@ -422,6 +480,18 @@ public final class GitRepository {
         defer { git_signature_free(committerSignature) }
 
         let text = message.hasSuffix("\n") ? message : message + "\n"
+        if let memory = buffer ?? scratchMemory {
+            var content = git_buf()
+            defer { git_buf_dispose(&content) }
+            let code = parentPointers.withUnsafeMutableBufferPointer { pointers in
+                pointers.withMemoryRebound(to: OpaquePointer?.self) { buffer in
+                    git_commit_create_buffer(&content, handle, authorSignature, committerSignature, nil, text, treePointer, buffer.count, buffer.baseAddress)
+                }
+            }
+            try check(code, "write a commit")
+            let bytes = Array(UnsafeRawBufferPointer(start: content.ptr, count: content.size))
+            return ObjectID(try storeBuffered(bytes, type: GIT_OBJECT_COMMIT, name: nil, memory: memory))
+        }
         var commitOID = git_oid()
         let code = parentPointers.withUnsafeMutableBufferPointer { buffer in
             git_commit_create(&commitOID, handle, nil, authorSignature, committerSignature, nil, text, treePointer,
