@@ -272,36 +272,46 @@ public struct CatalogReader {
 
 /// Formats strings as a PostgreSQL text-array literal.
 public func pgArray<S: Sequence>(_ values: S) -> String where S.Element == String {
-    "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+    "{" + values.map { value in
+        let escaped = value.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 })
+            ? value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") : value
+        return "\"" + escaped + "\""
+    }.joined(separator: ",") + "}"
 }
 
 /// Parses a one-dimensional PostgreSQL text-array literal (`{a,"b c",NULL}`); NULL elements become "".
+/// Works on the UTF-8 bytes: the delimiters are ASCII, and a combining character after a quote cannot hide it.
 public func parsePGArray(_ literal: String?) -> [String] {
-    guard let literal, literal.count >= 2, literal.first == "{", literal.last == "}" else { return [] }
-    let body = literal.dropFirst().dropLast()
-    if body.isEmpty { return [] }
+    guard let literal else { return [] }
+    let bytes = Array(literal.utf8)
+    guard bytes.count >= 2, bytes.first == 0x7B, bytes.last == 0x7D else { return [] }
+    if bytes.count == 2 { return [] }
     var result: [String] = []
-    var current = ""
+    var current: [UInt8] = []
     var inQuotes = false
     var escaped = false
     var wasQuoted = false
-    for ch in body {
+    func finish() {
+        let isNull = !wasQuoted && current == Array("NULL".utf8)
+        result.append(isNull ? "" : String(decoding: current, as: UTF8.self))
+    }
+    for byte in bytes[1..<(bytes.count - 1)] {
         if escaped {
-            current.append(ch)
+            current.append(byte)
             escaped = false
-        } else if ch == "\\" {
+        } else if byte == 0x5C {
             escaped = true
-        } else if ch == "\"" {
+        } else if byte == 0x22 {
             inQuotes.toggle()
             wasQuoted = true
-        } else if ch == "," && !inQuotes {
-            result.append(!wasQuoted && current == "NULL" ? "" : current)
-            current = ""
+        } else if byte == 0x2C && !inQuotes {
+            finish()
+            current = []
             wasQuoted = false
         } else {
-            current.append(ch)
+            current.append(byte)
         }
     }
-    result.append(!wasQuoted && current == "NULL" ? "" : current)
+    finish()
     return result
 }

@@ -360,7 +360,7 @@ public struct ObjectStateReader {
         ).rows {
             let noun = row[4] == "p" ? "PROCEDURE" : "FUNCTION"
             var text = row[3]!.hasSuffix("\n") ? row[3]! : row[3]! + "\n"
-            text = text.trimmingCharacters(in: .newlines) + ";\n"
+            text = Self.trimmingLineBreaks(text) + ";\n"
             text += "ALTER \(noun) \(row[5]!) OWNER TO \(row[6]!);\n"
             text += Self.grants(acl: row[7], object: "\(noun) \(row[5]!)", owner: row[14]!, fullOwnerCount: 1, publicByDefault: true)
             if let comment = row[8] { text += "COMMENT ON \(noun) \(row[5]!) IS \(Self.literal(comment));\n" }
@@ -649,12 +649,26 @@ public struct ObjectStateReader {
 
     /// GRANT statements from an ACL (`aclitem[]` as text). NULL means default privileges: nothing is written. The
     /// owner's full default privileges are implied; a missing default PUBLIC privilege is written as a REVOKE.
+    static let privilegeLetters: [Character: String] = [
+        "r": "SELECT", "w": "UPDATE", "a": "INSERT", "d": "DELETE", "D": "TRUNCATE", "x": "REFERENCES", "t": "TRIGGER", "X": "EXECUTE",
+        "U": "USAGE", "C": "CREATE", "c": "CONNECT", "T": "TEMPORARY", "s": "SET", "A": "ALTER SYSTEM",
+    ]
+
+    /// `text` without leading and trailing line breaks (the characters of `CharacterSet.newlines`), without
+    /// Foundation's trimming, which goes through UTF-16 (it was a tenth of a whole capture's time).
+    static func trimmingLineBreaks(_ text: String) -> String {
+        func isBreak(_ scalar: Unicode.Scalar) -> Bool {
+            (0x0A...0x0D).contains(scalar.value) || scalar.value == 0x85 || scalar.value == 0x2028 || scalar.value == 0x2029
+        }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isBreak($0) }), let last = scalars.lastIndex(where: { !isBreak($0) }) else { return "" }
+        if first == scalars.startIndex && scalars.index(after: last) == scalars.endIndex { return text }
+        return String(scalars[first...last])
+    }
+
     static func grants(acl: String?, object: String, owner: String, fullOwnerCount: Int, publicByDefault: Bool, column: String? = nil) -> String {
         guard let acl else { return "" }
-        let letters: [Character: String] = [
-            "r": "SELECT", "w": "UPDATE", "a": "INSERT", "d": "DELETE", "D": "TRUNCATE", "x": "REFERENCES", "t": "TRIGGER", "X": "EXECUTE",
-            "U": "USAGE", "C": "CREATE", "c": "CONNECT", "T": "TEMPORARY", "s": "SET", "A": "ALTER SYSTEM",
-        ]
+        let letters = Self.privilegeLetters
         var lines: [String] = []
         var publicSeen = false
         for item in parsePGArray(acl) {
@@ -690,6 +704,7 @@ public struct ObjectStateReader {
 
     /// A file-name component: the raw name with '%', '/', control characters and a leading '.' percent-encoded.
     public static func component(_ name: String) -> String {
+        if name.utf8.first != 0x2E, name.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 != 0x25 && $0 != 0x2F }) { return name }
         var out = ""
         for (offset, scalar) in name.unicodeScalars.enumerated() {
             if scalar == "%" || scalar == "/" || scalar.value < 0x20 || scalar.value == 0x7F || (offset == 0 && scalar == ".") {
@@ -702,7 +717,7 @@ public struct ObjectStateReader {
     }
 
     static func literal(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+        text.utf8.contains(0x27) ? "'" + text.replacingOccurrences(of: "'", with: "''") + "'" : "'" + text + "'"
     }
 
     /// `schema.table` (as written in a watch list) quoted for SQL.
