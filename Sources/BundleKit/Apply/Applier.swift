@@ -231,8 +231,8 @@ public final class Applier {
             progress(.backup(backup))
         }
 
-        // Bundle commits are kept in memory and written as one pack after COMMIT (every `CommitRecipe.flushEvery`
-        // bundles and at the end); until then each registry row holds its commit's recipe. A repository that
+        // Bundle commits are kept in memory and written after COMMIT (every `CommitRecipe.flushEvery` bundles or
+        // `flushInterval` seconds, and at the end); until then each registry row holds its commit's recipe. A repository that
         // cannot be written to at all is refused before the first bundle.
         try git { try repository.checkWritable() }
         try git { try repository.bufferWrites() }
@@ -243,6 +243,7 @@ public final class Applier {
             options: options, progress: progress, backup: report.backup)
         var published = tip!
         var unpublished: [AppliedBundle] = []
+        var lastPublished = Date()
         do {
             if options.atomic {
                 report.applied = try runner.runAtomic(pending, plan: report.plan, tip: tip!, state: state)
@@ -256,10 +257,11 @@ public final class Applier {
                     unpublished.append(result.applied)
                     currentTip = ObjectID(hex: result.applied.commitID)!
                     state = result.state
-                    if unpublished.count >= CommitRecipe.flushEvery {
+                    if unpublished.count >= CommitRecipe.flushEvery || Date().timeIntervalSince(lastPublished) >= CommitRecipe.flushInterval {
                         try runner.publish(unpublished, from: published)
                         published = currentTip
                         unpublished = []
+                        lastPublished = Date()
                     }
                 }
             }

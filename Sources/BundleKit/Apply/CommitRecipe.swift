@@ -5,7 +5,7 @@ import GitHistory
 /// signatures (with their times). Writing a recipe twice gives the same commit id.
 ///
 /// Apply keeps each bundle's commit in memory until the end of the run (or every `CommitRecipe.flushEvery`
-/// bundles) and writes them as one pack; until then the recipe is stored in the bundle's registry row, inside its
+/// bundles, or `flushInterval` seconds) and writes them together; until then the recipe is stored in the bundle's registry row, inside its
 /// transaction, so a process that dies after COMMIT loses nothing: the next command writes the commit from the
 /// registry and moves the branch (`Applier.reconcile`).
 struct CommitRecipe: Codable, Equatable {
@@ -41,6 +41,8 @@ struct CommitRecipe: Codable, Equatable {
 
     /// How many bundles' commits at most are kept in memory before they are written to the repository.
     static let flushEvery = 100
+    /// How long (seconds) at most commits wait in memory: slow bundles reach the branch one by one.
+    static let flushInterval: TimeInterval = 2
 
     init(parent: ObjectID, changes: [TreeChange], message: String, author: Signature, committer: Signature) {
         self.parent = parent.hex
