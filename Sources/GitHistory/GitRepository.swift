@@ -181,13 +181,7 @@ public final class GitRepository {
         var buffer = git_buf()
         defer { git_buf_dispose(&buffer) }
         try check(git_mempack_dump(&buffer, scratch.handle, mempack), "pack the new objects")
-        var writer: UnsafeMutablePointer<git_odb_writepack>?
-        try check(git_odb_write_pack(&writer, odb, nil, nil), "open a pack writer")
-        guard let writer else { throw .libgit2(code: -1, klass: 0, message: "no pack writer", operation: "write a pack") }
-        defer { writer.pointee.free(writer) }
-        var progress = git_indexer_progress()
-        try check(writer.pointee.append(writer, buffer.ptr, buffer.size, &progress), "write the pack")
-        try check(writer.pointee.commit(writer, &progress), "index the pack")
+        try Self.store(pack: buffer, in: odb)
         _ = git_mempack_reset(mempack)
         var mainODB: OpaquePointer?
         if git_repository_odb(&mainODB, handle) == 0 {
@@ -243,19 +237,24 @@ public final class GitRepository {
                 try check(git_packbuilder_insert(builder, &object.id, object.name), "add an object to the pack")
             }
             try check(git_packbuilder_write_buf(&pack, builder), "pack the new objects")
-            var writer: UnsafeMutablePointer<git_odb_writepack>?
-            try check(git_odb_write_pack(&writer, odb, nil, nil), "open a pack writer")
-            guard let writer else { throw .libgit2(code: -1, klass: 0, message: "no pack writer", operation: "write a pack") }
-            defer { writer.pointee.free(writer) }
-            var progress = git_indexer_progress()
-            try check(writer.pointee.append(writer, pack.ptr, pack.size, &progress), "write the pack")
-            try check(writer.pointee.commit(writer, &progress), "index the pack")
+            try Self.store(pack: pack, in: odb)
         }
         _ = git_odb_refresh(odb)
         _ = git_mempack_reset(buffer)
         bufferedIDs = []
     }
 
+
+    /// Writes a pack (in memory) into the object database as a pack file and its index.
+    private static func store(pack: git_buf, in odb: OpaquePointer?) throws(GitHistoryError) {
+        var writer: UnsafeMutablePointer<git_odb_writepack>?
+        try check(git_odb_write_pack(&writer, odb, nil, nil), "open a pack writer")
+        guard let writer else { throw .libgit2(code: -1, klass: 0, message: "no pack writer", operation: "write a pack") }
+        defer { writer.pointee.free(writer) }
+        var progress = git_indexer_progress()
+        try check(writer.pointee.append(writer, pack.ptr, pack.size, &progress), "write the pack")
+        try check(writer.pointee.commit(writer, &progress), "index the pack")
+    }
 
     /// Up to this many buffered objects are written as loose objects: cheaper than a pack's delta search when
     /// they are few (a handful of commits of a large catalog with big trees); more go into one pack.

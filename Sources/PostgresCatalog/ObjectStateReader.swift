@@ -47,6 +47,17 @@ public struct ObjectSelection: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { schemas.isEmpty && relations.isEmpty && routines.isEmpty && types.isEmpty }
+
+    /// Adds an object by the kind a listing key starts with (`rel`, `proc`, `type`, `schema`); other kinds are ignored.
+    mutating func insert(kind: String, oid: UInt32) {
+        switch kind {
+        case "rel": relations.append(oid)
+        case "proc": routines.append(oid)
+        case "type": types.append(oid)
+        case "schema": schemas.append(oid)
+        default: break
+        }
+    }
 }
 
 /// One captured object in a catalog listing: its state path and a fingerprint of every catalog row its text
@@ -619,13 +630,7 @@ public struct ObjectStateReader {
         var selection = ObjectSelection(completeSummaryFiles: false)
         for row in rows.rows {
             guard let kind = row[0], let text = row[1], let oid = UInt32(text) else { continue }
-            switch kind {
-            case "rel": selection.relations.append(oid)
-            case "proc": selection.routines.append(oid)
-            case "type": selection.types.append(oid)
-            case "schema": selection.schemas.append(oid)
-            default: break
-            }
+            selection.insert(kind: kind, oid: oid)
         }
         return selection
     }
@@ -636,13 +641,7 @@ public struct ObjectStateReader {
         for (key, object) in after where before[key] != object {
             let parts = key.split(separator: ":")
             guard parts.count == 2, let oid = UInt32(parts[1]) else { continue }
-            switch parts[0] {
-            case "rel": selection.relations.append(oid)
-            case "proc": selection.routines.append(oid)
-            case "type": selection.types.append(oid)
-            case "schema": selection.schemas.append(oid)
-            default: break
-            }
+            selection.insert(kind: String(parts[0]), oid: oid)
         }
         return selection
     }
