@@ -310,7 +310,19 @@ public func quoteIdentifier(_ name: String) -> String {
         && name.unicodeScalars.first.map { ($0 >= "a" && $0 <= "z") || $0 == "_" } == true
         && name.unicodeScalars.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "_" }
         && !reservedKeywords.contains(name)
-    return plain ? name : "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    return plain ? name : "\"" + replacingScalar("\"", with: "\"\"", in: name) + "\""
+}
+
+/// `text` with every `scalar` replaced by `replacement`, scalar by scalar. (String's own replacing works on
+/// characters: a quote followed by a combining mark is one character and would be left alone, yet the server
+/// sees a quote.)
+public func replacingScalar(_ scalar: Unicode.Scalar, with replacement: String, in text: String) -> String {
+    guard text.unicodeScalars.contains(scalar) else { return text }
+    var out = String.UnicodeScalarView()
+    for each in text.unicodeScalars {
+        if each == scalar { out.append(contentsOf: replacement.unicodeScalars) } else { out.append(each) }
+    }
+    return String(out)
 }
 
 /// PostgreSQL's reserved (and type/function-name) keywords that `quote_ident` quotes.

@@ -273,8 +273,7 @@ public struct CatalogReader {
 /// Formats strings as a PostgreSQL text-array literal.
 public func pgArray<S: Sequence>(_ values: S) -> String where S.Element == String {
     "{" + values.map { value in
-        let escaped = value.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 })
-            ? value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") : value
+        let escaped = replacingScalar("\"", with: "\\\"", in: replacingScalar("\\", with: "\\\\", in: value))
         return "\"" + escaped + "\""
     }.joined(separator: ",") + "}"
 }

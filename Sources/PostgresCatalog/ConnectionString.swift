@@ -66,7 +66,7 @@ public enum ConnectionString {
     public static func quoteValue(_ value: String) -> String {
         let needsQuotes = value.isEmpty || value.contains { $0.isWhitespace || $0 == "'" || $0 == "\\" }
         guard needsQuotes else { return value }
-        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+        let escaped = replacingScalar("'", with: "\\'", in: replacingScalar("\\", with: "\\\\", in: value))
         return "'\(escaped)'"
     }
 

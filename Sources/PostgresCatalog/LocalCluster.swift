@@ -320,6 +320,6 @@ public final class LocalCluster: Sendable {
     }
 
     private static func shellQuote(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        "'" + replacingScalar("'", with: "'\\''", in: text) + "'"
     }
 }

@@ -648,6 +648,21 @@ public struct ObjectStateReader {
 
     /// GRANT statements from an ACL (`aclitem[]` as text). NULL means default privileges: nothing is written. The
     /// owner's full default privileges are implied; a missing default PUBLIC privilege is written as a REVOKE.
+    /// A quoted name's inside with each doubled `"` made single again (scalar by scalar, see `replacingScalar`).
+    static func undoublingQuotes(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var previousWasQuote = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\"" && previousWasQuote {
+                previousWasQuote = false
+                continue
+            }
+            previousWasQuote = scalar == "\""
+            out.append(scalar)
+        }
+        return String(out)
+    }
+
     static let privilegeLetters: [Character: String] = [
         "r": "SELECT", "w": "UPDATE", "a": "INSERT", "d": "DELETE", "D": "TRUNCATE", "x": "REFERENCES", "t": "TRIGGER", "X": "EXECUTE",
         "U": "USAGE", "C": "CREATE", "c": "CONNECT", "T": "TEMPORARY", "s": "SET", "A": "ALTER SYSTEM",
@@ -685,7 +700,7 @@ public struct ObjectStateReader {
                 if let name = letters[letter] { (grantable ? { withOption.append(name) } : { plain.append(name) })() }
                 index = grantable ? privileges.index(after: next) : next
             }
-            let unquoted = grantee.hasPrefix("\"") ? String(grantee.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") : grantee
+            let unquoted = grantee.hasPrefix("\"") ? Self.undoublingQuotes(String(grantee.unicodeScalars.dropFirst().dropLast())) : grantee
             if column == nil && unquoted == owner && plain.count + withOption.count == fullOwnerCount && withOption.isEmpty { continue }
             // PUBLIC's default privilege (EXECUTE on routines, USAGE on types) is implied, as for a NULL ACL.
             if column == nil && grantee.isEmpty && publicByDefault && plain.count == 1 && withOption.isEmpty { continue }
@@ -716,7 +731,7 @@ public struct ObjectStateReader {
     }
 
     static func literal(_ text: String) -> String {
-        text.utf8.contains(0x27) ? "'" + text.replacingOccurrences(of: "'", with: "''") + "'" : "'" + text + "'"
+        "'" + replacingScalar("'", with: "''", in: text) + "'"
     }
 
     /// `schema.table` (as written in a watch list) quoted for SQL.

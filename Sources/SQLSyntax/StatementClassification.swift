@@ -145,18 +145,24 @@ extension SQLStatement {
     /// (nor, through CASCADE, any other object): CREATE of tables, views, functions, triggers, indexes, sequences,
     /// types, schemas and policies; COMMENT; GRANT/REVOKE; ALTER TABLE with only additive or in-place
     /// subcommands (ADD COLUMN/CONSTRAINT, SET/DROP DEFAULT, SET/DROP NOT NULL, options, row level security,
-    /// trigger enabling, owner, identity); ALTER FUNCTION/SEQUENCE/ENUM ADD VALUE; INSERT/UPDATE/DELETE; SET.
+    /// trigger enabling, owner, identity); ALTER FUNCTION/SEQUENCE/ENUM ADD VALUE; INSERT/UPDATE/DELETE without
+    /// function calls; SET; COMMENT with a text.
     ///
     /// bundle uses it to record a bundle's catalog changes from the rows its transaction wrote, without listing
     /// the whole catalog: a removed object leaves no row behind, so any other statement falls back to the full
     /// listing. (DML can fire triggers that run arbitrary DDL; such a change would be reported by `bundle drift`.)
     public var onlyAddsOrChangesInPlace: Bool {
         switch kind {
-        case "CreateStmt", "CommentStmt", "CreateFunctionStmt", "GrantStmt", "GrantRoleStmt", "ViewStmt", "CreateTrigStmt",
-             "InsertStmt", "UpdateStmt", "DeleteStmt", "CreateSeqStmt", "AlterSeqStmt", "CompositeTypeStmt", "CreateEnumStmt",
-             "CreateDomainStmt", "CreateRangeStmt", "CreatePolicyStmt", "AlterPolicyStmt", "CreateTableAsStmt", "VariableSetStmt",
-             "AlterOwnerStmt", "AlterFunctionStmt":
+        case "CreateStmt", "CreateFunctionStmt", "GrantStmt", "GrantRoleStmt", "ViewStmt", "CreateTrigStmt", "CreateSeqStmt",
+             "AlterSeqStmt", "CompositeTypeStmt", "CreateEnumStmt", "CreateDomainStmt", "CreateRangeStmt", "CreatePolicyStmt",
+             "AlterPolicyStmt", "VariableSetStmt", "AlterOwnerStmt", "AlterFunctionStmt":
             return true
+        case "CommentStmt":
+            // COMMENT ... IS NULL (or '') deletes the comment's row, which leaves nothing to find.
+            return !(tree["comment"]?.string ?? "").isEmpty
+        case "InsertStmt", "UpdateStmt", "DeleteStmt", "CreateTableAsStmt":
+            // Data changes, unless they call functions (which may run any DDL, even in subtransactions).
+            return !Self.callsFunctions(tree)
         case "IndexStmt":
             return tree["concurrent"]?.bool != true
         case "AlterEnumStmt":
@@ -171,6 +177,18 @@ extension SQLStatement {
                 guard let subtype = command.nodeBody?["subtype"]?.string else { return false }
                 return Self.inPlaceAlterTableSubtypes.contains(subtype)
             }
+        default:
+            return false
+        }
+    }
+
+    /// Whether a parse tree contains a function call (`FuncCall`) anywhere.
+    static func callsFunctions(_ node: ParseNode) -> Bool {
+        switch node {
+        case .object(let members):
+            return members["FuncCall"] != nil || members.values.contains(where: callsFunctions)
+        case .array(let items):
+            return items.contains(where: callsFunctions)
         default:
             return false
         }

@@ -70,6 +70,8 @@ import Testing
         PlanCase(name: "drop_view_on_table", prestate: "CREATE TABLE t (a int);", bundle: "DROP VIEW t;", rule: "drop-wrong-kind"),
         PlanCase(name: "schema_missing", prestate: "SELECT 1;", bundle: "CREATE TABLE nosuch.t (a int);", rule: "schema-does-not-exist"),
         PlanCase(name: "serial_columns (near miss)", prestate: "SELECT 1;", bundle: "CREATE TABLE sc (id serial PRIMARY KEY, b bigserial, c smallserial, d serial8);", rule: nil),
+        PlanCase(name: "serial_array", prestate: "SELECT 1;", bundle: "CREATE TABLE sa (ids serial[]);", rule: "serial-array"),
+        PlanCase(name: "serial_array_added", prestate: "CREATE TABLE sa (a int);", bundle: "ALTER TABLE sa ADD COLUMN ids bigserial[];", rule: "serial-array"),
         PlanCase(name: "serial_qualified", prestate: "SELECT 1;", bundle: "CREATE TABLE sc (c pg_catalog.serial);", rule: "type-does-not-exist"),
         PlanCase(name: "serial_added_column (near miss)", prestate: "CREATE TABLE sc (a int);", bundle: "ALTER TABLE sc ADD COLUMN id serial4;", rule: nil),
         PlanCase(name: "serial_is_no_argument_type", prestate: "SELECT 1;", bundle: "CREATE FUNCTION sf(a serial) RETURNS int LANGUAGE sql AS 'select 1';", rule: "type-does-not-exist"),

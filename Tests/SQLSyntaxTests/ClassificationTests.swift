@@ -84,6 +84,8 @@ import Testing
             "ALTER TABLE t ALTER COLUMN a TYPE bigint;", "ALTER TABLE t ADD COLUMN b int, DROP COLUMN a;", "ALTER TYPE e RENAME VALUE 'a' TO 'b';",
             "ALTER TABLE p DETACH PARTITION c;", "DO $$ BEGIN EXECUTE 'DROP TABLE t'; END $$;", "SELECT f();", "CREATE INDEX CONCURRENTLY i ON t (a);",
             "DROP OWNED BY r;", "TRUNCATE t;", "CREATE RULE r AS ON INSERT TO t DO NOTHING;",
+            "COMMENT ON TABLE t IS NULL;", "COMMENT ON TABLE t IS '';", "INSERT INTO t SELECT f();", "UPDATE t SET a = lower(b);",
+            "INSERT INTO t VALUES (1) RETURNING g(a);",
         ] {
             #expect(try !inPlace(text), "\(text)")
         }

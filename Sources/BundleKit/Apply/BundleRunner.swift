@@ -90,7 +90,8 @@ struct BundleRunner {
         let startedAt = savepoint ? try Profiler.measure("timestamp") { try timestamp() } : nil
         // A bundle that only adds objects or changes them in place, in its own transaction, is recorded from the
         // catalog rows its transaction wrote; any other needs a listing of the catalog before and after it.
-        let inPlace = !savepoint && bundle.script.statements.allSatisfy(\.onlyAddsOrChangesInPlace)
+        // (A pinned verify script is arbitrary SQL run in the same transaction: such bundles are listed.)
+        let inPlace = !savepoint && bundle.verifySQL == nil && bundle.script.statements.allSatisfy(\.onlyAddsOrChangesInPlace)
         let listingBefore = inPlace ? nil : try Profiler.measure("listingBefore") { try listing ?? listObjects(connection) }
         if savepoint { try db { try connection.execute("SAVEPOINT bundle_step") } }
         try Profiler.measure("execute") { try execute(bundle) }
@@ -400,7 +401,7 @@ struct BundleRunner {
 
 /// A SQL string literal (standard_conforming_strings).
 func sqlLiteral(_ value: String) -> String {
-    "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
+    "'" + replacingScalar("'", with: "''", in: value) + "'"
 }
 
 /// Test-only fault injection: `BUNDLE_TEST_KILL_AT=<step>` makes the process SIGKILL itself at that step

@@ -47,9 +47,8 @@ func movedPaths(_ before: [String: ListedObject], _ after: [String: ListedObject
 /// The state after a bundle whose statements only add objects or change them in place
 /// (`SQLStatement.onlyAddsOrChangesInPlace`), read inside its transaction (no savepoints): the objects whose
 /// catalog rows this transaction wrote are captured again, nothing else is listed or rendered. No path can have
-/// disappeared, so the previous state's other files stand; `signatures.tsv` is merged line by line. The capture's
-/// pinned session settings (an empty search_path, …) stay until the transaction ends: the caller only writes
-/// its registry row (schema-qualified) and commits.
+/// disappeared, so the previous state's other files stand; `signatures.tsv` is merged line by line. The capture
+/// puts the session settings it pinned back: deferred triggers run at COMMIT with the bundle's own settings.
 func updatedStateInPlace(
     _ previous: [String: String], connection: PostgresConnection, watch: WatchList?
 ) throws(BundleError) -> (state: [String: String], changed: Set<String>?) {
@@ -58,7 +57,7 @@ func updatedStateInPlace(
     let selection = try Profiler.measure("changedQuery") { () throws(BundleError) in try db { try reader.changedInCurrentTransaction() } }
     let spec = watchSpec(watch)
     if selection.isEmpty && spec == nil { return (previous, []) }
-    let files = try Profiler.measure("captureOnly") { () throws(BundleError) in try db { try reader.capture(excludedSchemas: [Registry.schema], watch: spec, only: selection, restoringSettings: false) } }
+    let files = try Profiler.measure("captureOnly") { () throws(BundleError) in try db { try reader.capture(excludedSchemas: [Registry.schema], watch: spec, only: selection) } }
     var state = previous
     for (path, text) in files where path != "signatures.tsv" { state[path] = text }
     if let lines = files["signatures.tsv"] {
@@ -69,7 +68,7 @@ func updatedStateInPlace(
             var complete = selection
             complete.completeSummaryFiles = true
             state["signatures.tsv"] = try db {
-                try reader.capture(excludedSchemas: [Registry.schema], only: complete, restoringSettings: false)
+                try reader.capture(excludedSchemas: [Registry.schema], only: complete)
             }["signatures.tsv"]
         }
     }

@@ -419,6 +419,10 @@ struct StatementAnalyzer {
                     error("column-duplicate", "42701", "column \"\(columnName)\" specified more than once")
                     return
                 }
+                if Syntax.isSerialArray(column["typeName"]) {
+                    error("serial-array", "0A000", "array of serial is not implemented", hint: "Use an integer array column, or a serial column.")
+                    return
+                }
                 let written = Syntax.columnType(column["typeName"])
                 let display = Syntax.displayType(column["typeName"])
                 guard let type = overlay.canonicalType(written: written, display: display) else {
@@ -876,6 +880,10 @@ struct StatementAnalyzer {
                         continue
                     }
                     error("column-already-exists", "42701", "column \"\(name)\" of relation \"\(relation.name)\" already exists", hint: "Use ADD COLUMN IF NOT EXISTS, or choose another name.")
+                    return
+                }
+                if Syntax.isSerialArray(def["typeName"]) {
+                    error("serial-array", "0A000", "array of serial is not implemented")
                     return
                 }
                 let display = Syntax.displayType(def["typeName"])

@@ -47,6 +47,13 @@ enum Syntax {
         return writtenType(typeName)
     }
 
+    /// `serial[]` and the like in a column definition: PostgreSQL refuses it ("array of serial is not implemented").
+    static func isSerialArray(_ typeName: ParseNode?) -> Bool {
+        let body = typeName?.nodeType == "TypeName" ? typeName?.nodeBody : typeName
+        let parts = names(body?["names"])
+        return !(body?["arrayBounds"]?.array ?? []).isEmpty && parts.count == 1 && serialTypes[parts[0]] != nil
+    }
+
     static let serialTypes = ["smallserial": "int2", "serial2": "int2", "serial": "int4", "serial4": "int4", "bigserial": "int8", "serial8": "int8"]
 
     /// The type name as PostgreSQL prints it in "type x does not exist" (`TypeNameToString`).
