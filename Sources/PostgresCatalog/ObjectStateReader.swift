@@ -635,6 +635,26 @@ public struct ObjectStateReader {
         return selection
     }
 
+    /// The state paths of the routines called one of `names` (any user schema, any arguments), by OID. CREATE OR
+    /// REPLACE FUNCTION keeps a routine's OID but may give it a new path: it may name parameters that had no
+    /// name, which changes its identity arguments. Comparing this before and after a bundle finds such moves.
+    public func routinePaths(named names: [String]) throws(PostgresError) -> [UInt32: String] {
+        try pinned { () throws(PostgresError) in
+            var paths: [UInt32: String] = [:]
+            for row in try connection.query(
+                """
+                SELECT p.oid, n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE p.proname = ANY($1::text[]) AND p.prokind IN ('f', 'p', 'w') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                """, [pgArray(names)]
+            ).rows {
+                guard let oid = UInt32(row[0] ?? "") else { continue }
+                paths[oid] = "\(Self.component(row[1]!))/functions/\(Self.component(row[2]!)).sql"
+            }
+            return paths
+        }
+    }
+
     /// The selection of the objects whose listing entries differ between `before` and `after` (added or changed).
     public static func selection(changedFrom before: [String: ListedObject], to after: [String: ListedObject]) -> ObjectSelection {
         var selection = ObjectSelection()

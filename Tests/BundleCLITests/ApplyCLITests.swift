@@ -339,6 +339,7 @@ import Testing
             CREATE TYPE mood AS ENUM ('sad', 'ok');
             CREATE FUNCTION f(a int, b text DEFAULT NULL) RETURNS int LANGUAGE sql AS 'SELECT a';
             CREATE TABLE config (key text PRIMARY KEY, value text);
+            CREATE FUNCTION g(integer) RETURNS int LANGUAGE sql AS 'SELECT $1';
 
             """)
         let change = try project.write("bundles/p/2-change.sql", """
@@ -359,6 +360,7 @@ import Testing
             CREATE SEQUENCE counter START 5;
             INSERT INTO config VALUES ('gate', 'on');
             ALTER TABLE child ADD CONSTRAINT note_len CHECK (length(note) < 100);
+            CREATE OR REPLACE FUNCTION g(a integer) RETURNS int LANGUAGE sql AS 'SELECT a';
 
             """)
         #expect(bundle(["init", "."], cwd: project.root).status == 0)
@@ -380,5 +382,15 @@ import Testing
         #expect(bundle(["drift", "--db", incremental, "--target", "inc"], cwd: project.root).status == 0)
         let fsck = runProcess("git", ["-C", project.root.path, "fsck", "--no-dangling", "bundle/inc", "bundle/full"])
         #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
+        // g(integer) became g(a integer): a move of the same function, which the rollback must rename back, not drop.
+        let script = gitOutput(["show", "bundle/inc:rollback/TXN-2-2.sql"], cwd: project.root)
+        #expect(!script.contains("DROP FUNCTION IF EXISTS public.g(a integer)"), "\(script)")
+        let rolledBack = bundle(["rollback", gitOutput(["rev-parse", "bundle/inc~1"], cwd: project.root).trimmingCharacters(in: .whitespacesAndNewlines),
+                                 "--db", incremental, "--target", "inc"], cwd: project.root)
+        #expect(rolledBack.status == 0, "\(rolledBack.stdout)\(rolledBack.stderr)")
+        let connection = try PostgresConnection(conninfo: incremental)
+        defer { connection.close() }
+        #expect(try connection.query("SELECT pg_get_function_identity_arguments('public.g'::regproc)").rows.first?.first == "integer")
+        #expect(bundle(["drift", "--db", incremental, "--target", "inc"], cwd: project.root).status == 0)
     }
 }

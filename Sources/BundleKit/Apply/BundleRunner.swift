@@ -93,6 +93,13 @@ struct BundleRunner {
         // (A pinned verify script is arbitrary SQL run in the same transaction: such bundles are listed.)
         let inPlace = !savepoint && bundle.verifySQL == nil && bundle.script.statements.allSatisfy(\.onlyAddsOrChangesInPlace)
         let listingBefore = inPlace ? nil : try Profiler.measure("listingBefore") { try listing ?? listObjects(connection) }
+        // CREATE OR REPLACE may move a routine to a new path (it may name unnamed parameters): note where the
+        // routines it names are now.
+        let replacedRoutines = !inPlace ? [] : bundle.script.statements.compactMap { statement -> String? in
+            guard statement.kind == "CreateFunctionStmt", statement.tree["replace"]?.bool == true else { return nil }
+            return Syntax.names(statement.tree["funcname"]).last
+        }
+        let routinesBefore = replacedRoutines.isEmpty ? [:] : try db { try ObjectStateReader(connection: connection).routinePaths(named: replacedRoutines) }
         if savepoint { try db { try connection.execute("SAVEPOINT bundle_step") } }
         try Profiler.measure("execute") { try execute(bundle) }
         if savepoint { try db { try connection.execute("RELEASE SAVEPOINT bundle_step") } }
@@ -109,7 +116,9 @@ struct BundleRunner {
             moves = movedPaths(listingBefore, listed)
             listingAfter = listed
         } else {
-            (after, changed) = try Profiler.measure("updatedStateInPlace") { try updatedStateInPlace(state, connection: connection, watch: watch) }
+            (after, changed, moves) = try Profiler.measure("updatedStateInPlace") {
+                try updatedStateInPlace(state, connection: connection, watch: watch, routinesBefore: routinesBefore, routineNames: replacedRoutines)
+            }
             listingAfter = nil
         }
         let rollback = Profiler.measure("rollbackScript") { RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: moves, changed: changed) }

@@ -179,6 +179,20 @@ struct RollbackGenerator {
                 break
             }
         }
+        // A moved routine (renamed, moved to another schema, or with parameters newly named by CREATE OR REPLACE)
+        // is back at its old name after step 0; its definition may still differ: restore it as a changed one.
+        for (newPath, oldPath) in moves.sorted(by: { $0.key < $1.key }) {
+            guard let object = ObjectPath(oldPath), object.kind == "functions", let pre = before[oldPath], let post = normalizedAfter[newPath],
+                  pre != post
+            else { continue }
+            if Self.signatureChangedIncompatibly(before: pre, after: post) {
+                let noun = pre.contains("CREATE OR REPLACE PROCEDURE") ? "PROCEDURE" : "FUNCTION"
+                emit("DROP \(noun) \(object.routineSignature);", because: "the previous header cannot be restored with CREATE OR REPLACE")
+            } else {
+                revertAuxiliary(before: pre, after: post)
+            }
+            emit(pre, because: "previous definition of \(object.routineSignature)")
+        }
         // 4. Re-create what the bundle dropped (data is lost: irreversible for tables).
         for path in removed.sorted() where path.hasPrefix("schemas/") { emit(before[path]!, because: "re-create dropped schema") }
         for kind in Self.createOrder {

@@ -49,18 +49,32 @@ func movedPaths(_ before: [String: ListedObject], _ after: [String: ListedObject
 /// catalog rows this transaction wrote are captured again, nothing else is listed or rendered. No path can have
 /// disappeared, so the previous state's other files stand; `signatures.tsv` is merged line by line. The capture
 /// puts the session settings it pinned back: deferred triggers run at COMMIT with the bundle's own settings.
+///
+/// `routinesBefore` are the paths, taken before the bundle, of the routines its CREATE OR REPLACE statements name
+/// (`ObjectStateReader.routinePaths`); one whose path changed is returned as a move (new path → old path).
 func updatedStateInPlace(
-    _ previous: [String: String], connection: PostgresConnection, watch: WatchList?
-) throws(BundleError) -> (state: [String: String], changed: Set<String>?) {
-    if fullCaptureRequested { return (try captureState(connection, watch: watch), nil) }
+    _ previous: [String: String], connection: PostgresConnection, watch: WatchList?, routinesBefore: [UInt32: String] = [:],
+    routineNames: [String] = []
+) throws(BundleError) -> (state: [String: String], changed: Set<String>?, moves: [String: String]) {
+    if fullCaptureRequested { return (try captureState(connection, watch: watch), nil, [:]) }
     let reader = ObjectStateReader(connection: connection)
-    let selection = try Profiler.measure("changedQuery") { () throws(BundleError) in try db { try reader.changedInCurrentTransaction() } }
+    var selection = try Profiler.measure("changedQuery") { () throws(BundleError) in try db { try reader.changedInCurrentTransaction() } }
+    var moves: [String: String] = [:]
+    if !routinesBefore.isEmpty {
+        let now = try db { try reader.routinePaths(named: routineNames) }
+        for (oid, old) in routinesBefore { if let new = now[oid], new != old { moves[new] = old } }
+        // signatures.tsv loses the old lines too: read it whole.
+        if !moves.isEmpty { selection.completeSummaryFiles = true }
+    }
     let spec = watchSpec(watch)
-    if selection.isEmpty && spec == nil { return (previous, []) }
+    if selection.isEmpty && spec == nil { return (previous, [], [:]) }
     let files = try Profiler.measure("captureOnly") { () throws(BundleError) in try db { try reader.capture(excludedSchemas: [Registry.schema], watch: spec, only: selection) } }
     var state = previous
+    for old in moves.values { state[old] = nil }
     for (path, text) in files where path != "signatures.tsv" { state[path] = text }
-    if let lines = files["signatures.tsv"] {
+    if selection.completeSummaryFiles {
+        if let complete = files["signatures.tsv"] { state["signatures.tsv"] = complete }
+    } else if let lines = files["signatures.tsv"] {
         if let merged = Profiler.measure("mergeSignatures", { mergedSignatures(previous["signatures.tsv"], lines) }) {
             state["signatures.tsv"] = merged
         } else {
@@ -72,8 +86,8 @@ func updatedStateInPlace(
             }["signatures.tsv"]
         }
     }
-    // Only the files just captured can differ from the previous state.
-    return (state, Set(files.keys).filter { previous[$0] != state[$0] })
+    // Only the files just captured (and the old paths of moved routines) can differ from the previous state.
+    return (state, Set(files.keys).union(moves.values).filter { previous[$0] != state[$0] }, moves)
 }
 
 /// `signatures.tsv` with the lines of `update` (same header) replacing those with the same schema, name and
