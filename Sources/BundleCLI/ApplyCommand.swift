@@ -156,6 +156,7 @@ enum ApplyReportText {
             out += failure.description + "\n"
             out += "apply stopped at TXN-\(failure.txn) \(failure.name): that bundle was rolled back completely"
             out += report.applied.isEmpty ? "; nothing was applied\n" : "; the bundles above stay committed\n"
+            if let problem = report.historyProblem { out += "also: \(problem)\n" }
         } else if report.applied.isEmpty && report.pending.isEmpty {
             out += "nothing to apply: every bundle of \(report.plan.lock) is already applied to \(report.target)\n"
         } else if report.applied.isEmpty {
@@ -196,6 +197,7 @@ struct ApplyReportJSON: Encodable {
     let applied: [Bundle]
     let skipped: [String]
     let failure: Failure?
+    let history_problem: String?
     let plan: PlanReport
 
     init(_ report: ApplyReport) {
@@ -211,6 +213,7 @@ struct ApplyReportJSON: Encodable {
                 txn: $0.txn, name: $0.name, path: $0.path, statement: $0.statement, line: $0.line, column: $0.column, sqlstate: $0.server?.sqlstate,
                 message: $0.server?.message ?? $0.message, detail: $0.server?.detail, hint: $0.server?.hint)
         }
+        history_problem = report.historyProblem
         plan = report.plan
     }
 

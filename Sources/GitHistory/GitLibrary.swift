@@ -8,10 +8,13 @@ public enum GitLibrary {
         // Repositories here are often created by root for other users (and the reverse); plain git's
         // `safe.directory` ownership check would make libgit2 refuse to open them.
         _ = bundle_git_set_owner_validation(0)
+        // Objects, packs and references reach the disk before a write returns: apply forgets a commit's recipe
+        // in the registry once the commit is written, so the commit must survive a power loss from then on.
+        _ = bundle_git_disable_fsync(0)
         return true
     }()
 
-    /// Initializes libgit2 and disables its repository-owner validation. Idempotent and thread-safe;
+    /// Initializes libgit2, disables its repository-owner validation and enables fsync of what it writes. Idempotent and thread-safe;
     /// ``GitRepository/open(at:searchParents:)`` and ``GitRepository/create(at:bare:)`` call it for you.
     /// libgit2 is never shut down: it lives as long as the process.
     public static func initialize() {

@@ -225,9 +225,8 @@ public final class GitRepository {
         var seen = Set<ObjectID>()
         let ids = bufferedIDs.filter { seen.insert(ObjectID($0.id)).inserted }
         guard !ids.isEmpty else { return }
-        if ids.count <= Self.looseFlushLimit {
-            try writeLoose(ids.map(\.id), from: odb)
-        } else {
+        // One pack (and its index), written with fsync: a few files, whatever the number of objects.
+        do {
             var builder: OpaquePointer?
             try check(git_packbuilder_new(&builder, handle), "start a pack")
             defer { git_packbuilder_free(builder) }
@@ -256,32 +255,15 @@ public final class GitRepository {
         try check(writer.pointee.commit(writer, &progress), "index the pack")
     }
 
-    /// Up to this many buffered objects are written as loose objects: cheaper than a pack's delta search when
-    /// they are few (a handful of commits of a large catalog with big trees); more go into one pack.
-    static let looseFlushLimit = 256
-
-    /// Copies buffered objects into the repository's own object directory as loose objects.
-    private func writeLoose(_ ids: [git_oid], from odb: OpaquePointer?) throws(GitHistoryError) {
-        var disk: OpaquePointer?
-        try check(git_odb_open(&disk, gitDirectory.appendingPathComponent("objects").path), "open the object directory")
-        defer { git_odb_free(disk) }
-        for var id in ids {
-            var object: OpaquePointer?
-            try check(git_odb_read(&object, odb, &id), "read a buffered object")
-            defer { git_odb_object_free(object) }
-            var written = git_oid()
-            try check(
-                git_odb_write(&written, disk, git_odb_object_data(object), git_odb_object_size(object), git_odb_object_type(object)),
-                "write an object")
-        }
-    }
-
     /// Fails with the operating system's reason when new objects or references could not be written (a
     /// read-only file system, missing permissions, a full disk), by creating and removing a small file in
     /// `objects/pack` and `refs/heads`.
     public func checkWritable() throws(GitHistoryError) {
+        // The object store and the branches live in the common directory (a linked worktree's own git directory
+        // holds neither).
+        let common = URL(fileURLWithPath: String(cString: git_repository_commondir(handle)), isDirectory: true)
         for directory in ["objects/pack", "refs/heads"] {
-            let folder = gitDirectory.appendingPathComponent(directory)
+            let folder = common.appendingPathComponent(directory)
             try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let path = folder.appendingPathComponent(".bundle-write-check-\(getpid())").path
             let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)

@@ -250,6 +250,36 @@ import Testing
         #expect(retry.status == 0, "\(retry.stdout)\(retry.stderr)")
     }
 
+    /// A registry made before the commit journal, owned by another role: the applying role cannot add the
+    /// column, so apply writes each commit before COMMIT, as before, and still succeeds.
+    @Test func registryWithoutJournalColumnOwnedByAnotherRole() throws {
+        let project = try TestProject(prefix: "apply-oldreg")
+        defer { project.remove() }
+        let one = try project.write("bundles/o/1-one.sql", "CREATE TABLE one (a int);\n")
+        let two = try project.write("bundles/o/2-two.sql", "CREATE TABLE two (a int);\nCOMMENT ON TABLE two IS 'second';\n")
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "o", one], cwd: project.root).status == 0)
+        let database = try TestCluster.makeDatabase(prefix: "apply_oldreg")
+        let cluster = try TestCluster.shared()
+        #expect(bundle(["apply", "o", "--txn", "--db", database.conninfo, "--target", "t"], cwd: project.root).status == 0)
+        // Turn the registry into an old one and let a non-owner role apply.
+        let admin = try PostgresConnection(conninfo: database.conninfo)
+        defer { admin.close() }
+        let role = "applier_\(UInt32.random(in: 0...UInt32.max))"
+        try admin.execute("ALTER TABLE bundle.registry DROP COLUMN commit_journal")
+        try admin.execute("CREATE ROLE \(role) LOGIN")
+        try admin.execute("GRANT USAGE ON SCHEMA bundle TO \(role); GRANT SELECT, INSERT ON bundle.registry TO \(role)")
+        // Owning the database lets the role create in public (pg_database_owner) without changing the schema's ACL.
+        try admin.execute("GRANT USAGE ON SEQUENCE bundle.registry_id_seq TO \(role); ALTER DATABASE \(database.name) OWNER TO \(role)")
+        #expect(bundle(["lock", "o", one, two], cwd: project.root).status == 0)
+        let asRole = cluster.conninfo(database: database.name) + " user=\(role)"
+        let applied = bundle(["apply", "o", "--txn", "--db", asRole, "--target", "t"], cwd: project.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(try admin.query("SELECT count(*) FROM bundle.registry").rows[0][0] == "2")
+        #expect(gitOutput(["log", "--format=%s", "bundle/t"], cwd: project.root).split(separator: "\n").count == 3)
+        #expect(bundle(["drift", "--db", database.conninfo, "--target", "t"], cwd: project.root).status == 0)
+    }
+
     @Test func nonSuperuserOwnerAppliesWithExplicitAuthorAndNoSecretsAnywhere() throws {
         let project = try TestProject(prefix: "apply-owner")
         defer { project.remove() }

@@ -108,4 +108,36 @@ enum RoundTrip {
         #expect(try connection.query("SELECT count(*) FROM pg_class WHERE relname IN ('p', 'c')").rows[0][0] == "0")
         #expect(try connection.query("SELECT count(*) FROM bundle.registry").rows[0][0] == "0")
     }
+
+    /// A deferred constraint trigger runs at COMMIT with the bundle's own session settings, not with the
+    /// settings pinned while the state was captured (an empty search_path would hide `public.audit`).
+    @Test func deferredTriggersRunWithTheSessionSettings() throws {
+        try RoundTrip.check(
+            "reg_deferred",
+            ["INSERT INTO cfg VALUES ('gate', 'on');\n"],
+            prestate: """
+                CREATE TABLE audit (n int);
+                CREATE TABLE cfg (key text PRIMARY KEY, value text);
+                CREATE FUNCTION note_cfg() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN INSERT INTO audit VALUES (1); RETURN NULL; END$$;
+                CREATE CONSTRAINT TRIGGER cfg_noted AFTER INSERT ON cfg DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION note_cfg();
+                """)
+    }
+
+    /// A verify script checks, it never changes the target: what it does is rolled back, and so is not missing
+    /// from the recorded state.
+    @Test func verifyScriptChangesAreRolledBack() throws {
+        let project = try TestProject(prefix: "reg_verify")
+        defer { project.remove() }
+        let bundle = try project.write("bundles/v/1-one.sql", "CREATE TABLE one (a int);\n")
+        _ = try project.write("bundles/v/1-one.verify.sql", "CREATE TABLE made_by_verify (a int);\nSELECT to_regclass('public.one') IS NOT NULL;\n")
+        #expect(runBundle(["init", "."], cwd: project.root).status == 0)
+        #expect(runBundle(["lock", "v", bundle], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "reg_verify").conninfo
+        let applied = runBundle(["apply", "v", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        #expect(try connection.query("SELECT to_regclass('public.one') IS NOT NULL, to_regclass('public.made_by_verify') IS NULL").rows.first == ["t", "t"])
+        #expect(runBundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+    }
 }

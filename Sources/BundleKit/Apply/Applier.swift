@@ -88,6 +88,9 @@ public struct ApplyReport: Sendable {
     public var drift: [DriftItem] = []
     /// Set when the apply was refused because of blocking drift (and --allow-drift was not given).
     public var blockedByDrift = false
+    /// Set when a bundle failed and, after that, the commits of the bundles committed before it could not be
+    /// written to the repository (the next command writes them from the registry).
+    public var historyProblem: String?
 
     /// 0 when everything pending was applied (or nothing was pending), 1 when the plan blocked or a bundle failed.
     public var exitCode: Int32 { failure == nil && !plan.isBlocked && !blockedByDrift ? 0 : 1 }
@@ -138,7 +141,7 @@ public final class Applier {
         _ = try? connection.execute("SET application_name = 'bundle apply'")
 
         // Reconcile before anything else, then plan.
-        var reconciled = try Profiler.measure("reconcile") { () throws(BundleError) in try reconcile(repository: repository, registry: Registry(connection: connection), target: target, branch: branch) }
+        var reconciled = try Profiler.measure("reconcile") { () throws(BundleError) in try reconcile(repository: repository, registry: Registry(connection: connection), target: target, branch: branch, holdsLock: false) }
         let registry = Registry(connection: connection)
         var applied = Registry.appliedBundles(try db { try registry.entries(target: target) }, lockName: lock.lock.name)
         try checkAppliedHashes(lock, applied: applied)
@@ -163,7 +166,7 @@ public final class Applier {
             try acquireApplierLock(holder, target: target)
 
             // Another applier may have finished while we waited: look again.
-            reconciled += try reconcile(repository: repository, registry: registry, target: target, branch: branch)
+            reconciled += try reconcile(repository: repository, registry: registry, target: target, branch: branch, holdsLock: true)
             report.reconciled = reconciled
             applied = Registry.appliedBundles(try db { try registry.entries(target: target) }, lockName: lock.lock.name)
             try checkAppliedHashes(lock, applied: applied)
@@ -197,7 +200,7 @@ public final class Applier {
         }
         if options.dryRun { return report }
 
-        try db { try registry.create() }
+        let journaling = try db { try registry.create() }
         let watch = lock.lock.watch
         let author = resolveAuthor(repository)
         let facts = SessionFacts(
@@ -235,7 +238,7 @@ public final class Applier {
         // `flushInterval` seconds, and at the end); until then each registry row holds its commit's recipe. A repository that
         // cannot be written to at all is refused before the first bundle.
         try git { try repository.checkWritable() }
-        try git { try repository.bufferWrites() }
+        if journaling { try git { try repository.bufferWrites() } }
 
         // Apply.
         let runner = BundleRunner(
@@ -269,8 +272,13 @@ public final class Applier {
         } catch let failure as ApplyFailureError {
             report.failure = failure.failure
             report.applied += failure.appliedBefore
-            // The bundles before the failed one are committed: write their commits and move the branch.
-            do { try runner.publish(unpublished, from: published) } catch let error as BundleError { throw error } catch { throw .history("\(error)") }
+            // The bundles before the failed one are committed: write their commits and move the branch. If that
+            // fails too, the bundle's failure stays the headline; the registry keeps the recipes.
+            do {
+                try runner.publish(unpublished, from: published)
+            } catch {
+                report.historyProblem = (error as? BundleError)?.errorDescription ?? "\(error)"
+            }
         } catch let error as BundleError {
             // Best effort for the bundles already committed; the registry keeps their recipes either way.
             _ = try? runner.publish(unpublished, from: published)
@@ -302,24 +310,30 @@ public final class Applier {
         }
     }
 
-    /// Fast-forwards the branch to registry rows whose commits exist but are not on it (a crash between COMMIT and
-    /// the branch update). Returns what it did, one line each.
-    func reconcile(repository: GitRepository, registry: Registry, target: String, branch: String) throws(BundleError) -> [String] {
+    /// Brings the branch up to the registry: writes the commits of registry rows that the repository does not have
+    /// from the recipes the rows keep (a process ended between COMMIT and writing its commits), and fast-forwards
+    /// the branch to rows whose commits are not on it. Returns what it did, one line each.
+    ///
+    /// `holdsLock`: the caller holds the applier lock. Without it another applier may be running, its committed
+    /// bundles' commits still in its memory: such rows (and the rows after them) are left to it; with it, they
+    /// belong to a process that ended, and are written here (recipes left behind by a run that ended between
+    /// writing its commits and forgetting their recipes are forgotten too).
+    func reconcile(repository: GitRepository, registry: Registry, target: String, branch: String, holdsLock: Bool) throws(BundleError) -> [String] {
         let entries = try db { try registry.entries(target: target) }
         var notes: [String] = []
-        var restored: [Int] = []
-        // Written loose, one object at a time: recovery is rare and small.
-        defer { if !restored.isEmpty { _ = try? registry.clearJournals(ids: restored) } }
+        var written: Int? = nil
+        // Recipes of commits that are now in the repository (written with fsync) are no longer needed.
+        defer { if holdsLock, let written { _ = try? registry.clearJournals(target: target, through: written) } }
         var tip = repository.referenceTarget(branch)
         for entry in entries {
             if let id = ObjectID(hex: entry.commitID), !repository.commitExists(id),
                let journal = try db({ try registry.journal(id: entry.id) }), let recipe = CommitRecipe.decode(journal) {
+                guard holdsLock else { break }
                 // Committed in the database, but the process ended before its commit reached the repository.
                 let written = try git { try recipe.write(to: repository) }
                 guard written == id else {
                     throw .history("registry row \(entry.id) records commit \(id.hex), but its recorded recipe gives \(written.hex); the registry row was changed by hand?")
                 }
-                restored.append(entry.id)
                 notes.append("wrote commit \(id.short) of registry row \(entry.id) (TXN-\(entry.txn) \(entry.bundleName)) from the registry: the process ended before writing it")
                 progress(.reconciled(notes.last!))
             }
@@ -327,6 +341,7 @@ public final class Applier {
                 throw .history(
                     "registry row \(entry.id) (\(entry.kind) \(entry.lockName) TXN-\(entry.txn) \(entry.bundleName)) records commit \(entry.commitID), which this repository does not have.\n  Fetch the branch bundle/\(target) from the repository it was applied from, then run the command again.")
             }
+            written = entry.id
             if let current = tip {
                 if try git({ try repository.isAncestor(id, of: current) }) { continue }
                 guard try git({ try repository.isAncestor(current, of: id) }) else {
@@ -334,7 +349,16 @@ public final class Applier {
                         "branch bundle/\(target) (\(current.short)) and registry row \(entry.id) (commit \(id.short)) have diverged; inspect `git log bundle/\(target)` and the registry (bundle status)")
                 }
             }
-            try git { try repository.updateReference(branch, to: id, expected: tip, logMessage: "bundle: reconcile registry row \(entry.id)") }
+            do {
+                try repository.updateReference(branch, to: id, expected: tip, logMessage: "bundle: reconcile registry row \(entry.id)")
+            } catch {
+                // Another process moved the branch meanwhile; fine if it is at or past this row's commit.
+                guard let now = repository.referenceTarget(branch), now == id || ((try? repository.isAncestor(id, of: now)) ?? false) else {
+                    throw .history(error.errorDescription ?? "\(error)")
+                }
+                tip = now
+                continue
+            }
             notes.append("fast-forwarded bundle/\(target) to \(id.short): registry row \(entry.id) (TXN-\(entry.txn) \(entry.bundleName)) was committed but the branch had not moved")
             progress(.reconciled(notes.last!))
             tip = id

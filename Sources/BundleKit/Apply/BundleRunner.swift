@@ -90,8 +90,8 @@ struct BundleRunner {
         let startedAt = savepoint ? try Profiler.measure("timestamp") { try timestamp() } : nil
         // A bundle that only adds objects or changes them in place, in its own transaction, is recorded from the
         // catalog rows its transaction wrote; any other needs a listing of the catalog before and after it.
-        // (A pinned verify script is arbitrary SQL run in the same transaction: such bundles are listed.)
-        let inPlace = !savepoint && bundle.verifySQL == nil && bundle.script.statements.allSatisfy(\.onlyAddsOrChangesInPlace)
+        // (A pinned verify script runs in a savepoint that is rolled back: whatever it does is not recorded.)
+        let inPlace = !savepoint && bundle.script.statements.allSatisfy(\.onlyAddsOrChangesInPlace)
         let listingBefore = inPlace ? nil : try Profiler.measure("listingBefore") { try listing ?? listObjects(connection) }
         // CREATE OR REPLACE may move a routine to a new path (it may name unnamed parameters): note where the
         // routines it names are now.
@@ -346,10 +346,14 @@ struct BundleRunner {
     }
 
     /// Runs the pinned verify script: it must not fail, and no returned value may be false.
+    /// The script runs in a savepoint that is rolled back afterwards: a verification checks, it never changes the
+    /// target (and so the recorded state is the bundle's alone).
     private func verify(_ bundle: LoadedBundle) throws {
         guard let sql = bundle.verifySQL, let path = bundle.locked.verify?.path else { return }
         let script: SQLScript
         do { script = try SQLScript.parse(Data(sql.utf8), path: path) } catch { throw BundleError.syntax(error.localizedDescription) }
+        _ = try db { try connection.execute("SAVEPOINT bundle_verify") }
+        defer { _ = try? connection.execute("ROLLBACK TO SAVEPOINT bundle_verify; RELEASE SAVEPOINT bundle_verify") }
         for statement in script.statements {
             let result: QueryResult
             do {

@@ -39,15 +39,24 @@ public struct Registry {
     }
 
     /// Creates the registry on first use (its own transaction); not writable by PUBLIC.
-    public func create() throws(PostgresError) {
+    ///
+    /// Returns whether the registry can keep commit recipes (`commit_journal`): a registry made by an earlier
+    /// version gets the column, unless the role applying is not its owner (then apply writes each commit before
+    /// COMMIT, as before).
+    @discardableResult
+    public func create() throws(PostgresError) -> Bool {
         if try exists() {
             // Registries made before the commit journal existed get its column.
             if try connection.query(
                 "SELECT NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'bundle.registry'::regclass AND attname = 'commit_journal')"
             ).rows.first?.first == "t" {
-                try connection.execute("ALTER TABLE bundle.registry ADD COLUMN IF NOT EXISTS commit_journal text")
+                do {
+                    try connection.execute("ALTER TABLE bundle.registry ADD COLUMN IF NOT EXISTS commit_journal text")
+                } catch where error.serverMessage?.sqlstate == "42501" {
+                    return false
+                }
             }
-            return
+            return true
         }
         try connection.execute("BEGIN")
         do {
@@ -83,6 +92,7 @@ public struct Registry {
             throw error
         }
         _ = connection.takeNotices()
+        return true
     }
 
     /// All rows for `target`, oldest first (empty when the registry does not exist yet).
@@ -108,15 +118,18 @@ public struct Registry {
         kind: String, lockName: String, lockSHA256: String, bundle: LockedBundle, commitID: String, parentCommitID: String?, target: String,
         startedAt: String?, journal: String? = nil
     ) throws(PostgresError) -> Int {
+        // Without a recipe the column is not named: a registry made by an earlier version may not have it.
+        let journalColumn = journal == nil ? "" : ", commit_journal"
+        let journalValue = journal == nil ? "" : ", $12"
         let row = try connection.query(
             """
             INSERT INTO bundle.registry (kind, lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, commit_id,
-                                         parent_commit_id, target, started_at, commit_journal)
-            VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10, coalesce($11::timestamptz, now()), $12)
+                                         parent_commit_id, target, started_at\(journalColumn))
+            VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10, coalesce($11::timestamptz, now())\(journalValue))
             RETURNING id
             """,
-            [kind, lockName, lockSHA256, bundle.name, String(bundle.txn), bundle.sha256, bundle.semanticSha256, commitID, parentCommitID, target, startedAt,
-             journal])
+            [kind, lockName, lockSHA256, bundle.name, String(bundle.txn), bundle.sha256, bundle.semanticSha256, commitID, parentCommitID, target, startedAt]
+                + (journal.map { [$0] } ?? []))
         return Int(row.rows[0][0]!)!
     }
 
@@ -128,6 +141,12 @@ public struct Registry {
         ).rows.first?.first == "t"
         guard hasColumn else { return nil }
         return try connection.query("SELECT commit_journal FROM bundle.registry WHERE id = $1::bigint", [String(id)]).rows.first?.first ?? nil
+    }
+
+    /// Forgets the recipes of `target`'s rows up to `id`, whose commits are all in the repository.
+    func clearJournals(target: String, through id: Int) throws(PostgresError) {
+        _ = try connection.query(
+            "UPDATE bundle.registry SET commit_journal = NULL WHERE target = $1 AND id <= $2::bigint AND commit_journal IS NOT NULL", [target, String(id)])
     }
 
     /// Forgets the recipes of rows whose commits are now in the repository (its own short transaction).

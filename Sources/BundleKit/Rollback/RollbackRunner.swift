@@ -94,7 +94,7 @@ public final class RollbackRunner {
             guard got == "t" else { throw .database("another bundle apply or rollback is running on target '\(target)'; try again when it has finished") }
         }
         defer { if !options.dryRun { _ = try? lockConnection.query("SELECT pg_advisory_unlock($1::integer, hashtext($2))", [String(Applier.lockClass), target]) } }
-        _ = try applier.reconcile(repository: repository, registry: registry, target: target, branch: branch)
+        _ = try applier.reconcile(repository: repository, registry: registry, target: target, branch: branch, holdsLock: !options.dryRun)
         guard let tip = repository.referenceTarget(branch) else { throw .usage("no branch bundle/\(target): nothing was applied to target '\(target)'") }
         let goal = try resolve(revision, repository: repository, target: target)
         guard try git({ try repository.isAncestor(goal, of: tip) }) else {
