@@ -64,7 +64,7 @@ public enum ConnectionString {
 
     /// Quotes a value for key=value conninfo if it needs it (empty, whitespace, quotes or backslashes).
     public static func quoteValue(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.contains { $0.isWhitespace || $0 == "'" || $0 == "\\" }
+        let needsQuotes = value.isEmpty || value.unicodeScalars.contains { $0.properties.isWhitespace || $0 == "'" || $0 == "\\" }
         guard needsQuotes else { return value }
         let escaped = replacingScalar("'", with: "\\'", in: replacingScalar("\\", with: "\\\\", in: value))
         return "'\(escaped)'"

@@ -140,4 +140,48 @@ enum RoundTrip {
         #expect(try connection.query("SELECT to_regclass('public.one') IS NOT NULL, to_regclass('public.made_by_verify') IS NULL").rows.first == ["t", "t"])
         #expect(runBundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
     }
+
+    /// A verify script cannot end the bundle's transaction from inside its check.
+    @Test func verifyScriptWithTransactionControlFailsTheBundle() throws {
+        let project = try TestProject(prefix: "reg_verify_tx")
+        defer { project.remove() }
+        let bundle = try project.write("bundles/v/1-one.sql", "CREATE TABLE one (a int);\n")
+        _ = try project.write("bundles/v/1-one.verify.sql", "ROLLBACK;\nSELECT true;\n")
+        #expect(runBundle(["init", "."], cwd: project.root).status == 0)
+        #expect(runBundle(["lock", "v", bundle], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "reg_verify_tx").conninfo
+        let applied = runBundle(["apply", "v", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(applied.status == 1, "\(applied.stdout)\(applied.stderr)")
+        #expect(applied.stdout.contains("must not contain transaction control"), "\(applied.stdout)")
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        #expect(try connection.query("SELECT to_regclass('public.one') IS NULL, (SELECT count(*) FROM bundle.registry)").rows.first == ["t", "0"])
+    }
+
+    /// A quote followed by a combining mark is still a quote when the rollback generator splits a state file.
+    @Test func quoteFollowedByCombiningMarkInAComment() throws {
+        try RoundTrip.check(
+            "reg_combining",
+            ["GRANT SELECT ON tc TO PUBLIC;\nCOMMENT ON COLUMN tc.a IS 'c';\n"],
+            prestate: "CREATE TABLE tc (a int); COMMENT ON TABLE tc IS E'x''\\u0301y'")
+    }
+
+    /// A run killed after its last bundle's COMMIT leaves that commit only as a recipe; the next apply has nothing
+    /// to run but still writes it, and the branch, the registry and the catalog agree.
+    @Test func killedAfterTheLastCommitIsRepairedByAnApplyWithNothingToRun() throws {
+        let project = try TestProject(prefix: "reg_kill_last")
+        defer { project.remove() }
+        let bundle = try project.write("bundles/k/1-one.sql", "CREATE TABLE one (a int);\n")
+        #expect(runBundle(["init", "."], cwd: project.root).status == 0)
+        #expect(runBundle(["lock", "k", bundle], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "reg_kill_last").conninfo
+        let killed = runBundle(["apply", "k", "--txn", "--db", db, "--target", "t"], cwd: project.root, environment: ["BUNDLE_TEST_KILL_AT": "after-commit"])
+        #expect(killed.status != 0 && killed.status != 1, "killed: \(killed.status)")
+        let again = runBundle(["apply", "k", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("from the registry"), "\(again.stdout)")
+        let subjects = runProcess("git", ["-C", project.root.path, "log", "--format=%s", "bundle/t"]).stdout.split(separator: "\n")
+        #expect(subjects.count == 2, "\(subjects)")
+        #expect(runBundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+    }
 }

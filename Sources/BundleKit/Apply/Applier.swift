@@ -120,6 +120,8 @@ public final class Applier {
     public let conninfo: String
     public let options: ApplyOptions
     private let progress: @Sendable (ApplyProgress) -> Void
+    /// Set by `reconcile` without the lock when it stopped at a registry row whose commit exists only as a recipe.
+    private var recipesLeft = false
 
     public init(project: Project, conninfo: String, options: ApplyOptions, progress: @escaping @Sendable (ApplyProgress) -> Void = { _ in }) {
         self.project = project
@@ -149,7 +151,18 @@ public final class Applier {
         var report = ApplyReport(plan: plan, target: target, branch: branch, reconciled: reconciled)
         report.skipped = lock.bundles.filter { applied[$0.locked.name] != nil }.map(\.locked.name)
         report.pending = lock.bundles.filter { applied[$0.locked.name] == nil }.map(\.locked.name)
-        if plan.isBlocked || report.pending.isEmpty { return report }
+        if plan.isBlocked || report.pending.isEmpty {
+            // Nothing to run, but a crashed run may have left commits only as recipes: write them, under the lock
+            // (if another applier holds it, its own commits are the ones waiting, and it writes them).
+            if recipesLeft && !options.dryRun {
+                let got = try db { try connection.query("SELECT pg_try_advisory_lock($1::integer, hashtext($2))", [String(Self.lockClass), target]).rows.first?.first }
+                if got == "t" {
+                    defer { _ = try? connection.query("SELECT pg_advisory_unlock($1::integer, hashtext($2))", [String(Self.lockClass), target]) }
+                    report.reconciled += try reconcile(repository: repository, registry: registry, target: target, branch: branch, holdsLock: true)
+                }
+            }
+            return report
+        }
 
         // Serialise appliers of this target on a dedicated connection that runs nothing else, before the drift
         // check: another applier's committed bundles reach the branch only at the end of its run.
@@ -321,6 +334,7 @@ public final class Applier {
     func reconcile(repository: GitRepository, registry: Registry, target: String, branch: String, holdsLock: Bool) throws(BundleError) -> [String] {
         let entries = try db { try registry.entries(target: target) }
         var notes: [String] = []
+        recipesLeft = false
         var written: Int? = nil
         // Recipes of commits that are now in the repository (written with fsync) are no longer needed.
         defer { if holdsLock, let written { _ = try? registry.clearJournals(target: target, through: written) } }
@@ -328,7 +342,10 @@ public final class Applier {
         for entry in entries {
             if let id = ObjectID(hex: entry.commitID), !repository.commitExists(id),
                let journal = try db({ try registry.journal(id: entry.id) }), let recipe = CommitRecipe.decode(journal) {
-                guard holdsLock else { break }
+                guard holdsLock else {
+                    recipesLeft = true
+                    break
+                }
                 // Committed in the database, but the process ended before its commit reached the repository.
                 let written = try git { try recipe.write(to: repository) }
                 guard written == id else {

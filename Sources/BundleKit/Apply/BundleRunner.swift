@@ -352,8 +352,16 @@ struct BundleRunner {
         guard let sql = bundle.verifySQL, let path = bundle.locked.verify?.path else { return }
         let script: SQLScript
         do { script = try SQLScript.parse(Data(sql.utf8), path: path) } catch { throw BundleError.syntax(error.localizedDescription) }
+        // Transaction control would end (or commit) the bundle's transaction from inside its check.
+        if let control = script.statements.first(where: { $0.transactionControl != nil }) {
+            throw ApplyFailureError(
+                failure: ApplyFailure(
+                    txn: bundle.locked.txn, name: bundle.locked.name, path: path, statement: control.index, line: control.start.line,
+                    column: control.start.column, server: nil,
+                    message: "a verify script must not contain transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT): it runs inside the bundle's transaction; the bundle was rolled back"),
+                appliedBefore: [])
+        }
         _ = try db { try connection.execute("SAVEPOINT bundle_verify") }
-        defer { _ = try? connection.execute("ROLLBACK TO SAVEPOINT bundle_verify; RELEASE SAVEPOINT bundle_verify") }
         for statement in script.statements {
             let result: QueryResult
             do {
@@ -375,6 +383,8 @@ struct BundleRunner {
                     appliedBefore: [])
             }
         }
+        // Undo whatever the check did; on failure above, the caller rolls the whole transaction back.
+        _ = try db { try connection.execute("ROLLBACK TO SAVEPOINT bundle_verify; RELEASE SAVEPOINT bundle_verify") }
     }
 
     /// Builds the commit for one bundle (not moving any reference).

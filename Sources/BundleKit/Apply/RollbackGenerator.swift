@@ -277,27 +277,40 @@ struct RollbackGenerator {
         var current = ""
         var dollarTag: String? = nil
         var inQuote = false
+        // Scanned scalar by scalar: a quote followed by a combining mark is one Character but still a quote.
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             current += (current.isEmpty ? "" : "\n") + line
-            var index = line.startIndex
-            while index < line.endIndex {
-                let ch = line[index]
+            let scalars = Array(line.unicodeScalars)
+            var index = 0
+            while index < scalars.count {
+                let ch = scalars[index]
                 if let tag = dollarTag {
-                    if line[index...].hasPrefix(tag) {
+                    let tagScalars = Array(tag.unicodeScalars)
+                    if scalars[index...].starts(with: tagScalars) {
                         dollarTag = nil
-                        index = line.index(index, offsetBy: tag.count)
+                        index += tagScalars.count
                         continue
                     }
                 } else if inQuote {
                     if ch == "'" { inQuote = false }
                 } else if ch == "'" {
                     inQuote = true
-                } else if ch == "$", let match = line[index...].firstMatch(of: /^\$[A-Za-z_0-9]*\$/) {
-                    dollarTag = String(match.output)
-                    index = line.index(index, offsetBy: match.output.count)
-                    continue
+                } else if ch == "$" {
+                    // A dollar-quote tag: $[A-Za-z_0-9]*$
+                    var end = index + 1
+                    func isTagScalar(_ s: Unicode.Scalar) -> Bool {
+                        ("0"..."9").contains(s) || ("A"..."Z").contains(s) || ("a"..."z").contains(s) || s == "_"
+                    }
+                    while end < scalars.count, isTagScalar(scalars[end]) { end += 1 }
+                    if end < scalars.count, scalars[end] == "$" {
+                        var tag = String.UnicodeScalarView()
+                        tag.append(contentsOf: scalars[index...end])
+                        dollarTag = String(tag)
+                        index = end + 1
+                        continue
+                    }
                 }
-                index = line.index(after: index)
+                index += 1
             }
             if dollarTag == nil && !inQuote && line.hasSuffix(";") {
                 result.append(current.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -545,21 +558,23 @@ struct RollbackGenerator {
 
     static func identifier(at text: String) -> String? {
         if text.hasPrefix("\"") {
-            var result = "\""
-            var index = text.index(after: text.startIndex)
-            while index < text.endIndex {
-                let ch = text[index]
+            // Scalar by scalar (see `statements`).
+            let scalars = Array(text.unicodeScalars)
+            var result = String.UnicodeScalarView()
+            result.append("\"")
+            var index = 1
+            while index < scalars.count {
+                let ch = scalars[index]
                 result.append(ch)
                 if ch == "\"" {
-                    let next = text.index(after: index)
-                    if next < text.endIndex, text[next] == "\"" {
+                    if index + 1 < scalars.count, scalars[index + 1] == "\"" {
                         result.append("\"")
-                        index = text.index(after: next)
+                        index += 2
                         continue
                     }
-                    return result
+                    return String(result)
                 }
-                index = text.index(after: index)
+                index += 1
             }
             return nil
         }

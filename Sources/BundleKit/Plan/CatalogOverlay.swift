@@ -114,10 +114,11 @@ struct CatalogOverlay {
 
     /// The identifiers of a qualified name as `quoteIdentifier` parts joined by '.' (`"a.b"."c""d"` → `a.b`, `c"d`).
     static func identifiers(ofQualifiedName text: String) -> [String] {
+        // Scalar by scalar: a quote followed by a combining mark is one Character but still a quote.
         var parts: [String] = []
-        var current = ""
+        var current = String.UnicodeScalarView()
         var quoted = false
-        var characters = text.makeIterator()
+        var characters = text.unicodeScalars.makeIterator()
         var pending = characters.next()
         while let character = pending {
             pending = characters.next()
@@ -135,13 +136,13 @@ struct CatalogOverlay {
             } else if character == "\"" {
                 quoted = true
             } else if character == "." {
-                parts.append(current)
-                current = ""
+                parts.append(String(current))
+                current = String.UnicodeScalarView()
             } else {
                 current.append(character)
             }
         }
-        parts.append(current)
+        parts.append(String(current))
         return parts
     }
 
