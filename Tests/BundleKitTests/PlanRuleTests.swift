@@ -71,6 +71,7 @@ import Testing
         PlanCase(name: "schema_missing", prestate: "SELECT 1;", bundle: "CREATE TABLE nosuch.t (a int);", rule: "schema-does-not-exist"),
         PlanCase(name: "serial_columns (near miss)", prestate: "SELECT 1;", bundle: "CREATE TABLE sc (id serial PRIMARY KEY, b bigserial, c smallserial, d serial8);", rule: nil),
         PlanCase(name: "serial_array", prestate: "SELECT 1;", bundle: "CREATE TABLE sa (ids serial[]);", rule: "serial-array"),
+        PlanCase(name: "serial_array_before_duplicate", prestate: "SELECT 1;", bundle: "CREATE TABLE sa (a int, a serial[]);", rule: "serial-array"),
         PlanCase(name: "serial_array_added", prestate: "CREATE TABLE sa (a int);", bundle: "ALTER TABLE sa ADD COLUMN ids bigserial[];", rule: "serial-array"),
         PlanCase(name: "serial_qualified", prestate: "SELECT 1;", bundle: "CREATE TABLE sc (c pg_catalog.serial);", rule: "type-does-not-exist"),
         PlanCase(name: "serial_added_column (near miss)", prestate: "CREATE TABLE sc (a int);", bundle: "ALTER TABLE sc ADD COLUMN id serial4;", rule: nil),

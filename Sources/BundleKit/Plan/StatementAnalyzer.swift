@@ -415,12 +415,13 @@ struct StatementAnalyzer {
             switch element.nodeType {
             case "ColumnDef":
                 guard let column = element.nodeBody, let columnName = column["colname"]?.string else { continue }
-                if !seen.insert(columnName).inserted {
-                    error("column-duplicate", "42701", "column \"\(columnName)\" specified more than once")
-                    return
-                }
+                // PostgreSQL transforms each column definition (serial first) before it looks for duplicates.
                 if Syntax.isSerialArray(column["typeName"]) {
                     error("serial-array", "0A000", "array of serial is not implemented", hint: "Use an integer array column, or a serial column.")
+                    return
+                }
+                if !seen.insert(columnName).inserted {
+                    error("column-duplicate", "42701", "column \"\(columnName)\" specified more than once")
                     return
                 }
                 let written = Syntax.columnType(column["typeName"])
