@@ -123,6 +123,18 @@ enum RoundTrip {
                 """)
     }
 
+    /// Applies `CREATE TABLE one` with `verify` pinned as its verify script; returns the apply's output and database.
+    func applyWithVerify(_ prefix: String, verify: String) throws -> (result: (status: Int32, stdout: String, stderr: String), db: String) {
+        let project = try TestProject(prefix: prefix)
+        defer { project.remove() }
+        let bundle = try project.write("bundles/v/1-one.sql", "CREATE TABLE one (a int);\n")
+        _ = try project.write("bundles/v/1-one.verify.sql", verify)
+        #expect(runBundle(["init", "."], cwd: project.root).status == 0)
+        #expect(runBundle(["lock", "v", bundle], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: prefix).conninfo
+        return (runBundle(["apply", "v", "--txn", "--db", db, "--target", "t"], cwd: project.root), db)
+    }
+
     /// A verify script checks, it never changes the target: what it does is rolled back, and so is not missing
     /// from the recorded state.
     @Test func verifyScriptChangesAreRolledBack() throws {
@@ -143,14 +155,7 @@ enum RoundTrip {
 
     /// A verify script cannot end the bundle's transaction from inside its check.
     @Test func verifyScriptWithTransactionControlFailsTheBundle() throws {
-        let project = try TestProject(prefix: "reg_verify_tx")
-        defer { project.remove() }
-        let bundle = try project.write("bundles/v/1-one.sql", "CREATE TABLE one (a int);\n")
-        _ = try project.write("bundles/v/1-one.verify.sql", "ROLLBACK;\nSELECT true;\n")
-        #expect(runBundle(["init", "."], cwd: project.root).status == 0)
-        #expect(runBundle(["lock", "v", bundle], cwd: project.root).status == 0)
-        let db = try TestCluster.makeDatabase(prefix: "reg_verify_tx").conninfo
-        let applied = runBundle(["apply", "v", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        let (applied, db) = try applyWithVerify("reg_verify_tx", verify: "ROLLBACK;\nSELECT true;\n")
         #expect(applied.status == 1, "\(applied.stdout)\(applied.stderr)")
         #expect(applied.stdout.contains("must not contain transaction control"), "\(applied.stdout)")
         let connection = try PostgresConnection(conninfo: db)
