@@ -155,9 +155,8 @@ public final class Applier {
             // Nothing to run, but a crashed run may have left commits only as recipes: write them, under the lock
             // (if another applier holds it, its own commits are the ones waiting, and it writes them).
             if recipesLeft && !options.dryRun {
-                let got = try db { try connection.query("SELECT pg_try_advisory_lock($1::integer, hashtext($2))", [String(Self.lockClass), target]).rows.first?.first }
-                if got == "t" {
-                    defer { _ = try? connection.query("SELECT pg_advisory_unlock($1::integer, hashtext($2))", [String(Self.lockClass), target]) }
+                if try Self.tryApplierLock(connection, target: target) {
+                    defer { Self.releaseApplierLock(connection, target: target) }
                     report.reconciled += try reconcile(repository: repository, registry: registry, target: target, branch: branch, holdsLock: true)
                 }
             }
@@ -169,7 +168,7 @@ public final class Applier {
         var lockConnection: PostgresConnection? = nil
         defer {
             if let lockConnection {
-                _ = try? lockConnection.query("SELECT pg_advisory_unlock($1::integer, hashtext($2))", [String(Self.lockClass), target])
+                Self.releaseApplierLock(lockConnection, target: target)
                 lockConnection.close()
             }
         }
@@ -385,16 +384,23 @@ public final class Applier {
 
     static let lockClass: Int32 = 0x6275_6e64  // "bund"
 
+    /// Takes the session-level advisory lock that serialises appliers and rollbacks of `target`, if it is free.
+    static func tryApplierLock(_ connection: PostgresConnection, target: String) throws(BundleError) -> Bool {
+        try db { try connection.query("SELECT pg_try_advisory_lock($1::integer, hashtext($2))", [String(lockClass), target]).rows.first?.first } == "t"
+    }
+
+    /// Releases the lock `tryApplierLock` took (a lost connection releases it too).
+    static func releaseApplierLock(_ connection: PostgresConnection, target: String) {
+        _ = try? connection.query("SELECT pg_advisory_unlock($1::integer, hashtext($2))", [String(lockClass), target])
+    }
+
     private func acquireApplierLock(_ connection: PostgresConnection, target: String) throws(BundleError) {
         _ = try? connection.execute("SET application_name = 'bundle apply (lock holder)'")
         let deadline = Date().addingTimeInterval(options.applierWait)
         var delay = 0.1
         var announced = false
         while true {
-            let got = try db {
-                try connection.query("SELECT pg_try_advisory_lock($1::integer, hashtext($2))", [String(Self.lockClass), target]).rows.first?.first
-            }
-            if got == "t" { return }
+            if try Self.tryApplierLock(connection, target: target) { return }
             let holder = (try? connection.query(
                 """
                 SELECT a.pid::text || ' (' || coalesce(a.usename, '?') || '@' || coalesce(host(a.client_addr), 'local') || ', '

@@ -90,10 +90,9 @@ public final class RollbackRunner {
         let lockConnection = try DatabaseTarget.connect(conninfo)
         defer { lockConnection.close() }
         if !options.dryRun {
-            let got = try db { try lockConnection.query("SELECT pg_try_advisory_lock($1::integer, hashtext($2))", [String(Applier.lockClass), target]).rows[0][0] }
-            guard got == "t" else { throw .database("another bundle apply or rollback is running on target '\(target)'; try again when it has finished") }
+            guard try Applier.tryApplierLock(lockConnection, target: target) else { throw .database("another bundle apply or rollback is running on target '\(target)'; try again when it has finished") }
         }
-        defer { if !options.dryRun { _ = try? lockConnection.query("SELECT pg_advisory_unlock($1::integer, hashtext($2))", [String(Applier.lockClass), target]) } }
+        defer { if !options.dryRun { Applier.releaseApplierLock(lockConnection, target: target) } }
         _ = try applier.reconcile(repository: repository, registry: registry, target: target, branch: branch, holdsLock: !options.dryRun)
         guard let tip = repository.referenceTarget(branch) else { throw .usage("no branch bundle/\(target): nothing was applied to target '\(target)'") }
         let goal = try resolve(revision, repository: repository, target: target)
