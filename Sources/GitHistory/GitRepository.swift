@@ -420,17 +420,19 @@ public final class GitRepository {
         try storeBuffered([], type: GIT_OBJECT_TREE, name: nil, memory: memory)
     }
 
-    /// Hashes `bytes` as an object of `type` and puts it in the in-memory store unless the repository has it.
-    private func storeBuffered(
-        _ bytes: [UInt8], type: git_object_t, name: String?, memory: UnsafeMutablePointer<git_odb_backend>
+    /// Hashes `bytes` as an object of `type` and puts it straight in the in-memory store unless the repository has
+    /// it. (git_odb_write would look for the object first and, missing it as it must for a new object, rescan the
+    /// pack directory: thousands of directory reads for a baseline.) `what` names the object in errors.
+    private func storeBuffered<Bytes: ContiguousBytes>(
+        _ bytes: Bytes, type: git_object_t, name: String?, memory: UnsafeMutablePointer<git_odb_backend>, what: String = "an object"
     ) throws(GitHistoryError) -> git_oid {
         var oid = git_oid()
-        try check(bytes.withUnsafeBytes { git_odb_hash(&oid, $0.baseAddress, $0.count, type) }, "hash an object")
+        try check(bytes.withUnsafeBytes { git_odb_hash(&oid, $0.baseAddress, $0.count, type) }, "hash \(what)")
         var odb: OpaquePointer?
         try check(git_repository_odb(&odb, handle), "open the object database")
         defer { git_odb_free(odb) }
         if git_odb_exists_ext(odb, &oid, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 0 {
-            try check(bytes.withUnsafeBytes { memory.pointee.write(memory, &oid, $0.baseAddress, $0.count, type) }, "write an object")
+            try check(bytes.withUnsafeBytes { memory.pointee.write(memory, &oid, $0.baseAddress, $0.count, type) }, "write \(what)")
         }
         if buffer != nil { bufferedIDs.append((oid, name)) }
         return oid
@@ -493,31 +495,17 @@ public final class GitRepository {
     }
 
     private func writeBlob(_ contents: Data, name: String? = nil) throws(GitHistoryError) -> git_oid {
-        var oid = git_oid()
         if let memory = buffer ?? scratchMemory {
-            // Straight into the in-memory store. (git_odb_write would look for the object first and, missing it
-            // as it must for a new object, rescan the pack directory: thousands of directory reads for a baseline.)
-            let code = contents.withUnsafeBytes { bytes in git_odb_hash(&oid, bytes.baseAddress, bytes.count, GIT_OBJECT_BLOB) }
-            try check(code, "hash a file's contents")
-            var odb: OpaquePointer?
-            try check(git_repository_odb(&odb, handle), "open the object database")
-            defer { git_odb_free(odb) }
-            if git_odb_exists_ext(odb, &oid, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 0 {
-                let written = contents.withUnsafeBytes { bytes in
-                    memory.pointee.write(memory, &oid, bytes.baseAddress, bytes.count, GIT_OBJECT_BLOB)
-                }
-                try check(written, "write a file's contents")
-            }
-            if buffer != nil { bufferedIDs.append((oid, name)) }
-            return oid
+            return try storeBuffered(contents, type: GIT_OBJECT_BLOB, name: name, memory: memory, what: "a file's contents")
         }
+        var oid = git_oid()
         let code = contents.withUnsafeBytes { bytes in
             git_blob_create_from_buffer(&oid, handle, bytes.baseAddress, bytes.count)
         }
         try check(code, "write a file's contents")
-        if buffer != nil { bufferedIDs.append((oid, name)) }
         return oid
     }
+
 
     // MARK: - Reading commits
 
