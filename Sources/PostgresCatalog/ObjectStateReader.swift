@@ -375,7 +375,7 @@ public struct ObjectStateReader {
             text += "ALTER \(noun) \(row[5]!) OWNER TO \(row[6]!);\n"
             text += Self.grants(acl: row[7], object: "\(noun) \(row[5]!)", owner: row[14]!, fullOwnerCount: 1, publicByDefault: true)
             if let comment = row[8] { text += "COMMENT ON \(noun) \(row[5]!) IS \(Self.literal(comment));\n" }
-            files["\(Self.component(row[0]!))/functions/\(Self.component(row[1]! + "(" + row[2]! + ")")).sql"] = text
+            files[Self.routinePath(schema: row[0]!, signature: row[1]! + "(" + row[2]! + ")")] = text
         }
         // signatures.tsv: every routine (cheap: no definitions are rendered), or with an incomplete-summaries
         // selection only the selected routines' lines, which the caller merges by their first three columns.
@@ -541,7 +541,7 @@ public struct ObjectStateReader {
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
             """, [excluded]
         ).rows {
-            result["proc:\(row[0]!)"] = ListedObject(path: "\(Self.component(row[1]!))/functions/\(Self.component(row[2]!)).sql", fingerprint: row[3]!)
+            result["proc:\(row[0]!)"] = ListedObject(path: Self.routinePath(schema: row[1]!, signature: row[2]!), fingerprint: row[3]!)
         }
         for row in try connection.query(
             """
@@ -649,7 +649,7 @@ public struct ObjectStateReader {
                 """, [pgArray(names)]
             ).rows {
                 guard let oid = UInt32(row[0] ?? "") else { continue }
-                paths[oid] = "\(Self.component(row[1]!))/functions/\(Self.component(row[2]!)).sql"
+                paths[oid] = Self.routinePath(schema: row[1]!, signature: row[2]!)
             }
             return paths
         }
@@ -734,6 +734,11 @@ public struct ObjectStateReader {
         lines.sort()
         if publicByDefault && !publicSeen && column == nil { lines.insert("REVOKE ALL ON \(object) FROM PUBLIC;", at: 0) }
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The state path of a routine: `<schema>/functions/<name>(<identity arguments>).sql`.
+    static func routinePath(schema: String, signature: String) -> String {
+        "\(component(schema))/functions/\(component(signature)).sql"
     }
 
     /// A file-name component: the raw name with '%', '/', control characters and a leading '.' percent-encoded.
