@@ -17,11 +17,12 @@ let package = Package(
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         .systemLibrary(name: "CPgQuery", providers: [.apt(["libpg-query-dev"])]),
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Infrastructure layer.
         .target(name: "ContentHash", dependencies: ["CCrypto"]),
         .target(name: "PostgresCatalog", dependencies: ["CLibPQ"]),
-        .target(name: "GitHistory", dependencies: ["CLibGit2"]),
+        .target(name: "GitHistory", dependencies: ["CLibGit2", "CZlib", "CCrypto"]),
         .target(name: "SQLSyntax", dependencies: ["CPgQuery", "ContentHash"]),
 
         // Domain layer: no C imports, no printing.

@@ -17,8 +17,13 @@ public final class GitRepository {
     private var buffer: UnsafeMutablePointer<git_odb_backend>?
     /// The in-memory store of a scratch handle that `writePacked` writes one commit into.
     private var scratchMemory: UnsafeMutablePointer<git_odb_backend>?
-    /// The objects written into `buffer` since the last flush (the mempack of this libgit2 cannot list them).
-    private var bufferedIDs: [(id: git_oid, name: String?)] = []
+    /// The objects written into `buffer` since the last flush, in order (the mempack of this libgit2 cannot list
+    /// them), and their ids.
+    private var bufferedObjects: [PackObject] = []
+    private var bufferedSet: Set<ObjectID> = []
+    /// The newest tree written per directory (prefix → id and bytes), so the next commit splices it without
+    /// reading it back (from a pack, through its delta chain).
+    private var recentTrees: [String: (id: ObjectID, bytes: [UInt8])] = [:]
 
     private init(handle: OpaquePointer) {
         self.handle = handle
@@ -178,10 +183,8 @@ public final class GitRepository {
         try check(git_odb_add_backend(odb, mempack, 1000), "attach the in-memory object store")
         scratch.scratchMemory = mempack
         let id = try body(scratch)
-        var buffer = git_buf()
-        defer { git_buf_dispose(&buffer) }
-        try check(git_mempack_dump(&buffer, scratch.handle, mempack), "pack the new objects")
-        try Self.store(pack: buffer, in: odb)
+        let common = URL(fileURLWithPath: String(cString: git_repository_commondir(handle)), isDirectory: true)
+        try PackWriter.write(scratch.bufferedObjects, to: common.appendingPathComponent("objects/pack", isDirectory: true))
         _ = git_mempack_reset(mempack)
         var mainODB: OpaquePointer?
         if git_repository_odb(&mainODB, handle) == 0 {
@@ -218,29 +221,15 @@ public final class GitRepository {
         var odb: OpaquePointer?
         try check(git_repository_odb(&odb, handle), "open the object database")
         defer { git_odb_free(odb) }
-        var pack = git_buf()
-        defer { git_buf_dispose(&pack) }
-        // Exactly the buffered objects. (git_mempack_dump would add every object reachable from the buffered
-        // commits, i.e. the whole tree again, and search deltas among all of them.)
-        var seen = Set<ObjectID>()
-        let ids = bufferedIDs.filter { seen.insert(ObjectID($0.id)).inserted }
-        guard !ids.isEmpty else { return }
-        // One pack (and its index), written with fsync: a few files, whatever the number of objects.
-        do {
-            var builder: OpaquePointer?
-            try check(git_packbuilder_new(&builder, handle), "start a pack")
-            defer { git_packbuilder_free(builder) }
-            _ = git_packbuilder_set_threads(builder, 1)
-            // Names (paths) let the pack look for deltas between versions of the same file.
-            for var object in ids {
-                try check(git_packbuilder_insert(builder, &object.id, object.name), "add an object to the pack")
-            }
-            try check(git_packbuilder_write_buf(&pack, builder), "pack the new objects")
-            try Self.store(pack: pack, in: odb)
-        }
+        guard !bufferedObjects.isEmpty else { return }
+        // Exactly the buffered objects, as one pack and its index written with fsync (a few files, whatever the
+        // number of objects; see PackWriter).
+        let common = URL(fileURLWithPath: String(cString: git_repository_commondir(handle)), isDirectory: true)
+        try PackWriter.write(bufferedObjects, to: common.appendingPathComponent("objects/pack", isDirectory: true))
         _ = git_odb_refresh(odb)
         _ = git_mempack_reset(buffer)
-        bufferedIDs = []
+        bufferedObjects = []
+        bufferedSet = []
     }
 
 
@@ -305,6 +294,20 @@ public final class GitRepository {
             }
         }
 
+        // Buffered writes splice trees as bytes (`rebuildTree`), which also checks files against directories.
+        if let memory = buffer ?? scratchMemory {
+            var changed: [String: git_oid?] = [:]
+            for path in order {
+                switch lastChange[path]! {
+                case .remove: changed.updateValue(nil, forKey: path)
+                case .upsert(_, let contents): changed.updateValue(try writeBlob(contents, name: path), forKey: path)
+                }
+            }
+            if changed.isEmpty, let base { return base }
+            if let root = try rebuildTree(base?.oid, prefix: "", changes: changed, memory: memory) { return ObjectID(root) }
+            return ObjectID(try emptyTree(memory))
+        }
+
         var baseTree: OpaquePointer?
         if let base {
             var oid = base.oid
@@ -349,15 +352,6 @@ public final class GitRepository {
         if updates.isEmpty, let base {
             return base
         }
-        if let memory = buffer ?? scratchMemory {
-            var changed: [String: git_oid?] = [:]
-            for update in updates {
-                let blob: git_oid? = update.action == GIT_TREE_UPDATE_REMOVE ? nil : update.id
-                changed.updateValue(blob, forKey: String(cString: update.path))
-            }
-            if let root = try rebuildTree(baseTree, prefix: "", changes: changed, memory: memory) { return ObjectID(root) }
-            return ObjectID(try emptyTree(memory))
-        }
         let code = updates.withUnsafeBufferPointer { buffer in
             git_tree_create_updated(&treeOID, handle, baseTree, buffer.count, buffer.baseAddress)
         }
@@ -370,50 +364,93 @@ public final class GitRepository {
     /// each new tree straight in the in-memory store (git_odb_write would rescan the pack directory for every new
     /// object). `changes`: path relative to `prefix` → new blob, or nil to remove. A directory left empty
     /// disappears (nil is returned for it).
+    ///
+    /// A tree is spliced as bytes: its entries are already in git's order, so the unchanged runs between the
+    /// changed names are copied whole and only the changed entries are written. The cost of a commit follows its
+    /// changes and the raw size of the trees on their paths, with no per-entry work for the rest (directories such
+    /// as `applied/` gain an entry with every bundle).
     private func rebuildTree(
-        _ tree: OpaquePointer?, prefix: String, changes: [String: git_oid?], memory: UnsafeMutablePointer<git_odb_backend>
+        _ tree: git_oid?, prefix: String, changes: [String: git_oid?], memory: UnsafeMutablePointer<git_odb_backend>
     ) throws(GitHistoryError) -> git_oid? {
-        var entries: [String: (mode: UInt32, id: git_oid)] = [:]
+        let raw: [UInt8]
         if let tree {
-            for index in 0..<git_tree_entrycount(tree) {
-                guard let entry = git_tree_entry_byindex(tree, index) else { continue }
-                entries[String(cString: git_tree_entry_name(entry))] = (git_tree_entry_filemode(entry).rawValue, git_tree_entry_id(entry).pointee)
-            }
+            if let recent = recentTrees[prefix], recent.id == ObjectID(tree) { raw = recent.bytes } else { raw = try readRawTree(tree, path: prefix) }
+        } else {
+            raw = []
         }
+        let entries = RawTree(raw)
+        // This level's edits, keyed by git's sort key (a directory's name compared as if it ended in '/').
+        var edits: [(key: [UInt8], entry: [UInt8]?)] = []
         var below: [String: [String: git_oid?]] = [:]
+        var removed: Set<String> = []
         for (path, change) in changes {
             if let slash = path.firstIndex(of: "/") {
                 below[String(path[..<slash]), default: [:]].updateValue(change, forKey: String(path[path.index(after: slash)...]))
-            } else if let blob = change {
-                entries[path] = (GIT_FILEMODE_BLOB.rawValue, blob)
             } else {
-                entries[path] = nil
+                let name = Array(path.utf8)
+                if let change {
+                    if entries.find(key: name + [0x2F]) != nil {
+                        throw .invalidPath(prefix + path, reason: "it is a directory in the base tree")
+                    }
+                    edits.append((name, RawTree.entry(mode: "100644", name: name, id: change)))
+                } else {
+                    removed.insert(path)
+                }
+            }
+        }
+        // A removal names a file or a whole directory. (Like libgit2's updater, a directory that is also written
+        // below in the same step keeps its other entries.)
+        for path in removed {
+            let name = Array(path.utf8)
+            if entries.find(key: name) != nil {
+                edits.append((name, nil))
+            } else if below[path] == nil, entries.find(key: name + [0x2F]) != nil {
+                edits.append((name + [0x2F], nil))
             }
         }
         for (name, subchanges) in below {
-            var subtree: OpaquePointer? = nil
-            if let existing = entries[name], existing.mode == GIT_FILEMODE_TREE.rawValue {
-                var id = existing.id
-                try check(git_tree_lookup(&subtree, handle, &id), "read the tree \(prefix)\(name)")
+            let key = Array(name.utf8) + [0x2F]
+            if let upsert = subchanges.filter({ $0.value != nil }).keys.min(), entries.find(key: Array(name.utf8)) != nil {
+                throw .invalidPath(prefix + name + "/" + upsert, reason: "\"\(prefix + name)\" is a file in the base tree")
             }
-            defer { if let subtree { git_tree_free(subtree) } }
-            if let rebuilt = try rebuildTree(subtree, prefix: prefix + name + "/", changes: subchanges, memory: memory) {
-                entries[name] = (GIT_FILEMODE_TREE.rawValue, rebuilt)
-            } else {
-                entries[name] = nil
-            }
+            let existing = entries.find(key: key).map { entries.id(at: $0) }
+            let rebuilt = try rebuildTree(existing, prefix: prefix + name + "/", changes: subchanges, memory: memory)
+            edits.append((key, rebuilt.map { RawTree.entry(mode: "40000", name: Array(name.utf8), id: $0) }))
         }
-        if entries.isEmpty { return nil }
-        // Git's order: by name, a directory compared as if its name ended in '/'.
-        let sorted = entries.map { (key: Array($0.key.utf8) + ($0.value.mode == GIT_FILEMODE_TREE.rawValue ? [0x2F] : []), name: $0.key, entry: $0.value) }
-            .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
         var bytes: [UInt8] = []
-        for item in sorted {
-            bytes += Array(String(item.entry.mode, radix: 8).utf8) + [0x20] + Array(item.name.utf8) + [0]
-            withUnsafeBytes(of: item.entry.id.id) { bytes += $0 }
+        bytes.reserveCapacity(raw.count + edits.count * 64)
+        var next = 0  // the first entry not yet copied or skipped
+        for edit in edits {
+            let position = entries.lowerBound(key: edit.key, from: next)
+            if position > next { bytes += raw[entries.start(of: next)..<entries.start(of: position)] }
+            next = position
+            if next < entries.count && entries.compare(next, edit.key) == 0 { next += 1 }  // replaced or removed
+            if let entry = edit.entry { bytes += entry }
         }
+        if next < entries.count { bytes += raw[entries.start(of: next)..<raw.count] }
+        if bytes.isEmpty { return nil }
         let name = prefix.isEmpty ? nil : String(prefix.dropLast())
-        return try storeBuffered(bytes, type: GIT_OBJECT_TREE, name: name, memory: memory)
+        let id = try storeBuffered(bytes, type: GIT_OBJECT_TREE, name: name, memory: memory)
+        recentTrees[prefix] = (ObjectID(id), bytes)
+        return id
+    }
+
+    /// The raw bytes of the tree object `id`.
+    private func readRawTree(_ id: git_oid, path: String) throws(GitHistoryError) -> [UInt8] {
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, handle), "open the object database")
+        defer { git_odb_free(odb) }
+        var object: OpaquePointer?
+        var oid = id
+        try check(git_odb_read(&object, odb, &oid), "read the tree \(path.isEmpty ? "/" : path)")
+        defer { git_odb_object_free(object) }
+        guard git_odb_object_type(object) == GIT_OBJECT_TREE else {
+            throw .libgit2(code: -1, klass: 0, message: "\(ObjectID(id).hex) is not a tree", operation: "read the tree \(path)")
+        }
+        let size = git_odb_object_size(object)
+        guard size > 0, let data = git_odb_object_data(object) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: data, count: size))
     }
 
     private func emptyTree(_ memory: UnsafeMutablePointer<git_odb_backend>) throws(GitHistoryError) -> git_oid {
@@ -426,15 +463,17 @@ public final class GitRepository {
     private func storeBuffered<Bytes: ContiguousBytes>(
         _ bytes: Bytes, type: git_object_t, name: String?, memory: UnsafeMutablePointer<git_odb_backend>, what: String = "an object"
     ) throws(GitHistoryError) -> git_oid {
-        var oid = git_oid()
-        try check(bytes.withUnsafeBytes { git_odb_hash(&oid, $0.baseAddress, $0.count, type) }, "hash \(what)")
+        let oid = bytes.withUnsafeBytes { PackWriter.objectID(type: type, bytes: $0) }
+        if bufferedSet.contains(ObjectID(oid)) { return oid }
         var odb: OpaquePointer?
         try check(git_repository_odb(&odb, handle), "open the object database")
         defer { git_odb_free(odb) }
-        if git_odb_exists_ext(odb, &oid, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 0 {
-            try check(bytes.withUnsafeBytes { memory.pointee.write(memory, &oid, $0.baseAddress, $0.count, type) }, "write \(what)")
+        var id = oid
+        if git_odb_exists_ext(odb, &id, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 0 {
+            try check(bytes.withUnsafeBytes { memory.pointee.write(memory, &id, $0.baseAddress, $0.count, type) }, "write \(what)")
+            bufferedObjects.append(PackObject(id: oid, type: type, bytes: bytes.withUnsafeBytes { Array($0) }, name: name))
+            bufferedSet.insert(ObjectID(oid))
         }
-        if buffer != nil { bufferedIDs.append((oid, name)) }
         return oid
     }
 
@@ -481,7 +520,6 @@ public final class GitRepository {
                               buffer.count, buffer.baseAddress)
         }
         try check(code, "write a commit")
-        if buffer != nil { bufferedIDs.append((commitOID, nil)) }
         return ObjectID(commitOID)
     }
 
@@ -833,5 +871,91 @@ public final class GitRepository {
         return (0..<array.count).map {
             Trailer(key: String(cString: trailers[$0].key), value: String(cString: trailers[$0].value))
         }
+    }
+}
+
+/// The entries of a raw git tree object ("<octal mode> <name>\0<20-byte id>" each, in git's order), indexed
+/// without copying: names are compared in place.
+struct RawTree {
+    private let bytes: [UInt8]
+    /// Per entry: where it starts, where its name ends (the NUL), and whether it is a directory.
+    private var starts: [Int] = []
+    private var nameEnds: [Int] = []
+    private var directories: [Bool] = []
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        var index = 0
+        while index < bytes.count {
+            starts.append(index)
+            var space = index
+            while space < bytes.count && bytes[space] != 0x20 { space += 1 }
+            var end = space + 1
+            while end < bytes.count && bytes[end] != 0 { end += 1 }
+            nameEnds.append(end)
+            // A tree's mode is 40000 (the only mode of five digits starting with '4').
+            directories.append(space - index == 5 && bytes[index] == 0x34)
+            index = end + 21
+        }
+    }
+
+    var count: Int { starts.count }
+
+    /// Where entry `entry` starts (the end of the tree for `count`).
+    func start(of entry: Int) -> Int { entry < starts.count ? starts[entry] : bytes.count }
+
+    func id(at entry: Int) -> git_oid {
+        var oid = git_oid()
+        withUnsafeMutableBytes(of: &oid.id) { target in
+            for offset in 0..<20 { target[offset] = bytes[nameEnds[entry] + 1 + offset] }
+        }
+        return oid
+    }
+
+    /// Compares entry `entry`'s sort key (its name, plus '/' for a directory) with `key`.
+    func compare(_ entry: Int, _ key: [UInt8]) -> Int {
+        var a = bytes.firstIndex(of: 0x20, from: starts[entry]) + 1
+        let end = nameEnds[entry]
+        var b = 0
+        while true {
+            let left: Int = a < end ? Int(bytes[a]) : (a == end && directories[entry] ? 0x2F : -1)
+            let right: Int = b < key.count ? Int(key[b]) : -1
+            if left != right { return left < right ? -1 : 1 }
+            if left == -1 { return 0 }
+            a += 1
+            b += 1
+        }
+    }
+
+    /// The first entry at or after `from` whose key is not below `key`.
+    func lowerBound(key: [UInt8], from: Int) -> Int {
+        var low = from
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if compare(middle, key) < 0 { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The entry whose key is `key`, if any.
+    func find(key: [UInt8]) -> Int? {
+        let position = lowerBound(key: key, from: 0)
+        return position < count && compare(position, key) == 0 ? position : nil
+    }
+
+    /// One entry's bytes.
+    static func entry(mode: String, name: [UInt8], id: git_oid) -> [UInt8] {
+        var bytes = Array(mode.utf8) + [0x20] + name + [0]
+        withUnsafeBytes(of: id.id) { bytes += $0 }
+        return bytes
+    }
+}
+
+private extension Array where Element == UInt8 {
+    func firstIndex(of byte: UInt8, from start: Int) -> Int {
+        var index = start
+        while index < count && self[index] != byte { index += 1 }
+        return index
     }
 }

@@ -407,17 +407,17 @@ struct BundleRunner {
             changes.append(.upsert(path: "rollback/" + file, contents: Data(rollback.text.utf8)))
             objects += rollback.touchedObjects
         }
-        let parentInfo = try git { try repository.commit(parent) }
+        let parentInfo = try Profiler.measure("wc.parent") { () throws(BundleError) in try git { try repository.commit(parent) } }
         let (bundle, rollback, summary) = entries[0]
         let message = CommitMessage.apply(
             lock: lock, bundle: bundle.locked, summary: summary, touched: rollback.touchedObjects, facts: facts, backup: first ? backup : nil,
             irreversible: rollback.irreversible)
         // While commits are buffered, the registry row keeps what this one is made of.
-        let journal = repository.isBufferingWrites
-            ? CommitRecipe(parent: parent, changes: changes, message: message, author: author, committer: author).json() : nil
-        let id = try git {
+        let journal = Profiler.measure("wc.recipe") { repository.isBufferingWrites
+            ? CommitRecipe(parent: parent, changes: changes, message: message, author: author, committer: author).json() : nil }
+        let id = try Profiler.measure("wc.write") { () throws(BundleError) in try git {
             try repository.writeCommit(baseTree: parentInfo.tree, changes: changes, parents: [parent], message: message, author: author, committer: author)
-        }
+        } }
         return (id, journal)
     }
 }
