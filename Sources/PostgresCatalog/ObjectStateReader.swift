@@ -170,7 +170,7 @@ public struct ObjectStateReader {
         // Schemas.
         for row in try !wantSchemas ? [] : connection.query(
             """
-            SELECT n.nspname, quote_ident(n.nspname), quote_ident(pg_get_userbyid(n.nspowner)), n.nspacl::text[], obj_description(n.oid, 'pg_namespace'),
+            SELECT n.nspname, quote_ident(n.nspname), quote_ident(pg_get_userbyid(n.nspowner)), n.nspacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = n.oid AND de.classoid = 'pg_namespace'::regclass AND de.objsubid = 0),
                    pg_get_userbyid(n.nspowner)
             FROM pg_namespace n
             WHERE \(Self.userSchemaFilter) AND \(selected("n.oid"))
@@ -198,7 +198,7 @@ public struct ObjectStateReader {
         let relationRows = try !wantRelations ? QueryResult(columns: [], rows: [], commandTag: "", affectedRows: nil) : connection.query(
             """
             SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname), c.relkind::text,
-                   quote_ident(pg_get_userbyid(c.relowner)), c.relacl::text[], obj_description(c.oid, 'pg_class'),
+                   quote_ident(pg_get_userbyid(c.relowner)), c.relacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = c.oid AND de.classoid = 'pg_class'::regclass AND de.objsubid = 0),
                    c.relrowsecurity, c.relforcerowsecurity,
                    CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
                    CASE WHEN c.relispartition THEN (SELECT format('%I.%I', pn.nspname, pc.relname) || ' ' || pg_get_expr(c.relpartbound, c.oid)
@@ -254,7 +254,7 @@ public struct ObjectStateReader {
                    quote_ident(a.attname), format_type(a.atttypid, a.atttypmod),
                    CASE WHEN a.attcollation <> t.typcollation THEN format('%I.%I', cn.nspname, co.collname) END,
                    pg_get_expr(d.adbin, d.adrelid), CASE WHEN a.attnotnull THEN 't' ELSE 'f' END, a.attidentity::text, a.attgenerated::text,
-                   col_description(a.attrelid, a.attnum), a.attacl::text[]::text
+                   (SELECT de.description FROM pg_description de WHERE de.objoid = a.attrelid AND de.classoid = 'pg_class'::regclass AND de.objsubid = a.attnum), a.attacl::text[]::text
             FROM pg_attribute a
             JOIN pg_type t ON t.oid = a.atttypid
             LEFT JOIN pg_collation co ON co.oid = a.attcollation
@@ -269,7 +269,7 @@ public struct ObjectStateReader {
             SELECT 3, x.indrelid, 0, ic.relname::text COLLATE "C", pg_get_indexdef(x.indexrelid), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
             FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
             WHERE x.indrelid = ANY($1::oid[])
-              AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid AND con.contype IN ('p', 'u', 'x'))
+              AND x.indexrelid <> ALL (ARRAY(SELECT con.conindid FROM pg_constraint con WHERE con.conrelid = x.indrelid AND con.contype IN ('p', 'u', 'x')))
               AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = x.indexrelid)
             UNION ALL
             SELECT 4, tg.tgrelid, 0, tg.tgname::text COLLATE "C", pg_get_triggerdef(tg.oid), tg.tgenabled::text, quote_ident(tg.tgname), NULL, NULL, NULL, NULL, NULL, NULL
@@ -361,7 +361,7 @@ public struct ObjectStateReader {
             """
             SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), p.prokind::text,
                    format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
-                   quote_ident(pg_get_userbyid(p.proowner)), p.proacl::text[], obj_description(p.oid, 'pg_proc'),
+                   quote_ident(pg_get_userbyid(p.proowner)), p.proacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = p.oid AND de.classoid = 'pg_proc'::regclass AND de.objsubid = 0),
                    pg_get_function_arguments(p.oid), md5(p.prosrc), length(p.prosrc), p.prosecdef, coalesce(array_to_string(p.proconfig, ','), ''),
                    pg_get_userbyid(p.proowner)
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -405,7 +405,7 @@ public struct ObjectStateReader {
                    ARRAY(SELECT format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) FROM pg_attribute a
                          WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[],
                    (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid),
-                   quote_ident(pg_get_userbyid(t.typowner)), t.typacl::text[], obj_description(t.oid, 'pg_type'), pg_get_userbyid(t.typowner)
+                   quote_ident(pg_get_userbyid(t.typowner)), t.typacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = t.oid AND de.classoid = 'pg_type'::regclass AND de.objsubid = 0), pg_get_userbyid(t.typowner)
             FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
             WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
               AND \(Self.userSchemaFilter) AND \(selected("t.oid"))
@@ -576,6 +576,41 @@ public struct ObjectStateReader {
         return result
     }
 
+    /// The system catalogs `changedInCurrentTransaction` looks in, each with the query for the objects whose rows
+    /// there carry the current transaction's id (`me.x`).
+    public static var changedCatalogs: Set<String> { Set(changedParts.map(\.catalog)) }
+
+    static let changedParts: [(catalog: String, sql: String)] = [
+        ("pg_class", """
+            SELECT CASE c.relkind WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'c' THEN 'rowtype' ELSE 'rel' END, c.oid
+                    FROM pg_class c WHERE c.oid >= 16384 AND c.xmin = (SELECT x FROM me) AND c.relkind <> 't'
+            """),
+        ("pg_attribute", "SELECT 'rel', a.attrelid FROM pg_attribute a WHERE a.attrelid >= 16384 AND a.xmin = (SELECT x FROM me) AND a.attnum > 0"),
+        ("pg_attrdef", "SELECT 'rel', d.adrelid FROM pg_attrdef d WHERE d.adrelid >= 16384 AND d.xmin = (SELECT x FROM me)"),
+        ("pg_constraint", """
+            SELECT CASE WHEN k.conrelid <> 0 THEN 'rel' ELSE 'type' END, CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END
+                    FROM pg_constraint k WHERE k.oid >= 16384 AND k.xmin = (SELECT x FROM me)
+            """),
+        ("pg_index", "SELECT 'rel', i.indrelid FROM pg_index i WHERE i.indrelid >= 16384 AND i.xmin = (SELECT x FROM me)"),
+        ("pg_trigger", "SELECT 'rel', t.tgrelid FROM pg_trigger t WHERE t.oid >= 16384 AND t.xmin = (SELECT x FROM me)"),
+        ("pg_policy", "SELECT 'rel', p.polrelid FROM pg_policy p WHERE p.oid >= 16384 AND p.xmin = (SELECT x FROM me)"),
+        ("pg_description", """
+            SELECT CASE de.classoid WHEN 'pg_class'::regclass THEN 'rel' WHEN 'pg_proc'::regclass THEN 'proc'
+                                              WHEN 'pg_type'::regclass THEN 'type' WHEN 'pg_namespace'::regclass THEN 'schema' END, de.objoid
+                    FROM pg_description de WHERE de.objoid >= 16384 AND de.xmin = (SELECT x FROM me)
+                UNION SELECT 'schema', de.objoid FROM pg_namespace n JOIN pg_description de ON de.objoid = n.oid AND de.classoid = 'pg_namespace'::regclass
+                    WHERE de.xmin = (SELECT x FROM me)
+            """),
+        ("pg_sequence", "SELECT 'rel', q.seqrelid FROM pg_sequence q WHERE q.seqrelid >= 16384 AND q.xmin = (SELECT x FROM me)"),
+        ("pg_rewrite", "SELECT 'rel', r.ev_class FROM pg_rewrite r WHERE r.oid >= 16384 AND r.xmin = (SELECT x FROM me)"),
+        ("pg_inherits", "SELECT 'rel', h.inhrelid FROM pg_inherits h WHERE h.inhrelid >= 16384 AND h.xmin = (SELECT x FROM me)"),
+        ("pg_proc", "SELECT 'proc', p.oid FROM pg_proc p WHERE p.oid >= 16384 AND p.xmin = (SELECT x FROM me)"),
+        ("pg_type", "SELECT 'type', t.oid FROM pg_type t WHERE t.oid >= 16384 AND t.xmin = (SELECT x FROM me)"),
+        ("pg_enum", "SELECT 'type', e.enumtypid FROM pg_enum e WHERE e.oid >= 16384 AND e.xmin = (SELECT x FROM me)"),
+        ("pg_range", "SELECT 'type', g.rngtypid FROM pg_range g WHERE g.rngtypid >= 16384 AND g.xmin = (SELECT x FROM me)"),
+        ("pg_namespace", "SELECT 'schema', n.oid FROM pg_namespace n WHERE n.xmin = (SELECT x FROM me)"),
+    ]
+
     /// The objects whose catalog rows the current transaction wrote (created or changed in place), found by
     /// scanning the catalogs for rows whose xmin is this transaction's id: the cost follows the catalog tables'
     /// size in rows but renders nothing, unlike `listing()`. Removed objects leave no row behind, and objects that
@@ -584,33 +619,17 @@ public struct ObjectStateReader {
     /// written under a subtransaction carry its own id). The selection's summary files are incomplete.
     /// Only user objects are looked at (OIDs from FirstNormalObjectId, 16384, on, through the OID indexes, plus
     /// every schema, as `public` is older).
-    public func changedInCurrentTransaction() throws(PostgresError) -> ObjectSelection {
+    ///
+    /// `catalogs` limits the search to those system catalogs (`changedCatalogs` names them), for a transaction
+    /// whose statements can only have written there (`SQLStatement.catalogsWritten`); nil searches them all.
+    public func changedInCurrentTransaction(catalogs: Set<String>? = nil) throws(PostgresError) -> ObjectSelection {
+        let parts = Self.changedParts.filter { catalogs?.contains($0.catalog) ?? true }.map(\.sql)
+        guard !parts.isEmpty else { return ObjectSelection(completeSummaryFiles: false) }
         let rows = try connection.query(
             """
             WITH me AS (SELECT pg_current_xact_id()::xid AS x),
             touched(kind, oid) AS (
-                SELECT CASE c.relkind WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'c' THEN 'rowtype' ELSE 'rel' END, c.oid
-                    FROM pg_class c WHERE c.oid >= 16384 AND c.xmin = (SELECT x FROM me) AND c.relkind <> 't'
-                UNION SELECT 'rel', a.attrelid FROM pg_attribute a WHERE a.attrelid >= 16384 AND a.xmin = (SELECT x FROM me) AND a.attnum > 0
-                UNION SELECT 'rel', d.adrelid FROM pg_attrdef d WHERE d.adrelid >= 16384 AND d.xmin = (SELECT x FROM me)
-                UNION SELECT CASE WHEN k.conrelid <> 0 THEN 'rel' ELSE 'type' END, CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END
-                    FROM pg_constraint k WHERE k.oid >= 16384 AND k.xmin = (SELECT x FROM me)
-                UNION SELECT 'rel', i.indrelid FROM pg_index i WHERE i.indrelid >= 16384 AND i.xmin = (SELECT x FROM me)
-                UNION SELECT 'rel', t.tgrelid FROM pg_trigger t WHERE t.oid >= 16384 AND t.xmin = (SELECT x FROM me)
-                UNION SELECT 'rel', p.polrelid FROM pg_policy p WHERE p.oid >= 16384 AND p.xmin = (SELECT x FROM me)
-                UNION SELECT CASE de.classoid WHEN 'pg_class'::regclass THEN 'rel' WHEN 'pg_proc'::regclass THEN 'proc'
-                                              WHEN 'pg_type'::regclass THEN 'type' WHEN 'pg_namespace'::regclass THEN 'schema' END, de.objoid
-                    FROM pg_description de WHERE de.objoid >= 16384 AND de.xmin = (SELECT x FROM me)
-                UNION SELECT 'schema', de.objoid FROM pg_namespace n JOIN pg_description de ON de.objoid = n.oid AND de.classoid = 'pg_namespace'::regclass
-                    WHERE de.xmin = (SELECT x FROM me)
-                UNION SELECT 'rel', q.seqrelid FROM pg_sequence q WHERE q.seqrelid >= 16384 AND q.xmin = (SELECT x FROM me)
-                UNION SELECT 'rel', r.ev_class FROM pg_rewrite r WHERE r.oid >= 16384 AND r.xmin = (SELECT x FROM me)
-                UNION SELECT 'rel', h.inhrelid FROM pg_inherits h WHERE h.inhrelid >= 16384 AND h.xmin = (SELECT x FROM me)
-                UNION SELECT 'proc', p.oid FROM pg_proc p WHERE p.oid >= 16384 AND p.xmin = (SELECT x FROM me)
-                UNION SELECT 'type', t.oid FROM pg_type t WHERE t.oid >= 16384 AND t.xmin = (SELECT x FROM me)
-                UNION SELECT 'type', e.enumtypid FROM pg_enum e WHERE e.oid >= 16384 AND e.xmin = (SELECT x FROM me)
-                UNION SELECT 'type', g.rngtypid FROM pg_range g WHERE g.rngtypid >= 16384 AND g.xmin = (SELECT x FROM me)
-                UNION SELECT 'schema', n.oid FROM pg_namespace n WHERE n.xmin = (SELECT x FROM me)
+                \(parts.joined(separator: "\n    UNION "))
             )
             , owner(kind, oid) AS (
                 SELECT kind, oid FROM touched WHERE kind IN ('rel', 'proc', 'type', 'schema')

@@ -182,6 +182,42 @@ extension SQLStatement {
         }
     }
 
+    /// The system catalogs this statement can write rows to, for statements that run no user code (no function
+    /// body, trigger, default or check expression is evaluated, no table is scanned); nil for any other statement,
+    /// which may write anywhere. Used with `onlyAddsOrChangesInPlace` to search fewer catalogs for the rows a
+    /// bundle's transaction wrote. Each set is a superset: a new relation's own rows (columns, its row type) are
+    /// found through its new `pg_class` row.
+    public var catalogsWritten: Set<String>? {
+        switch kind {
+        case "CreateFunctionStmt":
+            return ["pg_proc"]
+        case "CommentStmt":
+            return ["pg_description"]
+        case "CreateStmt":
+            // PARTITION OF evaluates bound expressions and checks the default partition's rows.
+            guard tree["partbound"] == nil else { return nil }
+            return ["pg_class", "pg_type", "pg_attrdef", "pg_constraint", "pg_index", "pg_sequence", "pg_inherits", "pg_trigger", "pg_description"]
+        case "ViewStmt":
+            return ["pg_class", "pg_type", "pg_rewrite"]
+        case "CreateTrigStmt":
+            return ["pg_trigger", "pg_class"]
+        case "CreateSeqStmt":
+            return ["pg_class", "pg_type", "pg_sequence"]
+        case "CreatePolicyStmt":
+            return ["pg_policy"]
+        case "GrantStmt":
+            return ["pg_class", "pg_attribute", "pg_proc", "pg_namespace", "pg_type"]
+        case "CreateEnumStmt":
+            return ["pg_type", "pg_enum"]
+        case "CompositeTypeStmt":
+            return ["pg_class", "pg_type"]
+        case "CreateDomainStmt":
+            return ["pg_type", "pg_constraint"]
+        default:
+            return nil
+        }
+    }
+
     /// Whether a parse tree contains a function call (`FuncCall`) anywhere.
     static func callsFunctions(_ node: ParseNode) -> Bool {
         switch node {

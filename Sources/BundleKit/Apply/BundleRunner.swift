@@ -117,7 +117,9 @@ struct BundleRunner {
             listingAfter = listed
         } else {
             (after, changed, moves) = try Profiler.measure("updatedStateInPlace") {
-                try updatedStateInPlace(state, connection: connection, watch: watch, routinesBefore: routinesBefore, routineNames: replacedRoutines)
+                try updatedStateInPlace(
+                    state, connection: connection, watch: watch, routinesBefore: routinesBefore, routineNames: replacedRoutines,
+                    catalogs: Self.catalogsWritten(by: bundle.script.statements))
             }
             listingAfter = nil
         }
@@ -263,6 +265,17 @@ struct BundleRunner {
 
     private func timestamp() throws -> String {
         try db { try connection.query("SELECT clock_timestamp()::text").rows[0][0]! }
+    }
+
+    /// The system catalogs a bundle's statements can write (the union of `SQLStatement.catalogsWritten`); nil
+    /// when one of them may write anywhere. A verify script is not counted: it runs in a savepoint rolled back.
+    static func catalogsWritten(by statements: [SQLStatement]) -> Set<String>? {
+        var catalogs: Set<String> = []
+        for statement in statements {
+            guard let written = statement.catalogsWritten else { return nil }
+            catalogs.formUnion(written)
+        }
+        return catalogs
     }
 
     /// Runs the bundle's statements one at a time; a failure becomes an `ApplyFailureError` with file:line:col.

@@ -52,13 +52,14 @@ func movedPaths(_ before: [String: ListedObject], _ after: [String: ListedObject
 ///
 /// `routinesBefore` are the paths, taken before the bundle, of the routines its CREATE OR REPLACE statements name
 /// (`ObjectStateReader.routinePaths`); one whose path changed is returned as a move (new path → old path).
+/// `catalogs`: the only system catalogs the bundle's statements can have written (nil: any).
 func updatedStateInPlace(
     _ previous: [String: String], connection: PostgresConnection, watch: WatchList?, routinesBefore: [UInt32: String] = [:],
-    routineNames: [String] = []
+    routineNames: [String] = [], catalogs: Set<String>? = nil
 ) throws(BundleError) -> (state: [String: String], changed: Set<String>?, moves: [String: String]) {
     if fullCaptureRequested { return (try captureState(connection, watch: watch), nil, [:]) }
     let reader = ObjectStateReader(connection: connection)
-    var selection = try Profiler.measure("changedQuery") { () throws(BundleError) in try db { try reader.changedInCurrentTransaction() } }
+    var selection = try Profiler.measure("changedQuery") { () throws(BundleError) in try db { try reader.changedInCurrentTransaction(catalogs: catalogs) } }
     var moves: [String: String] = [:]
     if !routinesBefore.isEmpty {
         let now = try db { try reader.routinePaths(named: routineNames) }
