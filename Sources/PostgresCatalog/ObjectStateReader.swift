@@ -77,10 +77,23 @@ public struct ListedObject: Sendable, Equatable {
 /// `watch/config.tsv`. Aggregates are not captured.
 public struct ObjectStateReader {
     public let connection: PostgresConnection
+    /// The caller's transaction already has the capture settings pinned (`changedInCurrentTransaction(…, pinning:
+    /// true)`) and restores them itself (`SettingsRestore`): captures neither pin nor restore.
+    public let settingsPinned: Bool
 
-    public init(connection: PostgresConnection) {
+    public init(connection: PostgresConnection, settingsPinned: Bool = false) {
         self.connection = connection
+        self.settingsPinned = settingsPinned
     }
+
+    /// The statement that puts back the session settings a capture pinned inside the caller's transaction (run it
+    /// before COMMIT: deferred triggers fire there, with the session's own settings).
+    public struct SettingsRestore: Sendable {
+        public let sql: String
+        public let parameters: [String?]
+    }
+
+    static let setLocallySQL = "SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(n, v, i) ORDER BY i"
 
     /// The first line of `signatures.tsv`.
     public static let signaturesHeader = "schema\tname\tidentity_args\tfull_args\tbody_md5\tbody_length\tsecurity_definer\tproconfig"
@@ -124,6 +137,7 @@ public struct ObjectStateReader {
 
     /// Runs `body` with the pinned settings, in its own snapshot when the connection is idle.
     private func pinned<T>(restoring: Bool = true, _ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
+        if settingsPinned && connection.transactionStatus != .idle { return try body() }
         let ownTransaction = connection.transactionStatus == .idle
         if ownTransaction { try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") }
         do {
@@ -148,9 +162,7 @@ public struct ObjectStateReader {
 
     /// `set_config(name, value, true)` for each pair, in one statement.
     private func setLocally(_ names: [String], _ values: [String]) throws(PostgresError) {
-        _ = try connection.query(
-            "SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(n, v, i) ORDER BY i",
-            [pgArray(names), pgArray(values)])
+        _ = try connection.query(Self.setLocallySQL, [pgArray(names), pgArray(values)])
     }
 
     private func captureFiles(excludedSchemas: [String], watch: StateWatchSpec?, selection: ObjectSelection?) throws(PostgresError) -> [String: String] {
@@ -623,11 +635,37 @@ public struct ObjectStateReader {
     /// `catalogs` limits the search to those system catalogs (`changedCatalogs` names them), for a transaction
     /// whose statements can only have written there (`SQLStatement.catalogsWritten`); nil searches them all.
     public func changedInCurrentTransaction(catalogs: Set<String>? = nil) throws(PostgresError) -> ObjectSelection {
+        try changedInCurrentTransaction(catalogs: catalogs, pinning: false).selection
+    }
+
+    /// `changedInCurrentTransaction(catalogs:)` that also pins the capture settings in the same round trip, for
+    /// captures by an `ObjectStateReader(connection:settingsPinned: true)`; returns the statement that restores them.
+    public func changedInCurrentTransaction(
+        catalogs: Set<String>?, pinning: Bool
+    ) throws(PostgresError) -> (selection: ObjectSelection, restore: SettingsRestore?) {
         let parts = Self.changedParts.filter { catalogs?.contains($0.catalog) ?? true }.map(\.sql)
-        guard !parts.isEmpty else { return ObjectSelection(completeSummaryFiles: false) }
-        let rows = try connection.query(
+        let names = Self.pinnedSettings.map(\.0)
+        let pin = pinning
+            ? ("SELECT 'saved', i::text, saved FROM pin", [pgArray(names), pgArray(Self.pinnedSettings.map(\.1))])
+            : nil
+        let pinCTE = """
+            pin AS MATERIALIZED (
+                SELECT i, current_setting(n) AS saved, set_config(n, v, true) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(n, v, i)),
             """
-            WITH me AS (SELECT pg_current_xact_id()::xid AS x),
+        if parts.isEmpty && pin == nil { return (ObjectSelection(completeSummaryFiles: false), nil) }
+        let changed = parts.isEmpty ? "" : """
+            SELECT 'rel', c.oid::text, NULL FROM owner JOIN pg_class c ON c.oid = owner.oid
+                WHERE owner.kind = 'rel' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+            UNION ALL SELECT 'proc', p.oid::text, NULL FROM owner JOIN pg_proc p ON p.oid = owner.oid
+                WHERE owner.kind = 'proc' AND p.prokind IN ('f', 'p', 'w')
+            UNION ALL SELECT 'type', t.oid::text, NULL FROM owner JOIN pg_type t ON t.oid = owner.oid
+                WHERE owner.kind = 'type'
+                  AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+            UNION ALL SELECT 'schema', oid::text, NULL FROM owner WHERE kind = 'schema'
+            """
+        let rows = try connection.query(
+            parts.isEmpty ? "WITH \(pinCTE.dropLast()) \(pin!.0)" : """
+            WITH \(pin == nil ? "" : pinCTE) me AS (SELECT pg_current_xact_id()::xid AS x),
             touched(kind, oid) AS (
                 \(parts.joined(separator: "\n    UNION "))
             )
@@ -637,21 +675,21 @@ public struct ObjectStateReader {
                 UNION SELECT 'type', c.reltype FROM touched JOIN pg_class c ON c.oid = touched.oid WHERE kind = 'rowtype'
             )
             -- Only objects of the kinds a capture renders (not toast tables, row types, array types, aggregates).
-            SELECT 'rel', c.oid FROM owner JOIN pg_class c ON c.oid = owner.oid
-                WHERE owner.kind = 'rel' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-            UNION ALL SELECT 'proc', p.oid FROM owner JOIN pg_proc p ON p.oid = owner.oid
-                WHERE owner.kind = 'proc' AND p.prokind IN ('f', 'p', 'w')
-            UNION ALL SELECT 'type', t.oid FROM owner JOIN pg_type t ON t.oid = owner.oid
-                WHERE owner.kind = 'type'
-                  AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
-            UNION ALL SELECT 'schema', oid FROM owner WHERE kind = 'schema'
-            """)
+            \(pin.map { $0.0 + "\nUNION ALL " } ?? "")\(changed)
+            """, pin?.1 ?? [])
         var selection = ObjectSelection(completeSummaryFiles: false)
+        var saved: [(Int, String)] = []
         for row in rows.rows {
-            guard let kind = row[0], let text = row[1], let oid = UInt32(text) else { continue }
-            selection.insert(kind: kind, oid: oid)
+            guard let kind = row[0], let text = row[1] else { continue }
+            if kind == "saved" {
+                saved.append((Int(text) ?? 0, row[2] ?? ""))
+            } else if let oid = UInt32(text) {
+                selection.insert(kind: kind, oid: oid)
+            }
         }
-        return selection
+        guard pinning else { return (selection, nil) }
+        let values = saved.sorted { $0.0 < $1.0 }.map(\.1)
+        return (selection, SettingsRestore(sql: Self.setLocallySQL, parameters: [pgArray(names), pgArray(values)]))
     }
 
     /// The state paths of the routines called one of `names` (any user schema, any arguments), by OID. CREATE OR

@@ -120,6 +120,69 @@ public final class PostgresConnection {
         }
     }
 
+    /// What became of one statement of a `pipeline`.
+    public enum PipelineOutcome {
+        case done(QueryResult)
+        case failed(PostgresError)
+        /// Not run: an earlier statement of the pipeline failed.
+        case skipped
+    }
+
+    /// Sends `statements` (SQL, text parameters) in one round trip (libpq's pipeline mode, each statement prepared
+    /// once per connection as with `query`) and returns what became of each: after a failure the server skips the
+    /// rest, and an open transaction is then aborted. Throws only when the connection itself fails.
+    public func pipeline(_ statements: [(sql: String, parameters: [String?])]) throws(PostgresError) -> [PipelineOutcome] {
+        let connection = try openHandle()
+        // Statements not prepared yet are prepared first (once per connection), outside the pipeline.
+        var names: [String] = []
+        for statement in statements {
+            if let known = prepared[statement.sql] {
+                names.append(known)
+            } else {
+                preparedCounter += 1
+                let name = "bundle_q\(preparedCounter)"
+                _ = try collect(PQprepare(connection, name, statement.sql, Int32(statement.parameters.count), nil), on: connection)
+                prepared[statement.sql] = name
+                names.append(name)
+            }
+        }
+        guard PQenterPipelineMode(connection) == 1 else { throw .protocolError("could not enter pipeline mode: \(lastErrorMessage())") }
+        defer { _ = PQexitPipelineMode(connection) }
+        for (statement, name) in zip(statements, names) {
+            let values: [UnsafeMutablePointer<CChar>?] = statement.parameters.map { $0.map { strdup($0) } ?? nil }
+            defer { values.forEach { free($0) } }
+            let sent = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
+                PQsendQueryPrepared(connection, name, Int32(statement.parameters.count), buffer.baseAddress, nil, nil, 0)
+            }
+            guard sent == 1 else { throw .connectionLost(message: lastErrorMessage()) }
+        }
+        guard PQpipelineSync(connection) == 1 else { throw .connectionLost(message: lastErrorMessage()) }
+        var outcomes: [PipelineOutcome] = []
+        for _ in statements {
+            var outcome: PipelineOutcome = .skipped
+            // Each statement's results end with NULL.
+            while let result = PQgetResult(connection) {
+                switch PQresultStatus(result) {
+                case PGRES_PIPELINE_ABORTED:
+                    PQclear(result)
+                default:
+                    do { outcome = .done(try collect(result, on: connection)) } catch { outcome = .failed(error) }
+                }
+            }
+            if case .failed(.connectionLost(let message)) = outcome { throw .connectionLost(message: message) }
+            outcomes.append(outcome)
+        }
+        // The Sync's own result.
+        if let sync = PQgetResult(connection) {
+            let status = PQresultStatus(sync)
+            PQclear(sync)
+            guard status == PGRES_PIPELINE_SYNC else { throw .protocolError("unexpected result at the end of a pipeline") }
+        } else if PQstatus(connection) != CONNECTION_OK {
+            throw .connectionLost(message: lastErrorMessage())
+        }
+        return outcomes
+    }
+
     /// SQL text → name of its prepared statement on this connection.
     private var prepared: [String: String] = [:]
     /// Only ever grows, so a name is never reused after statements were deallocated.

@@ -113,6 +113,35 @@ import Testing
         #expect(!subjects.contains { $0.contains("TXN-3") })
     }
 
+    /// The registry row, the settings restore and COMMIT go to the server in one round trip: a COMMIT that fails
+    /// there (a deferred foreign key) is still reported at the end of the bundle, with nothing of it left behind.
+    @Test func failingCommitLeavesNothingOfTheBundle() throws {
+        let project = try TestProject(prefix: "apply-commit-fails")
+        defer { project.remove() }
+        try project.write("bundles/d/1-parent.sql", "CREATE TABLE parent (id int PRIMARY KEY);\n")
+        try project.write("bundles/d/2-child.sql", """
+            CREATE TABLE child (pid int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);
+            INSERT INTO child VALUES (42);
+
+            """)
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "d", "bundles/d/1-parent.sql", "bundles/d/2-child.sql"], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "apply_commit_fails").conninfo
+        let result = bundle(["apply", "d", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(result.status == 1)
+        // Reported at the end of the bundle file (where COMMIT failed), with the server's error.
+        #expect(result.stdout.contains("bundles/d/2-child.sql:2:29:"), "\(result.stdout)")
+        #expect(result.stdout.contains("ERROR 23503"), "\(result.stdout)")
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        #expect(try connection.query("SELECT to_regclass('public.child') IS NULL").rows[0][0] == "t")
+        #expect(try connection.query("SELECT string_agg(bundle_name, ',' ORDER BY id) FROM bundle.registry").rows[0][0] == "1")
+        let subjects = gitOutput(["log", "--format=%s", "bundle/t"], cwd: project.root).split(separator: "\n")
+        #expect(subjects.count == 2, "baseline + TXN-1: \(subjects)")
+        // The session is usable afterwards: the next apply (after fixing the lock) runs on the same target.
+        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+    }
+
     @Test func atomicLeavesNothing() throws {
         let (project, db) = try failingProject(prefix: "apply_atomic")
         defer { project.remove() }

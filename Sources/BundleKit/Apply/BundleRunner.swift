@@ -72,7 +72,12 @@ struct BundleRunner {
     /// One bundle, staged inside the open transaction: what it did and the commit and registry row that record it.
     private struct StagedBundle {
         let commit: ObjectID
-        let registryID: Int
+        /// The registry row's id; nil while its INSERT is still to be sent (`registryInsert`, with COMMIT).
+        let registryID: Int?
+        /// The registry row's INSERT, when the caller sends it with COMMIT in one round trip.
+        let registryInsert: (sql: String, parameters: [String?])?
+        /// Restores the session settings the in-place capture pinned (before COMMIT).
+        let settingsRestore: ObjectStateReader.SettingsRestore?
         let state: [String: String]
         /// The catalog listing after the bundle, when one was taken (nil after an in-place bundle).
         let listing: [String: ListedObject]?
@@ -110,34 +115,45 @@ struct BundleRunner {
         let listingAfter: [String: ListedObject]?
         var moves: [String: String] = [:]
         var changed: Set<String>? = nil
+        var restore: ObjectStateReader.SettingsRestore? = nil
         if let listingBefore {
             let listed = try Profiler.measure("listingAfter") { try listObjects(connection) }
             after = try Profiler.measure("updatedState") { try updatedState(state, before: listingBefore, after: listed, connection: connection, watch: watch) }
             moves = movedPaths(listingBefore, listed)
             listingAfter = listed
         } else {
-            (after, changed, moves) = try Profiler.measure("updatedStateInPlace") {
+            // The capture's settings stay pinned until they are restored together with COMMIT.
+            (after, changed, moves, restore) = try Profiler.measure("updatedStateInPlace") {
                 try updatedStateInPlace(
                     state, connection: connection, watch: watch, routinesBefore: routinesBefore, routineNames: replacedRoutines,
-                    catalogs: Self.catalogsWritten(by: bundle.script.statements))
+                    catalogs: Self.catalogsWritten(by: bundle.script.statements), pinning: !savepoint)
             }
             listingAfter = nil
         }
         let rollback = Profiler.measure("rollbackScript") { RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: moves, changed: changed) }
         let (commit, journal) = try Profiler.measure("writeCommit") { try writeCommit(parent: parent, before: state, after: after, changed: changed, entries: [(bundle, rollback, summary)], first: recordsBackup) }
+        if !savepoint {
+            // One bundle, one transaction: the row is inserted in the same round trip as COMMIT.
+            let insert = Registry.insertStatement(
+                kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
+                parentCommitID: parent.hex, target: facts.target, startedAt: startedAt, journal: journal)
+            return StagedBundle(
+                commit: commit, registryID: nil, registryInsert: insert, settingsRestore: restore, state: after, listing: listingAfter)
+        }
         let registryID = try Profiler.measure("registry") { try db {
             try Registry(connection: connection).record(
                 kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
                 parentCommitID: parent.hex, target: facts.target, startedAt: startedAt,
                 journal: journal)
         } }
-        return StagedBundle(commit: commit, registryID: registryID, state: after, listing: listingAfter)
+        return StagedBundle(
+            commit: commit, registryID: registryID, registryInsert: nil, settingsRestore: restore, state: after, listing: listingAfter)
     }
 
-    private func appliedBundle(_ bundle: LoadedBundle, _ staged: StagedBundle, since started: Date) -> AppliedBundle {
+    private func appliedBundle(_ bundle: LoadedBundle, _ staged: StagedBundle, registryID: Int, since started: Date) -> AppliedBundle {
         AppliedBundle(
             txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statements: bundle.script.statements.count,
-            commitID: staged.commit.hex, registryID: staged.registryID, seconds: Date().timeIntervalSince(started))
+            commitID: staged.commit.hex, registryID: registryID, seconds: Date().timeIntervalSince(started))
     }
 
     private func attemptOne(
@@ -151,12 +167,12 @@ struct BundleRunner {
                 bundle, plan: plan, parent: tip, state: state, listing: listing,
                 recordsBackup: backup != nil && bundle.locked.txn == firstPendingTxn(plan), savepoint: false)
             TestHooks.pause("before-commit")
-            try Profiler.measure("COMMIT") { try commitTransaction(bundle) }
+            let registryID = try Profiler.measure("registry+COMMIT") { try recordAndCommit(bundle, staged) }
             TestHooks.pause("after-commit")
             if !repository.isBufferingWrites {
-                try moveBranch(to: staged.commit, from: tip, label: "\(bundle.locked.label) \(bundle.locked.name)", registryID: staged.registryID)
+                try moveBranch(to: staged.commit, from: tip, label: "\(bundle.locked.label) \(bundle.locked.name)", registryID: registryID)
             }
-            let result = appliedBundle(bundle, staged, since: started)
+            let result = appliedBundle(bundle, staged, registryID: registryID, since: started)
             progress(.bundleApplied(result))
             listing = staged.listing
             return (result, staged.state)
@@ -179,7 +195,7 @@ struct BundleRunner {
                 let staged = try stage(
                     bundle, plan: plan, parent: parent, state: current, listing: listing,
                     recordsBackup: backup != nil && bundle.locked.txn == bundles.first?.locked.txn, savepoint: true)
-                results.append(appliedBundle(bundle, staged, since: started))
+                results.append(appliedBundle(bundle, staged, registryID: staged.registryID!, since: started))
                 parent = staged.commit
                 current = staged.state
                 listing = staged.listing
@@ -199,20 +215,52 @@ struct BundleRunner {
         }
     }
 
+    /// Inserts the bundle's registry row, restores the settings its capture pinned and commits, in one round trip;
+    /// returns the row's id. A failed INSERT leaves the transaction aborted (the caller rolls it back); a failed
+    /// COMMIT is reported as `commitTransaction` reports it.
+    private func recordAndCommit(_ bundle: LoadedBundle, _ staged: StagedBundle) throws -> Int {
+        guard let insert = staged.registryInsert else {
+            try commitTransaction(bundle)
+            return staged.registryID!
+        }
+        var statements = [insert]
+        if let restore = staged.settingsRestore { statements.append((restore.sql, restore.parameters)) }
+        statements.append(("COMMIT", []))
+        let outcomes = try db { try connection.pipeline(statements) }
+        var registryID: Int? = nil
+        for (index, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .done(let result):
+                if index == 0 { registryID = result.rows.first?.first.flatMap { $0 }.flatMap { Int($0) } }
+            case .failed(let error):
+                if index == statements.count - 1 { throw commitFailure(bundle, error) }
+                throw BundleError.database(error.errorDescription ?? "\(error)")
+            case .skipped:
+                throw BundleError.database("the registry row of \(bundle.locked.label) \(bundle.locked.name) was not written")
+            }
+        }
+        guard let registryID else { throw BundleError.database("the registry returned no row id for \(bundle.locked.label) \(bundle.locked.name)") }
+        return registryID
+    }
+
     /// COMMIT; a failure there (a deferred constraint, a serialization failure) rolled the transaction back and is
     /// reported like a failed statement, at the end of the bundle file.
     private func commitTransaction(_ bundle: LoadedBundle) throws {
         do {
             try connection.execute("COMMIT")
         } catch {
-            let last = bundle.script.statements.last
-            let location = last?.end ?? SourceLocation(line: 1, column: 1)
-            throw ApplyFailureError(
-                failure: ApplyFailure(
-                    txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: last?.index ?? 0, line: location.line,
-                    column: location.column, server: error.serverMessage, message: "COMMIT failed: \(error.errorDescription ?? "\(error)")"),
-                appliedBefore: [])
+            throw commitFailure(bundle, error)
         }
+    }
+
+    private func commitFailure(_ bundle: LoadedBundle, _ error: PostgresError) -> ApplyFailureError {
+        let last = bundle.script.statements.last
+        let location = last?.end ?? SourceLocation(line: 1, column: 1)
+        return ApplyFailureError(
+            failure: ApplyFailure(
+                txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: last?.index ?? 0, line: location.line,
+                column: location.column, server: error.serverMessage, message: "COMMIT failed: \(error.errorDescription ?? "\(error)")"),
+            appliedBefore: [])
     }
 
     /// Writes the buffered commits of bundles committed in the database (one pack), moves the branch from `tip`

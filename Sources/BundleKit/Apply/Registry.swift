@@ -118,10 +118,23 @@ public struct Registry {
         kind: String, lockName: String, lockSHA256: String, bundle: LockedBundle, commitID: String, parentCommitID: String?, target: String,
         startedAt: String?, journal: String? = nil
     ) throws(PostgresError) -> Int {
+        let insert = Self.insertStatement(
+            kind: kind, lockName: lockName, lockSHA256: lockSHA256, bundle: bundle, commitID: commitID, parentCommitID: parentCommitID,
+            target: target, startedAt: startedAt, journal: journal)
+        let row = try connection.query(insert.sql, insert.parameters)
+        return Int(row.rows[0][0]!)!
+    }
+
+    /// The INSERT of `record` (returning the new row's id), for callers that send it together with other
+    /// statements (`PostgresConnection.pipeline`).
+    static func insertStatement(
+        kind: String, lockName: String, lockSHA256: String, bundle: LockedBundle, commitID: String, parentCommitID: String?, target: String,
+        startedAt: String?, journal: String? = nil
+    ) -> (sql: String, parameters: [String?]) {
         // Without a recipe the column is not named: a registry made by an earlier version may not have it.
         let journalColumn = journal == nil ? "" : ", commit_journal"
         let journalValue = journal == nil ? "" : ", $12"
-        let row = try connection.query(
+        return (
             """
             INSERT INTO bundle.registry (kind, lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, commit_id,
                                          parent_commit_id, target, started_at\(journalColumn))
@@ -130,7 +143,6 @@ public struct Registry {
             """,
             [kind, lockName, lockSHA256, bundle.name, String(bundle.txn), bundle.sha256, bundle.semanticSha256, commitID, parentCommitID, target, startedAt]
                 + (journal.map { [$0] } ?? []))
-        return Int(row.rows[0][0]!)!
     }
 
     /// The commit recipe stored with row `id` while its commit was not yet written to the repository (nil when

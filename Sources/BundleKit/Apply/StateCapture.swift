@@ -52,14 +52,19 @@ func movedPaths(_ before: [String: ListedObject], _ after: [String: ListedObject
 ///
 /// `routinesBefore` are the paths, taken before the bundle, of the routines its CREATE OR REPLACE statements name
 /// (`ObjectStateReader.routinePaths`); one whose path changed is returned as a move (new path → old path).
-/// `catalogs`: the only system catalogs the bundle's statements can have written (nil: any).
+/// `catalogs`: the only system catalogs the bundle's statements can have written (nil: any). `pinning`: leave the
+/// capture settings pinned and return the statement that restores them, for the caller to run before COMMIT.
 func updatedStateInPlace(
     _ previous: [String: String], connection: PostgresConnection, watch: WatchList?, routinesBefore: [UInt32: String] = [:],
-    routineNames: [String] = [], catalogs: Set<String>? = nil
-) throws(BundleError) -> (state: [String: String], changed: Set<String>?, moves: [String: String]) {
-    if fullCaptureRequested { return (try captureState(connection, watch: watch), nil, [:]) }
-    let reader = ObjectStateReader(connection: connection)
-    var selection = try Profiler.measure("changedQuery") { () throws(BundleError) in try db { try reader.changedInCurrentTransaction(catalogs: catalogs) } }
+    routineNames: [String] = [], catalogs: Set<String>? = nil, pinning: Bool = false
+) throws(BundleError) -> (state: [String: String], changed: Set<String>?, moves: [String: String], restore: ObjectStateReader.SettingsRestore?) {
+    if fullCaptureRequested { return (try captureState(connection, watch: watch), nil, [:], nil) }
+    let found = try Profiler.measure("changedQuery") { () throws(BundleError) in
+        try db { try ObjectStateReader(connection: connection).changedInCurrentTransaction(catalogs: catalogs, pinning: pinning) }
+    }
+    var selection = found.selection
+    // With `pinning`, the settings stay pinned for the captures below and the caller restores them (found.restore).
+    let reader = ObjectStateReader(connection: connection, settingsPinned: pinning)
     var moves: [String: String] = [:]
     if !routinesBefore.isEmpty {
         let now = try db { try reader.routinePaths(named: routineNames) }
@@ -68,7 +73,7 @@ func updatedStateInPlace(
         if !moves.isEmpty { selection.completeSummaryFiles = true }
     }
     let spec = watchSpec(watch)
-    if selection.isEmpty && spec == nil { return (previous, [], [:]) }
+    if selection.isEmpty && spec == nil { return (previous, [], [:], found.restore) }
     let files = try Profiler.measure("captureOnly") { () throws(BundleError) in try db { try reader.capture(excludedSchemas: [Registry.schema], watch: spec, only: selection) } }
     var state = previous
     for old in moves.values { state[old] = nil }
@@ -88,7 +93,7 @@ func updatedStateInPlace(
         }
     }
     // Only the files just captured (and the old paths of moved routines) can differ from the previous state.
-    return (state, Set(files.keys).union(moves.values).filter { previous[$0] != state[$0] }, moves)
+    return (state, Set(files.keys).union(moves.values).filter { previous[$0] != state[$0] }, moves, found.restore)
 }
 
 /// `signatures.tsv` with the lines of `update` (same header) replacing those with the same schema, name and
