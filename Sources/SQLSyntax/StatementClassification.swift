@@ -195,14 +195,18 @@ extension SQLStatement {
             return ["pg_description"]
         case "CreateStmt":
             // PARTITION OF evaluates bound expressions and checks the default partition's rows.
+            // Everything it renders belongs to the new relation or its new sequences, found by their new pg_class
+            // rows (columns, defaults, constraints, indexes, comments copied by LIKE); an INHERITS parent's row is
+            // updated too.
             guard tree["partbound"] == nil else { return nil }
-            return ["pg_class", "pg_type", "pg_attrdef", "pg_constraint", "pg_index", "pg_sequence", "pg_inherits", "pg_trigger", "pg_description"]
+            return ["pg_class"]
         case "ViewStmt":
-            return ["pg_class", "pg_type", "pg_rewrite"]
+            // CREATE OR REPLACE VIEW rewrites the view's rule (and its pg_class row when columns are added).
+            return ["pg_class", "pg_rewrite"]
         case "CreateTrigStmt":
-            return ["pg_trigger", "pg_class"]
+            return ["pg_trigger"]
         case "CreateSeqStmt":
-            return ["pg_class", "pg_type", "pg_sequence"]
+            return ["pg_class"]
         case "CreatePolicyStmt":
             return ["pg_policy"]
         case "GrantStmt":

@@ -460,9 +460,9 @@ import Testing
         defer { project.remove() }
         let statements = [
             "CREATE SCHEMA app",
+            "CREATE TYPE app.pair_t AS (a int, b text)",
             "CREATE TABLE app.parent (id serial PRIMARY KEY, name text NOT NULL DEFAULT 'x', CHECK (name <> ''))",
             "CREATE TABLE app.child (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, parent_id int REFERENCES app.parent, note text) INHERITS (app.parent)",
-            "CREATE TABLE app.copy (LIKE app.parent INCLUDING ALL)",
             "CREATE FUNCTION app.f(a int, b text DEFAULT NULL) RETURNS int LANGUAGE sql AS 'SELECT a'",
             "CREATE OR REPLACE FUNCTION app.f(a int, b text DEFAULT NULL) RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT a + 1'",
             "CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$",
@@ -470,9 +470,14 @@ import Testing
             "COMMENT ON COLUMN app.child.note IS 'free text'",
             "COMMENT ON FUNCTION app.f(int, text) IS 'f'",
             "COMMENT ON SCHEMA app IS 'the app'",
+            "COMMENT ON COLUMN app.parent.name IS 'a name'",
+            "CREATE TABLE app.copy (LIKE app.parent INCLUDING ALL)",
+            "CREATE TABLE app.typed OF app.pair_t",
             "CREATE VIEW app.names AS SELECT name FROM app.parent",
             "CREATE OR REPLACE VIEW app.names AS SELECT name, id FROM app.parent",
+            "CREATE OR REPLACE VIEW app.names WITH (security_barrier) AS SELECT name, id FROM app.parent",
             "CREATE TRIGGER child_touch BEFORE UPDATE ON app.child FOR EACH ROW EXECUTE FUNCTION app.touch()",
+            "CREATE OR REPLACE TRIGGER child_touch BEFORE INSERT ON app.child FOR EACH ROW EXECUTE FUNCTION app.touch()",
             "CREATE SEQUENCE app.counter START 5 OWNED BY app.parent.id",
             "CREATE POLICY child_all ON app.child USING (true)",
             "GRANT SELECT ON app.parent TO PUBLIC",
@@ -502,5 +507,37 @@ import Testing
             #expect(!a.isEmpty && a == b, "state after \(statements[statements.count - 1 - back]): \(gitOutput(["diff", "bundle/full~\(back):state", "bundle/inc~\(back):state"], cwd: project.root))")
         }
         #expect(bundle(["drift", "--db", incremental, "--target", "inc"], cwd: project.root).status == 0)
+    }
+
+    /// An event trigger runs user code on any DDL: with one enabled, a CREATE FUNCTION bundle whose trigger creates
+    /// a table is still recorded completely (every catalog is searched).
+    @Test func eventTriggersWidenTheSearchForChangedRows() throws {
+        let project = try TestProject(prefix: "apply-evt")
+        defer { project.remove() }
+        let file = try project.write("bundles/e/1-f.sql", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n")
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "e", file], cwd: project.root).status == 0)
+        var databases: [String] = []
+        for prefix in ["apply_evt", "apply_evt_full"] {
+            let db = try TestCluster.makeDatabase(prefix: prefix).conninfo
+            let connection = try PostgresConnection(conninfo: db)
+            defer { connection.close() }
+            _ = try connection.execute("""
+                CREATE FUNCTION public.note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF to_regclass('public.ddl_seen') IS NULL THEN CREATE TABLE public.ddl_seen (n int); END IF;
+                END $$;
+                CREATE EVENT TRIGGER note_ddl ON ddl_command_end WHEN TAG IN ('CREATE FUNCTION') EXECUTE FUNCTION public.note_ddl();
+                """)
+            databases.append(db)
+        }
+        let applied = bundle(["apply", "e", "--txn", "--db", databases[0], "--target", "inc"], cwd: project.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        let captured = bundle(["apply", "e", "--txn", "--db", databases[1], "--target", "full"], cwd: project.root, environment: ["BUNDLE_FULL_CAPTURE": "1"])
+        #expect(captured.status == 0, "\(captured.stdout)\(captured.stderr)")
+        #expect(!gitOutput(["show", "bundle/inc:state/public/tables/ddl_seen.sql"], cwd: project.root).isEmpty)
+        let a = gitOutput(["rev-parse", "bundle/inc:state"], cwd: project.root)
+        #expect(!a.isEmpty && a == gitOutput(["rev-parse", "bundle/full:state"], cwd: project.root))
+        #expect(bundle(["drift", "--db", databases[0], "--target", "inc"], cwd: project.root).status == 0)
     }
 }

@@ -253,9 +253,11 @@ public final class Applier {
         if journaling { try git { try repository.bufferWrites() } }
 
         // Apply.
-        let runner = BundleRunner(
+        var runner = BundleRunner(
             connection: connection, repository: repository, lock: lock, facts: facts, author: author, branch: branch, watch: watch,
             options: options, progress: progress, backup: report.backup)
+        // Event triggers run user code on DDL: then every bundle's changes are searched for in every catalog.
+        runner.eventTriggers = (try? connection.query("SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtenabled <> 'D')").rows.first?.first) != "f"
         var published = tip!
         var unpublished: [AppliedBundle] = []
         var lastPublished = Date()

@@ -16,6 +16,9 @@ struct BundleRunner {
     let options: ApplyOptions
     let progress: @Sendable (ApplyProgress) -> Void
     let backup: BackupRecord?
+    /// The target has enabled event triggers: any DDL may run user code, so the search for the rows a bundle
+    /// wrote is never narrowed to the catalogs its statements write (`catalogsWritten(by:)`).
+    var eventTriggers = true
 
     /// Applies one bundle in its own transaction, retrying lock timeouts; returns the result and the new state.
     ///
@@ -126,7 +129,7 @@ struct BundleRunner {
             (after, changed, moves, restore) = try Profiler.measure("updatedStateInPlace") {
                 try updatedStateInPlace(
                     state, connection: connection, watch: watch, routinesBefore: routinesBefore, routineNames: replacedRoutines,
-                    catalogs: Self.catalogsWritten(by: bundle.script.statements), pinning: !savepoint)
+                    catalogs: eventTriggers ? nil : Self.catalogsWritten(by: bundle.script.statements), pinning: !savepoint)
             }
             listingAfter = nil
         }
