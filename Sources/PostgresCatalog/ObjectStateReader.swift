@@ -95,6 +95,54 @@ public struct ObjectStateReader {
 
     static let setLocallySQL = "SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(n, v, i) ORDER BY i"
 
+    /// The parts of the relations `$1::oid[]`, in one query: columns (in attnum order), constraints, indexes that do
+    /// not back a constraint, triggers, policies (each by name) and sequence definitions. Every value is text;
+    /// booleans are 't'/'f'. Column 1 says which part a row is, 2 the relation.
+    static let relationPartsSQL = """
+            SELECT 1 AS part, a.attrelid AS rel, a.attnum::integer AS n, ''::text COLLATE "C" AS name,
+                   quote_ident(a.attname), format_type(a.atttypid, a.atttypmod),
+                   CASE WHEN a.attcollation <> t.typcollation THEN format('%I.%I', cn.nspname, co.collname) END,
+                   pg_get_expr(d.adbin, d.adrelid), CASE WHEN a.attnotnull THEN 't' ELSE 'f' END, a.attidentity::text, a.attgenerated::text,
+                   (SELECT de.description FROM pg_description de WHERE de.objoid = a.attrelid AND de.classoid = 'pg_class'::regclass AND de.objsubid = a.attnum), a.attacl::text[]::text
+            FROM pg_attribute a
+            JOIN pg_type t ON t.oid = a.atttypid
+            LEFT JOIN pg_collation co ON co.oid = a.attcollation
+            LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+            UNION ALL
+            SELECT 2, con.conrelid, 0, con.conname::text COLLATE "C", quote_ident(con.conname), pg_get_constraintdef(con.oid), NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            FROM pg_constraint con
+            WHERE con.conrelid = ANY($1::oid[]) AND con.contype <> 't' AND con.conislocal
+            UNION ALL
+            SELECT 3, x.indrelid, 0, ic.relname::text COLLATE "C", pg_get_indexdef(x.indexrelid), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+            WHERE x.indrelid = ANY($1::oid[])
+              AND x.indexrelid <> ALL (ARRAY(SELECT con.conindid FROM pg_constraint con WHERE con.conrelid = x.indrelid AND con.contype IN ('p', 'u', 'x')))
+              AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = x.indexrelid)
+            UNION ALL
+            SELECT 4, tg.tgrelid, 0, tg.tgname::text COLLATE "C", pg_get_triggerdef(tg.oid), tg.tgenabled::text, quote_ident(tg.tgname), NULL, NULL, NULL, NULL, NULL, NULL
+            FROM pg_trigger tg
+            WHERE tg.tgrelid = ANY($1::oid[]) AND NOT tg.tgisinternal AND tg.tgparentid = 0
+            UNION ALL
+            SELECT 5, p.polrelid, 0, p.polname::text COLLATE "C", quote_ident(p.polname), CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+                   CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                   ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END FROM unnest(p.polroles) r ORDER BY 1)::text[]::text,
+                   pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), NULL, NULL, NULL
+            FROM pg_policy p WHERE p.polrelid = ANY($1::oid[])
+            UNION ALL
+            SELECT 6, s.seqrelid, 0, ''::text COLLATE "C", format_type(s.seqtypid, NULL), s.seqstart::text, s.seqincrement::text, s.seqmin::text, s.seqmax::text,
+                   s.seqcache::text, CASE WHEN s.seqcycle THEN 't' ELSE 'f' END,
+                   (SELECT format('%I.%I.%I', n.nspname, c.relname, a.attname)
+                    FROM pg_depend d JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace
+                    JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid AND d.deptype IN ('a', 'i') AND d.refclassid = 'pg_class'::regclass
+                    LIMIT 1),
+                   NULL
+            FROM pg_sequence s WHERE s.seqrelid = ANY($1::oid[])
+            ORDER BY 1, 2, 3, 4
+            """
+
     /// The first line of `signatures.tsv`.
     public static let signaturesHeader = "schema\tname\tidentity_args\tfull_args\tbody_md5\tbody_length\tsecurity_definer\tproconfig"
 
@@ -207,8 +255,7 @@ public struct ObjectStateReader {
             var tail: [String] = []
         }
         var relations: [String: Relation] = [:]
-        let relationRows = try !wantRelations ? QueryResult(columns: [], rows: [], commandTag: "", affectedRows: nil) : connection.query(
-            """
+        let relationsSQL = """
             SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname), c.relkind::text,
                    quote_ident(pg_get_userbyid(c.relowner)), c.relacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = c.oid AND de.classoid = 'pg_class'::regclass AND de.objsubid = 0),
                    c.relrowsecurity, c.relforcerowsecurity,
@@ -221,7 +268,19 @@ public struct ObjectStateReader {
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(Self.userSchemaFilter) AND \(selected("c.oid"))
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-            """, [excluded, only(selection?.relations)])
+            """
+        let partsSQL = Self.relationPartsSQL
+        var relationRows = QueryResult(columns: [], rows: [], commandTag: "", affectedRows: nil)
+        var selectedParts: QueryResult? = nil
+        if wantRelations, let selected = selection?.relations, !selected.isEmpty {
+            // One round trip: the selected relations' parts are read by the same OIDs alongside (rows of relations
+            // the first query leaves out are ignored below).
+            let results = try connection.pipelineResults([(relationsSQL, [excluded, only(selected)]), (partsSQL, [pgArray(selected.map(String.init))])])
+            relationRows = results[0]
+            selectedParts = results[1]
+        } else if wantRelations {
+            relationRows = try connection.query(relationsSQL, [excluded, only(selection?.relations)])
+        }
         var ownerOf: [String: String] = [:]
         for row in relationRows.rows {
             let oid = row[0]!
@@ -257,55 +316,16 @@ public struct ObjectStateReader {
         }
         let oids = pgArray(Array(relations.keys))
 
-        // The relations' parts, in one round trip: columns (in attnum order), constraints, indexes that do not back
-        // a constraint, triggers, policies (each by name) and sequence definitions. Every value is text; booleans
-        // are 't'/'f'. Column 1 says which part a row is, 2 the relation.
-        for row in try relations.isEmpty ? [] : connection.query(
-            """
-            SELECT 1 AS part, a.attrelid AS rel, a.attnum::integer AS n, ''::text COLLATE "C" AS name,
-                   quote_ident(a.attname), format_type(a.atttypid, a.atttypmod),
-                   CASE WHEN a.attcollation <> t.typcollation THEN format('%I.%I', cn.nspname, co.collname) END,
-                   pg_get_expr(d.adbin, d.adrelid), CASE WHEN a.attnotnull THEN 't' ELSE 'f' END, a.attidentity::text, a.attgenerated::text,
-                   (SELECT de.description FROM pg_description de WHERE de.objoid = a.attrelid AND de.classoid = 'pg_class'::regclass AND de.objsubid = a.attnum), a.attacl::text[]::text
-            FROM pg_attribute a
-            JOIN pg_type t ON t.oid = a.atttypid
-            LEFT JOIN pg_collation co ON co.oid = a.attcollation
-            LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
-            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-            WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
-            UNION ALL
-            SELECT 2, con.conrelid, 0, con.conname::text COLLATE "C", quote_ident(con.conname), pg_get_constraintdef(con.oid), NULL, NULL, NULL, NULL, NULL, NULL, NULL
-            FROM pg_constraint con
-            WHERE con.conrelid = ANY($1::oid[]) AND con.contype <> 't' AND con.conislocal
-            UNION ALL
-            SELECT 3, x.indrelid, 0, ic.relname::text COLLATE "C", pg_get_indexdef(x.indexrelid), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-            FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
-            WHERE x.indrelid = ANY($1::oid[])
-              AND x.indexrelid <> ALL (ARRAY(SELECT con.conindid FROM pg_constraint con WHERE con.conrelid = x.indrelid AND con.contype IN ('p', 'u', 'x')))
-              AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = x.indexrelid)
-            UNION ALL
-            SELECT 4, tg.tgrelid, 0, tg.tgname::text COLLATE "C", pg_get_triggerdef(tg.oid), tg.tgenabled::text, quote_ident(tg.tgname), NULL, NULL, NULL, NULL, NULL, NULL
-            FROM pg_trigger tg
-            WHERE tg.tgrelid = ANY($1::oid[]) AND NOT tg.tgisinternal AND tg.tgparentid = 0
-            UNION ALL
-            SELECT 5, p.polrelid, 0, p.polname::text COLLATE "C", quote_ident(p.polname), CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
-                   CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
-                   ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END FROM unnest(p.polroles) r ORDER BY 1)::text[]::text,
-                   pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), NULL, NULL, NULL
-            FROM pg_policy p WHERE p.polrelid = ANY($1::oid[])
-            UNION ALL
-            SELECT 6, s.seqrelid, 0, ''::text COLLATE "C", format_type(s.seqtypid, NULL), s.seqstart::text, s.seqincrement::text, s.seqmin::text, s.seqmax::text,
-                   s.seqcache::text, CASE WHEN s.seqcycle THEN 't' ELSE 'f' END,
-                   (SELECT format('%I.%I.%I', n.nspname, c.relname, a.attname)
-                    FROM pg_depend d JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace
-                    JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-                    WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid AND d.deptype IN ('a', 'i') AND d.refclassid = 'pg_class'::regclass
-                    LIMIT 1),
-                   NULL
-            FROM pg_sequence s WHERE s.seqrelid = ANY($1::oid[])
-            ORDER BY 1, 2, 3, 4
-            """, [oids]
-        ).rows {
+        // The relations' parts (`relationPartsSQL`), in one round trip.
+        let partRows: [[String?]]
+        if relations.isEmpty {
+            partRows = []
+        } else if let selectedParts {
+            partRows = selectedParts.rows
+        } else {
+            partRows = try connection.query(partsSQL, [oids]).rows
+        }
+        for row in partRows {
             guard var relation = relations[row[1]!] else { continue }
             let value = Array(row.dropFirst(4))  // the part's own columns
             switch row[0]! {
@@ -388,10 +408,17 @@ public struct ObjectStateReader {
             text += Self.grants(acl: row[7], object: "\(noun) \(row[5]!)", owner: row[14]!, fullOwnerCount: 1, publicByDefault: true)
             if let comment = row[8] { text += "COMMENT ON \(noun) \(row[5]!) IS \(Self.literal(comment));\n" }
             files[Self.routinePath(schema: row[0]!, signature: row[1]! + "(" + row[2]! + ")")] = text
+            // The routine's signatures.tsv line (the same columns the query below reads).
+            signatures.append(([row[0], row[1], row[2]] + row[9...13]).map { $0 ?? "" }.joined(separator: "\t"))
         }
-        // signatures.tsv: every routine (cheap: no definitions are rendered), or with an incomplete-summaries
-        // selection only the selected routines' lines, which the caller merges by their first three columns.
-        if completeSummaries || wantRoutines {
+        // signatures.tsv: every routine, or with an incomplete-summaries selection only the selected routines'
+        // lines, which the caller merges by their first three columns. Both come from the rows above, except a
+        // complete file for a selection, which has its own query (cheap: no definitions are rendered).
+        if wantRoutines && (selection == nil || !completeSummaries) {
+            signatures.sort()
+            files["signatures.tsv"] = ([Self.signaturesHeader] + signatures).joined(separator: "\n") + "\n"
+        } else if completeSummaries {
+            signatures = []
             for row in try connection.query(
                 """
                 SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_arguments(p.oid), md5(p.prosrc),

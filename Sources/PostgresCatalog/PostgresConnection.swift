@@ -183,6 +183,19 @@ public final class PostgresConnection {
         return outcomes
     }
 
+    /// `pipeline` for statements that must all succeed: their results, or the first failure thrown.
+    public func pipelineResults(_ statements: [(sql: String, parameters: [String?])]) throws(PostgresError) -> [QueryResult] {
+        var results: [QueryResult] = []
+        for outcome in try pipeline(statements) {
+            switch outcome {
+            case .done(let result): results.append(result)
+            case .failed(let error): throw error
+            case .skipped: throw .protocolError("a statement of a pipeline was skipped without an error")
+            }
+        }
+        return results
+    }
+
     /// SQL text → name of its prepared statement on this connection.
     private var prepared: [String: String] = [:]
     /// Only ever grows, so a name is never reused after statements were deallocated.
