@@ -478,7 +478,10 @@ struct BundleRunner {
             irreversible: rollback.irreversible)
         // While commits are buffered, the registry row keeps what this one is made of.
         let journal = Profiler.measure("wc.recipe") { repository.isBufferingWrites
-            ? CommitRecipe(parent: parent, changes: changes, message: message, author: author, committer: author).json() : nil }
+            ? CommitRecipe(
+                parent: parent, changes: changes, message: message, author: author, committer: author,
+                previous: { path in path.hasPrefix("state/") ? before[String(path.dropFirst(6))].map { Data($0.utf8) } : nil }
+            ).json() : nil }
         let id = try Profiler.measure("wc.write") { () throws(BundleError) in try git {
             try repository.writeCommit(baseTree: parentInfo.tree, changes: changes, parents: [parent], message: message, author: author, committer: author)
         } }

@@ -11,8 +11,13 @@ import GitHistory
 struct CommitRecipe: Codable, Equatable {
     struct Change: Codable, Equatable {
         var path: String
-        /// Base64 of the new contents; nil removes the path.
+        /// Base64 of the new contents (with `prefix`/`suffix`: of the part between them); nil removes the path.
         var contents: String?
+        /// The new contents keep this many bytes from the start of the parent's file at `path` ...
+        var prefix: Int? = nil
+        /// ... and this many from its end, around `contents` (a large file that changed a little, such as
+        /// `signatures.tsv`, costs the registry row its change, not the whole file).
+        var suffix: Int? = nil
     }
 
     struct Person: Codable, Equatable {
@@ -44,12 +49,22 @@ struct CommitRecipe: Codable, Equatable {
     /// How long (seconds) at most commits wait in memory: slow bundles reach the branch one by one.
     static let flushInterval: TimeInterval = 2
 
-    init(parent: ObjectID, changes: [TreeChange], message: String, author: Signature, committer: Signature) {
+    /// `previous(path)`: the parent's contents of a path, when the caller has them at hand; a changed file whose
+    /// common start and end with them are large is recorded as the part in between.
+    init(
+        parent: ObjectID, changes: [TreeChange], message: String, author: Signature, committer: Signature, previous: (String) -> Data? = { _ in nil }
+    ) {
         self.parent = parent.hex
         self.changes = changes.map { change in
             switch change {
-            case .upsert(let path, let contents): Change(path: path, contents: contents.base64EncodedString())
-            case .remove(let path): Change(path: path, contents: nil)
+            case .upsert(let path, let contents):
+                if let old = previous(path), let (prefix, suffix) = Self.commonEnds(old, contents), prefix + suffix >= 512 {
+                    return Change(
+                        path: path, contents: contents.subdata(in: prefix..<(contents.count - suffix)).base64EncodedString(), prefix: prefix,
+                        suffix: suffix)
+                }
+                return Change(path: path, contents: contents.base64EncodedString())
+            case .remove(let path): return Change(path: path, contents: nil)
             }
         }
         self.message = message
@@ -75,7 +90,15 @@ struct CommitRecipe: Codable, Equatable {
         var treeChanges: [TreeChange] = []
         for change in changes {
             if let contents = change.contents {
-                guard let data = Data(base64Encoded: contents) else { throw .invalidPath(change.path, reason: "its recorded contents are not base64") }
+                guard var data = Data(base64Encoded: contents) else { throw .invalidPath(change.path, reason: "its recorded contents are not base64") }
+                if change.prefix != nil || change.suffix != nil {
+                    let prefix = change.prefix ?? 0
+                    let suffix = change.suffix ?? 0
+                    guard let old = try repository.readFile(change.path, at: parentID), prefix >= 0, suffix >= 0, prefix + suffix <= old.count else {
+                        throw .invalidPath(change.path, reason: "the recorded change does not fit the parent commit's file")
+                    }
+                    data = old.prefix(prefix) + data + old.suffix(suffix)
+                }
                 treeChanges.append(.upsert(path: change.path, contents: data))
             } else {
                 treeChanges.append(.remove(path: change.path))
@@ -84,5 +107,19 @@ struct CommitRecipe: Codable, Equatable {
         return try repository.writeCommit(
             baseTree: parentInfo.tree, changes: treeChanges, parents: [parentID], message: message, author: author.signature,
             committer: committer.signature)
+    }
+
+    /// The lengths of the longest common start and (not overlapping it) end of `old` and `new`.
+    static func commonEnds(_ old: Data, _ new: Data) -> (prefix: Int, suffix: Int)? {
+        old.withUnsafeBytes { a in
+            new.withUnsafeBytes { b in
+                let limit = min(a.count, b.count)
+                var prefix = 0
+                while prefix < limit && a[prefix] == b[prefix] { prefix += 1 }
+                var suffix = 0
+                while suffix < limit - prefix && a[a.count - 1 - suffix] == b[b.count - 1 - suffix] { suffix += 1 }
+                return (prefix, suffix)
+            }
+        }
     }
 }
