@@ -443,7 +443,9 @@ public final class GitRepository {
         defer { git_odb_free(odb) }
         var object: OpaquePointer?
         var oid = id
-        try check(git_odb_read(&object, odb, &oid), "read the tree \(path.isEmpty ? "/" : path)")
+        let code = git_odb_read(&object, odb, &oid)
+        if code == GIT_ENOTFOUND.rawValue { throw .notFound("Tree \(ObjectID(id).hex)") }
+        try check(code, "read the tree \(path.isEmpty ? "/" : path)")
         defer { git_odb_object_free(object) }
         guard git_odb_object_type(object) == GIT_OBJECT_TREE else {
             throw .libgit2(code: -1, klass: 0, message: "\(ObjectID(id).hex) is not a tree", operation: "read the tree \(path)")

@@ -130,7 +130,9 @@ public final class PostgresConnection {
 
     /// Sends `statements` (SQL, text parameters) in one round trip (libpq's pipeline mode, each statement prepared
     /// once per connection as with `query`) and returns what became of each: after a failure the server skips the
-    /// rest, and an open transaction is then aborted. Throws only when the connection itself fails.
+    /// rest, and an open transaction is then aborted. Throws only when nothing was sent. A connection lost on the
+    /// way is the outcome (`.failed(.connectionLost)`) of every statement whose result did not arrive; the results
+    /// that did arrive are returned as they are (a COMMIT reported done is done).
     public func pipeline(_ statements: [(sql: String, parameters: [String?])]) throws(PostgresError) -> [PipelineOutcome] {
         let connection = try openHandle()
         // Statements not prepared yet are prepared first (once per connection), outside the pipeline.
@@ -148,37 +150,59 @@ public final class PostgresConnection {
         }
         guard PQenterPipelineMode(connection) == 1 else { throw .protocolError("could not enter pipeline mode: \(lastErrorMessage())") }
         defer { _ = PQexitPipelineMode(connection) }
+        var sent = 0
         for (statement, name) in zip(statements, names) {
             let values: [UnsafeMutablePointer<CChar>?] = statement.parameters.map { $0.map { strdup($0) } ?? nil }
             defer { values.forEach { free($0) } }
-            let sent = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
+            let ok = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
                 PQsendQueryPrepared(connection, name, Int32(statement.parameters.count), buffer.baseAddress, nil, nil, 0)
             }
-            guard sent == 1 else { throw .connectionLost(message: lastErrorMessage()) }
+            if ok != 1 { break }
+            sent += 1
         }
-        guard PQpipelineSync(connection) == 1 else { throw .connectionLost(message: lastErrorMessage()) }
+        if sent == 0 || PQpipelineSync(connection) != 1 {
+            // Nothing (or not the Sync) reached the server: nothing of this pipeline runs.
+            let message = lastErrorMessage()
+            if sent == 0 { throw .connectionLost(message: message) }
+            return statements.map { _ in .failed(.connectionLost(message: message)) }
+        }
         var outcomes: [PipelineOutcome] = []
-        for _ in statements {
-            var outcome: PipelineOutcome = .skipped
+        var lost: String? = nil
+        for index in 0..<statements.count {
+            if index >= sent || lost != nil {
+                outcomes.append(.failed(.connectionLost(message: lost ?? lastErrorMessage())))
+                continue
+            }
+            var outcome: PipelineOutcome? = nil
             // Each statement's results end with NULL.
             while let result = PQgetResult(connection) {
-                switch PQresultStatus(result) {
-                case PGRES_PIPELINE_ABORTED:
+                if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
                     PQclear(result)
-                default:
-                    do { outcome = .done(try collect(result, on: connection)) } catch { outcome = .failed(error) }
+                    outcome = outcome ?? .skipped
+                    continue
                 }
+                do { outcome = .done(try collect(result, on: connection)) } catch { outcome = .failed(error) }
             }
-            if case .failed(.connectionLost(let message)) = outcome { throw .connectionLost(message: message) }
-            outcomes.append(outcome)
+            if case .failed(.connectionLost(let message)) = outcome { lost = message }
+            if outcome == nil && PQstatus(connection) != CONNECTION_OK {
+                lost = lastErrorMessage()
+                outcome = .failed(.connectionLost(message: lost!))
+            }
+            if case .failed(let error) = outcome, error.sqlstate == "26000" { prepared = [:] }  // statements deallocated
+            outcomes.append(outcome ?? .skipped)
         }
-        // The Sync's own result.
-        if let sync = PQgetResult(connection) {
-            let status = PQresultStatus(sync)
-            PQclear(sync)
-            guard status == PGRES_PIPELINE_SYNC else { throw .protocolError("unexpected result at the end of a pipeline") }
-        } else if PQstatus(connection) != CONNECTION_OK {
-            throw .connectionLost(message: lastErrorMessage())
+        // The Sync's own result ends the pipeline (the connection is idle again); a connection lost now changes
+        // nothing above.
+        if lost == nil {
+            for _ in 0..<8 {
+                guard let result = PQgetResult(connection) else {
+                    if PQstatus(connection) != CONNECTION_OK { break }
+                    continue
+                }
+                let status = PQresultStatus(result)
+                PQclear(result)
+                if status == PGRES_PIPELINE_SYNC { break }
+            }
         }
         return outcomes
     }

@@ -78,6 +78,12 @@ public enum PostgresError: LocalizedError, Sendable, Equatable {
     /// The SQLSTATE when this is a `.server` error, else `nil`.
     public var sqlstate: String? { serverMessage?.sqlstate }
 
+    /// True when the connection broke (the outcome of what was in flight is unknown).
+    public var isConnectionLost: Bool {
+        if case .connectionLost = self { return true }
+        return false
+    }
+
     public var errorDescription: String? {
         switch self {
         case .connection(let target, let message):

@@ -186,7 +186,10 @@ extension SQLStatement {
     /// body, trigger, default or check expression is evaluated, no table is scanned); nil for any other statement,
     /// which may write anywhere. Used with `onlyAddsOrChangesInPlace` to search fewer catalogs for the rows a
     /// bundle's transaction wrote. Each set is a superset: a new relation's own rows (columns, its row type) are
-    /// found through its new `pg_class` row.
+    /// found through its new `pg_class` row. Two things these sets do not see, both checked by bundle elsewhere or
+    /// accepted: event triggers (any DDL runs user code; apply searches every catalog when the target has any
+    /// enabled) and procedural-language validators that execute code while checking a function body (plv8's
+    /// start_proc, plperl BEGIN blocks); a change made that way shows in `bundle drift`.
     public var catalogsWritten: Set<String>? {
         switch kind {
         case "CreateFunctionStmt":

@@ -540,4 +540,63 @@ import Testing
         #expect(!a.isEmpty && a == gitOutput(["rev-parse", "bundle/full:state"], cwd: project.root))
         #expect(bundle(["drift", "--db", databases[0], "--target", "inc"], cwd: project.root).status == 0)
     }
+
+    /// Review finding: a bundle starts from the drift check's capture, which does not compare watched data; a
+    /// watched config table changed outside bundle must not make the next bundle's commit recipe (kept as a
+    /// change against the parent's file) rebuild a different commit after a crash.
+    @Test func watchedDataChangedOutsideBundleStillReconcilesFromTheRecipe() throws {
+        let project = try TestProject(prefix: "apply-watch-recipe")
+        defer { project.remove() }
+        let one = try project.write("bundles/w/1-one.sql", "CREATE TABLE marker (a int);\n")
+        let two = try project.write("bundles/w/2-two.sql", "INSERT INTO cfg VALUES ('key.99', 'new');\n")
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        // Two locks on one target, both watching the config table.
+        for (name, file) in [("w1", one), ("w2", two)] {
+            #expect(bundle(["lock", name, file], cwd: project.root).status == 0)
+            let lockURL = project.root.appendingPathComponent("locks/\(name).lock")
+            var lock = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: lockURL)) as? [String: Any])
+            lock["watch"] = ["config": [["table": "public.cfg", "key": "k", "value": "v"]], "tables": ["public.cfg"]]
+            try JSONSerialization.data(withJSONObject: lock).write(to: lockURL)
+            #expect(bundle(["lock", name, "--update"], cwd: project.root).status == 0)
+        }
+        let db = try TestCluster.makeDatabase(prefix: "apply_watch_recipe").conninfo
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        // Enough rows that the config file is recorded as a change against the parent's (512 common bytes and up).
+        _ = try connection.execute("CREATE TABLE cfg (k text PRIMARY KEY, v text); INSERT INTO cfg SELECT 'key.' || g, repeat('v', 20) FROM generate_series(10, 70) g")
+        #expect(bundle(["apply", "w1", "--txn", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+        _ = try connection.execute("DELETE FROM cfg WHERE k = 'key.30'")
+        let killed = bundle(["apply", "w2", "--txn", "--db", db, "--target", "t"], cwd: project.root, environment: ["BUNDLE_TEST_KILL_AT": "after-commit"])
+        #expect(killed.status != 0 && killed.status != 1, "the process must have been killed: \(killed.status) \(killed.stdout)")
+        let next = bundle(["apply", "w2", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
+        #expect(next.stdout.contains("reconciled"), "\(next.stdout)")
+        let config = gitOutput(["show", "bundle/t:state/watch/config.tsv"], cwd: project.root)
+        #expect(config.contains("key.99") && !config.contains("key.30\t"), "\(config)")
+        let fsck = runProcess("git", ["-C", project.root.path, "fsck", "--no-dangling", "bundle/t"])
+        #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
+    }
+
+    /// Review finding: an event trigger created by an earlier bundle of the same run widens the search for the
+    /// rows of the bundles after it.
+    @Test func eventTriggerCreatedEarlierInTheRunIsSeen() throws {
+        let project = try TestProject(prefix: "apply-evt-run")
+        defer { project.remove() }
+        let first = try project.write("bundles/e/1-evt.sql", """
+            CREATE FUNCTION public.note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF to_regclass('public.ddl_seen') IS NULL THEN CREATE TABLE public.ddl_seen (n int); END IF;
+            END $$;
+            CREATE EVENT TRIGGER note_ddl ON ddl_command_end WHEN TAG IN ('CREATE FUNCTION') EXECUTE FUNCTION public.note_ddl();
+
+            """)
+        let second = try project.write("bundles/e/2-f.sql", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n")
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "e", first, second], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "apply_evt_run").conninfo
+        let applied = bundle(["apply", "e", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(!gitOutput(["show", "bundle/t:state/public/tables/ddl_seen.sql"], cwd: project.root).isEmpty)
+        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+    }
 }

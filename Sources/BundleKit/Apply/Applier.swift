@@ -225,7 +225,16 @@ public final class Applier {
         if let tip {
             // The drift check's capture equals the recorded state when nothing drifted (and no other applier moved
             // the branch in between: the tip is re-read after the applier lock).
-            if let liveState, tip == tipAtDriftCheck { state = liveState } else { state = try readState(repository, at: tip) }
+            // The drift check does not compare `watch/` (data, expected to move): those files come from the tip, so
+            // that the state a bundle starts from is exactly its parent commit's (commit recipes rely on it).
+            if let liveState, tip == tipAtDriftCheck {
+                state = liveState.filter { !$0.key.hasPrefix("watch/") }
+                for (path, data) in try git({ try repository.readTree(at: tip, prefix: "state/watch") }) where path.hasPrefix("state/") {
+                    state[String(path.dropFirst("state/".count))] = String(decoding: data, as: UTF8.self)
+                }
+            } else {
+                state = try readState(repository, at: tip)
+            }
         } else {
             state = try Profiler.measure("baselineCapture") { () throws(BundleError) in try captureState(connection, watch: watch) }
             let message = CommitMessage.baseline(target: target, facts: facts)
@@ -256,8 +265,12 @@ public final class Applier {
         var runner = BundleRunner(
             connection: connection, repository: repository, lock: lock, facts: facts, author: author, branch: branch, watch: watch,
             options: options, progress: progress, backup: report.backup)
-        // Event triggers run user code on DDL: then every bundle's changes are searched for in every catalog.
-        runner.eventTriggers = (try? connection.query("SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtenabled <> 'D')").rows.first?.first) != "f"
+        // Event triggers run user code on DDL: then every bundle's changes are searched for in every catalog. A
+        // bundle can only create or enable one with statements that may write anywhere: look again after those.
+        func checkEventTriggers() {
+            runner.eventTriggers = (try? connection.query("SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtenabled <> 'D')").rows.first?.first) != "f"
+        }
+        checkEventTriggers()
         var published = tip!
         var unpublished: [AppliedBundle] = []
         var lastPublished = Date()
@@ -270,6 +283,7 @@ public final class Applier {
                 var listing: [String: ListedObject]? = nil
                 for bundle in pending {
                     let result = try runner.runOne(bundle, plan: report.plan, tip: currentTip, state: state, listing: &listing)
+                    if BundleRunner.catalogsWritten(by: bundle.script.statements) == nil { checkEventTriggers() }
                     report.applied.append(result.applied)
                     unpublished.append(result.applied)
                     currentTip = ObjectID(hex: result.applied.commitID)!

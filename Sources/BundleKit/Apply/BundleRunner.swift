@@ -230,20 +230,31 @@ struct BundleRunner {
         if let restore = staged.settingsRestore { statements.append((restore.sql, restore.parameters)) }
         statements.append(("COMMIT", []))
         let outcomes = try db { try connection.pipeline(statements) }
-        var registryID: Int? = nil
-        for (index, outcome) in outcomes.enumerated() {
-            switch outcome {
-            case .done(let result):
-                if index == 0 { registryID = result.rows.first?.first.flatMap { $0 }.flatMap { Int($0) } }
-            case .failed(let error):
-                if index == statements.count - 1 { throw commitFailure(bundle, error) }
-                throw BundleError.database(error.errorDescription ?? "\(error)")
-            case .skipped:
-                throw BundleError.database("the registry row of \(bundle.locked.label) \(bundle.locked.name) was not written")
+        let label = "\(bundle.locked.label) \(bundle.locked.name)"
+        switch outcomes.last! {
+        case .done:
+            // Committed: the INSERT before it succeeded and returned the row's id.
+            guard case .done(let inserted) = outcomes[0], let text = inserted.rows.first?.first ?? nil, let id = Int(text) else {
+                throw BundleError.database("\(label) is committed, but the registry did not return its row id; `bundle status` shows it")
             }
+            return id
+        case .failed(let error) where error.isConnectionLost:
+            // The COMMIT may or may not have happened: the registry row (written in the same transaction) says.
+            let last = bundle.script.statements.last
+            let location = last?.end ?? SourceLocation(line: 1, column: 1)
+            throw ApplyFailureError(
+                failure: ApplyFailure(
+                    txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: last?.index ?? 0, line: location.line,
+                    column: location.column, server: nil,
+                    message: "the connection was lost while committing: whether \(label) committed is unknown here; its registry row decides, and the next bundle command (apply, status) reconciles it (\(error.errorDescription ?? "\(error)"))"),
+                appliedBefore: [])
+        case .failed(let error):
+            if case .failed(let insertError) = outcomes[0] { throw BundleError.database(insertError.errorDescription ?? "\(insertError)") }
+            throw commitFailure(bundle, error)
+        case .skipped:
+            for case .failed(let earlier) in outcomes { throw BundleError.database(earlier.errorDescription ?? "\(earlier)") }
+            throw BundleError.database("the registry row of \(label) was not written")
         }
-        guard let registryID else { throw BundleError.database("the registry returned no row id for \(bundle.locked.label) \(bundle.locked.name)") }
-        return registryID
     }
 
     /// COMMIT; a failure there (a deferred constraint, a serialization failure) rolled the transaction back and is
