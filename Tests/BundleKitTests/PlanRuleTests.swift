@@ -71,6 +71,10 @@ import Testing
         PlanCase(name: "schema_missing", prestate: "SELECT 1;", bundle: "CREATE TABLE nosuch.t (a int);", rule: "schema-does-not-exist"),
         PlanCase(name: "serial_columns (near miss)", prestate: "SELECT 1;", bundle: "CREATE TABLE sc (id serial PRIMARY KEY, b bigserial, c smallserial, d serial8);", rule: nil),
         PlanCase(name: "serial_array", prestate: "SELECT 1;", bundle: "CREATE TABLE sa (ids serial[]);", rule: "serial-array"),
+        PlanCase(name: "typed_table_column_options", prestate: "CREATE TYPE pair AS (a int, b text);", bundle: "CREATE TABLE tt OF pair (a PRIMARY KEY, b NOT NULL);", rule: nil),
+        PlanCase(
+            name: "partition_column_options", prestate: "CREATE TABLE pp (a int, b text) PARTITION BY RANGE (a);",
+            bundle: "CREATE TABLE pp1 PARTITION OF pp (b NOT NULL) FOR VALUES FROM (1) TO (10);", rule: nil),
         PlanCase(name: "serial_array_before_duplicate", prestate: "SELECT 1;", bundle: "CREATE TABLE sa (a int, a serial[]);", rule: "serial-array"),
         PlanCase(name: "serial_array_added", prestate: "CREATE TABLE sa (a int);", bundle: "ALTER TABLE sa ADD COLUMN ids bigserial[];", rule: "serial-array"),
         PlanCase(name: "serial_qualified", prestate: "SELECT 1;", bundle: "CREATE TABLE sc (c pg_catalog.serial);", rule: "type-does-not-exist"),

@@ -424,6 +424,9 @@ struct StatementAnalyzer {
                     error("column-duplicate", "42701", "column \"\(columnName)\" specified more than once")
                     return
                 }
+                // `OF type (a PRIMARY KEY)` and `PARTITION OF parent (a NOT NULL)`: options for a column the table
+                // gets from its type or parent, without a type of its own.
+                if column["typeName"] == nil { continue }
                 let written = Syntax.columnType(column["typeName"])
                 let display = Syntax.displayType(column["typeName"])
                 guard let type = overlay.canonicalType(written: written, display: display) else {
