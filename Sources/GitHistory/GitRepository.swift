@@ -287,10 +287,11 @@ public final class GitRepository {
             try Self.validate(path: change.path)
             if lastChange.updateValue(change, forKey: change.path) == nil { order.append(change.path) }
         }
-        let upsertPaths = Set(lastChange.values.compactMap { if case .upsert = $0 { $0.path } else { nil } })
+        let upsertPaths = Set(lastChange.values.compactMap { if case .upsert = $0 { Substring($0.path) } else { nil } })
         for path in upsertPaths {
-            for directory in Self.ancestors(of: path) where upsertPaths.contains(directory) {
-                throw .invalidPath(path, reason: "\"\(directory)\" is written as a file in the same commit")
+            // Each directory on the path (a prefix ending before a '/'), without building strings.
+            for index in path.indices where path[index] == "/" && upsertPaths.contains(path[..<index]) {
+                throw .invalidPath(String(path), reason: "\"\(path[..<index])\" is written as a file in the same commit")
             }
         }
 
@@ -719,18 +720,29 @@ public final class GitRepository {
     /// Checks that `path` is a relative, slash-separated path git can store.
     static func validate(path: String) throws(GitHistoryError) {
         if path.isEmpty { throw .invalidPath(path, reason: "the path is empty") }
-        if path.utf8.contains(0) { throw .invalidPath(path, reason: "it contains a NUL character") }
-        if path.hasPrefix("/") { throw .invalidPath(path, reason: "it is absolute (starts with \"/\")") }
-        for component in path.split(separator: "/", omittingEmptySubsequences: false) {
-            if component.isEmpty {
-                throw .invalidPath(path, reason: "it has an empty component (\"//\" or a trailing \"/\")")
+        let bytes = path.utf8
+        if bytes.first == UInt8(ascii: "/") { throw .invalidPath(path, reason: "it is absolute (starts with \"/\")") }
+        // One pass over the bytes, component by component.
+        var start = bytes.startIndex
+        var index = bytes.startIndex
+        while true {
+            let atEnd = index == bytes.endIndex
+            if !atEnd && bytes[index] == 0 { throw .invalidPath(path, reason: "it contains a NUL character") }
+            if atEnd || bytes[index] == UInt8(ascii: "/") {
+                let component = bytes[start..<index]
+                if component.isEmpty {
+                    throw .invalidPath(path, reason: "it has an empty component (\"//\" or a trailing \"/\")")
+                }
+                if component.elementsEqual(".".utf8) || component.elementsEqual("..".utf8) {
+                    throw .invalidPath(path, reason: "it has a \"\(String(decoding: component, as: UTF8.self))\" component")
+                }
+                if component.count == 4 && component.elementsEqual(".git".utf8, by: { ((0x41...0x5A).contains($0) ? $0 | 0x20 : $0) == $1 }) {
+                    throw .invalidPath(path, reason: "\".git\" is reserved by git")
+                }
+                if atEnd { return }
+                start = bytes.index(after: index)
             }
-            if component == "." || component == ".." {
-                throw .invalidPath(path, reason: "it has a \"\(component)\" component")
-            }
-            if component.lowercased() == ".git" {
-                throw .invalidPath(path, reason: "\".git\" is reserved by git")
-            }
+            index = bytes.index(after: index)
         }
     }
 
