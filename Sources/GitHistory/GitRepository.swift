@@ -232,18 +232,6 @@ public final class GitRepository {
         bufferedSet = []
     }
 
-
-    /// Writes a pack (in memory) into the object database as a pack file and its index.
-    private static func store(pack: git_buf, in odb: OpaquePointer?) throws(GitHistoryError) {
-        var writer: UnsafeMutablePointer<git_odb_writepack>?
-        try check(git_odb_write_pack(&writer, odb, nil, nil), "open a pack writer")
-        guard let writer else { throw .libgit2(code: -1, klass: 0, message: "no pack writer", operation: "write a pack") }
-        defer { writer.pointee.free(writer) }
-        var progress = git_indexer_progress()
-        try check(writer.pointee.append(writer, pack.ptr, pack.size, &progress), "write the pack")
-        try check(writer.pointee.commit(writer, &progress), "index the pack")
-    }
-
     /// Fails with the operating system's reason when new objects or references could not be written (a
     /// read-only file system, missing permissions, a full disk), by creating and removing a small file in
     /// `objects/pack` and `refs/heads`.

@@ -108,9 +108,9 @@ struct BundleRunner {
             return Syntax.names(statement.tree["funcname"]).last
         }
         let routinesBefore = replacedRoutines.isEmpty ? [:] : try db { try ObjectStateReader(connection: connection).routinePaths(named: replacedRoutines) }
-        if savepoint { try db { try connection.execute("SAVEPOINT bundle_step") } }
+        if savepoint { _ = try db { try connection.execute("SAVEPOINT bundle_step") } }
         try Profiler.measure("execute") { try execute(bundle) }
-        if savepoint { try db { try connection.execute("RELEASE SAVEPOINT bundle_step") } }
+        if savepoint { _ = try db { try connection.execute("RELEASE SAVEPOINT bundle_step") } }
         let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
         try Profiler.measure("postconditions") { try checkPostConditions(bundle, summary: summary) }
         try verify(bundle)

@@ -126,7 +126,7 @@ public final class RollbackRunner {
             let expected = try readState(repository, at: parent)
             // The lock's watch list, so watched rows are captured and compared too (skipped if the lock is gone).
             let watch = (try? Locksmith(project: project).read(project.locksDirectory.appendingPathComponent("\(step.lockName).lock")))?.lock.watch
-            try db { try connection.execute("BEGIN") }
+            _ = try db { try connection.execute("BEGIN") }
             do {
                 try db { try connection.setLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout) }
                 let startedAt = try db { try connection.query("SELECT clock_timestamp()::text").rows[0][0]! }
@@ -181,7 +181,7 @@ public final class RollbackRunner {
                         FROM bundle.registry WHERE commit_id = $4 AND kind = 'apply'
                         """, [commit.hex, currentTip.hex, startedAt, step.commit])
                 }
-                try db { try connection.execute("COMMIT") }
+                _ = try db { try connection.execute("COMMIT") }
                 try git { try repository.updateReference(branch, to: commit, expected: currentTip, logMessage: "bundle: rollback TXN-\(step.txn) \(step.bundleName)") }
                 currentTip = commit
                 report.undone.append(step)
