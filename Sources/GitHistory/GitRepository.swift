@@ -23,7 +23,7 @@ public final class GitRepository {
     private var bufferedSet: Set<ObjectID> = []
     /// The newest tree written per directory (prefix → id and bytes), so the next commit splices it without
     /// reading it back (from a pack, through its delta chain).
-    private var recentTrees: [String: (id: ObjectID, bytes: [UInt8])] = [:]
+    private var recentTrees: [[UInt8]: (id: ObjectID, bytes: [UInt8])] = [:]
 
     private init(handle: OpaquePointer) {
         self.handle = handle
@@ -268,32 +268,37 @@ public final class GitRepository {
 
     /// Writes `changes` on top of the tree `base` (empty when nil) and returns the new tree's id.
     public func writeTree(base: ObjectID?, changes: [TreeChange]) throws(GitHistoryError) -> ObjectID {
-        // Validate, and keep only the last change per path (in first-seen order).
-        var lastChange: [String: TreeChange] = [:]
-        var order: [String] = []
+        // Validate, and keep only the last change per path (in first-seen order). Paths are compared as bytes, as
+        // git does: two spellings of a name that Swift's String calls equal (a composed é and e + U+0301) are two
+        // paths, and a '/' followed by a combining mark is still a separator.
+        var lastChange: [[UInt8]: TreeChange] = [:]
+        var order: [[UInt8]] = []
         for change in changes {
             try Self.validate(path: change.path)
-            if lastChange.updateValue(change, forKey: change.path) == nil { order.append(change.path) }
+            let key = Array(change.path.utf8)
+            if lastChange.updateValue(change, forKey: key) == nil { order.append(key) }
         }
-        let upsertPaths = Set(lastChange.values.compactMap { if case .upsert = $0 { Substring($0.path) } else { nil } })
+        let upsertPaths = Set(lastChange.compactMap { if case .upsert = $0.value { $0.key } else { nil } })
         for path in upsertPaths {
-            // Each directory on the path (a prefix ending before a '/'), without building strings.
-            for index in path.indices where path[index] == "/" && upsertPaths.contains(path[..<index]) {
-                throw .invalidPath(String(path), reason: "\"\(path[..<index])\" is written as a file in the same commit")
+            // Each directory on the path (the bytes before a '/').
+            for index in path.indices where path[index] == 0x2F && upsertPaths.contains(Array(path[..<index])) {
+                throw .invalidPath(
+                    String(decoding: path, as: UTF8.self),
+                    reason: "\"\(String(decoding: path[..<index], as: UTF8.self))\" is written as a file in the same commit")
             }
         }
 
         // Buffered writes splice trees as bytes (`rebuildTree`), which also checks files against directories.
         if let memory = buffer ?? scratchMemory {
-            var changed: [String: git_oid?] = [:]
+            var changed: [[UInt8]: git_oid?] = [:]
             for path in order {
                 switch lastChange[path]! {
                 case .remove: changed.updateValue(nil, forKey: path)
-                case .upsert(_, let contents): changed.updateValue(try writeBlob(contents, name: path), forKey: path)
+                case .upsert(let name, let contents): changed.updateValue(try writeBlob(contents, name: name), forKey: path)
                 }
             }
             if changed.isEmpty, let base { return base }
-            if let root = try rebuildTree(base?.oid, prefix: "", changes: changed, memory: memory) { return ObjectID(root) }
+            if let root = try rebuildTree(base?.oid, prefix: [], changes: changed, memory: memory) { return ObjectID(root) }
             return ObjectID(try emptyTree(memory))
         }
 
@@ -309,9 +314,10 @@ public final class GitRepository {
         var updates: [git_tree_update] = []
         var cPaths: [UnsafeMutablePointer<CChar>] = []
         defer { cPaths.forEach { free($0) } }
-        for path in order {
+        for key in order {
+            let path = String(decoding: key, as: UTF8.self)
             var update = git_tree_update()
-            switch lastChange[path]! {
+            switch lastChange[key]! {
             case .remove:
                 // Removing what is not there is a no-op (libgit2 would fail or create empty directories).
                 guard let baseTree, try entryType(path, in: baseTree) != nil else { continue }
@@ -359,52 +365,50 @@ public final class GitRepository {
     /// changes and the raw size of the trees on their paths, with no per-entry work for the rest (directories such
     /// as `applied/` gain an entry with every bundle).
     private func rebuildTree(
-        _ tree: git_oid?, prefix: String, changes: [String: git_oid?], memory: UnsafeMutablePointer<git_odb_backend>
+        _ tree: git_oid?, prefix: [UInt8], changes: [[UInt8]: git_oid?], memory: UnsafeMutablePointer<git_odb_backend>
     ) throws(GitHistoryError) -> git_oid? {
+        let prefixText = String(decoding: prefix, as: UTF8.self)
         let raw: [UInt8]
         if let tree {
-            if let recent = recentTrees[prefix], recent.id == ObjectID(tree) { raw = recent.bytes } else { raw = try readRawTree(tree, path: prefix) }
+            if let recent = recentTrees[prefix], recent.id == ObjectID(tree) { raw = recent.bytes } else { raw = try readRawTree(tree, path: prefixText) }
         } else {
             raw = []
         }
         let entries = RawTree(raw)
         // This level's edits, keyed by git's sort key (a directory's name compared as if it ended in '/').
         var edits: [(key: [UInt8], entry: [UInt8]?)] = []
-        var below: [String: [String: git_oid?]] = [:]
-        var removed: Set<String> = []
+        var below: [[UInt8]: [[UInt8]: git_oid?]] = [:]
+        var removed: [[UInt8]] = []
         for (path, change) in changes {
-            if let slash = path.firstIndex(of: "/") {
-                below[String(path[..<slash]), default: [:]].updateValue(change, forKey: String(path[path.index(after: slash)...]))
-            } else {
-                let name = Array(path.utf8)
-                if let change {
-                    if entries.find(key: name + [0x2F]) != nil {
-                        throw .invalidPath(prefix + path, reason: "it is a directory in the base tree")
-                    }
-                    edits.append((name, RawTree.entry(mode: "100644", name: name, id: change)))
-                } else {
-                    removed.insert(path)
+            if let slash = path.firstIndex(of: 0x2F) {
+                below[Array(path[..<slash]), default: [:]].updateValue(change, forKey: Array(path[(slash + 1)...]))
+            } else if let change {
+                if entries.find(key: path + [0x2F]) != nil {
+                    throw .invalidPath(prefixText + String(decoding: path, as: UTF8.self), reason: "it is a directory in the base tree")
                 }
+                edits.append((path, RawTree.entry(mode: "100644", name: path, id: change)))
+            } else {
+                removed.append(path)
             }
         }
         // A removal names a file or a whole directory. (Like libgit2's updater, a directory that is also written
         // below in the same step keeps its other entries.)
-        for path in removed {
-            let name = Array(path.utf8)
+        for name in removed {
             if entries.find(key: name) != nil {
                 edits.append((name, nil))
-            } else if below[path] == nil, entries.find(key: name + [0x2F]) != nil {
+            } else if below[name] == nil, entries.find(key: name + [0x2F]) != nil {
                 edits.append((name + [0x2F], nil))
             }
         }
         for (name, subchanges) in below {
-            let key = Array(name.utf8) + [0x2F]
-            if let upsert = subchanges.filter({ $0.value != nil }).keys.min(), entries.find(key: Array(name.utf8)) != nil {
-                throw .invalidPath(prefix + name + "/" + upsert, reason: "\"\(prefix + name)\" is a file in the base tree")
+            let key = name + [0x2F]
+            if let upsert = subchanges.filter({ $0.value != nil }).keys.min(by: { $0.lexicographicallyPrecedes($1) }), entries.find(key: name) != nil {
+                let directory = prefixText + String(decoding: name, as: UTF8.self)
+                throw .invalidPath(directory + "/" + String(decoding: upsert, as: UTF8.self), reason: "\"\(directory)\" is a file in the base tree")
             }
             let existing = entries.find(key: key).map { entries.id(at: $0) }
-            let rebuilt = try rebuildTree(existing, prefix: prefix + name + "/", changes: subchanges, memory: memory)
-            edits.append((key, rebuilt.map { RawTree.entry(mode: "40000", name: Array(name.utf8), id: $0) }))
+            let rebuilt = try rebuildTree(existing, prefix: prefix + key, changes: subchanges, memory: memory)
+            edits.append((key, rebuilt.map { RawTree.entry(mode: "40000", name: name, id: $0) }))
         }
         edits.sort { $0.key.lexicographicallyPrecedes($1.key) }
         var bytes: [UInt8] = []
@@ -419,7 +423,7 @@ public final class GitRepository {
         }
         if next < entries.count { bytes += raw[entries.start(of: next)..<raw.count] }
         if bytes.isEmpty { return nil }
-        let name = prefix.isEmpty ? nil : String(prefix.dropLast())
+        let name = prefix.isEmpty ? nil : String(decoding: prefix.dropLast(), as: UTF8.self)
         let id = try storeBuffered(bytes, type: GIT_OBJECT_TREE, name: name, memory: memory)
         recentTrees[prefix] = (ObjectID(id), bytes)
         return id

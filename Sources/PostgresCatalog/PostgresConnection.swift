@@ -126,13 +126,17 @@ public final class PostgresConnection {
         case failed(PostgresError)
         /// Not run: an earlier statement of the pipeline failed.
         case skipped
+        /// Never sent to the server (libpq refused it, e.g. out of memory): it did not run.
+        case notSent(PostgresError)
     }
 
     /// Sends `statements` (SQL, text parameters) in one round trip (libpq's pipeline mode, each statement prepared
     /// once per connection as with `query`) and returns what became of each: after a failure the server skips the
-    /// rest, and an open transaction is then aborted. Throws only when nothing was sent. A connection lost on the
-    /// way is the outcome (`.failed(.connectionLost)`) of every statement whose result did not arrive; the results
-    /// that did arrive are returned as they are (a COMMIT reported done is done).
+    /// rest, and an open transaction is then aborted. Throws when nothing was sent (a statement could not be
+    /// prepared, pipeline mode could not be entered, the connection is gone). A connection lost on the way is the
+    /// outcome (`.failed(.connectionLost)`) of every statement whose result did not arrive; the results that did
+    /// arrive are returned as they are (a COMMIT reported done is done). A statement libpq refused to send, and
+    /// those after it, are `.notSent`: they did not run.
     public func pipeline(_ statements: [(sql: String, parameters: [String?])]) throws(PostgresError) -> [PipelineOutcome] {
         let connection = try openHandle()
         // Statements not prepared yet are prepared first (once per connection), outside the pipeline.
@@ -151,26 +155,37 @@ public final class PostgresConnection {
         guard PQenterPipelineMode(connection) == 1 else { throw .protocolError("could not enter pipeline mode: \(lastErrorMessage())") }
         defer { _ = PQexitPipelineMode(connection) }
         var sent = 0
+        var sendError: PostgresError? = nil
         for (statement, name) in zip(statements, names) {
             let values: [UnsafeMutablePointer<CChar>?] = statement.parameters.map { $0.map { strdup($0) } ?? nil }
             defer { values.forEach { free($0) } }
             let ok = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
                 PQsendQueryPrepared(connection, name, Int32(statement.parameters.count), buffer.baseAddress, nil, nil, 0)
             }
-            if ok != 1 { break }
+            if ok != 1 {
+                let message = lastErrorMessage()
+                sendError = PQstatus(connection) == CONNECTION_OK ? .protocolError(message) : .connectionLost(message: message)
+                break
+            }
             sent += 1
         }
-        if sent == 0 || PQpipelineSync(connection) != 1 {
-            // Nothing (or not the Sync) reached the server: nothing of this pipeline runs.
-            let message = lastErrorMessage()
-            if sent == 0 { throw .connectionLost(message: message) }
-            return statements.map { _ in .failed(.connectionLost(message: message)) }
+        if sent == 0 { throw sendError ?? .connectionLost(message: lastErrorMessage()) }
+        // What was sent runs; the Sync ends it and brings the session back to idle. Without it the results may
+        // never be flushed: the connection is closed, and what was sent has an unknown outcome.
+        if PQpipelineSync(connection) != 1 {
+            let message = lastErrorMessage() + " (the pipeline could not be finished; the connection was closed)"
+            close()
+            return statements.indices.map { $0 < sent ? .failed(.connectionLost(message: message)) : .notSent(.connectionLost(message: message)) }
         }
         var outcomes: [PipelineOutcome] = []
         var lost: String? = nil
         for index in 0..<statements.count {
-            if index >= sent || lost != nil {
-                outcomes.append(.failed(.connectionLost(message: lost ?? lastErrorMessage())))
+            if index >= sent {
+                outcomes.append(.notSent(sendError ?? .protocolError("not sent")))
+                continue
+            }
+            if let lost {
+                outcomes.append(.failed(.connectionLost(message: lost)))
                 continue
             }
             var outcome: PipelineOutcome? = nil
@@ -215,6 +230,7 @@ public final class PostgresConnection {
             case .done(let result): results.append(result)
             case .failed(let error): throw error
             case .skipped: throw .protocolError("a statement of a pipeline was skipped without an error")
+            case .notSent(let error): throw error
             }
         }
         return results

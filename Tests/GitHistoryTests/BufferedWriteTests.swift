@@ -147,4 +147,31 @@ import Testing
         let verified = try git(["verify-pack", "-v", packDirectory.appendingPathComponent(packs[0]).path], in: bufferedDirectory.url)
         #expect(verified.contains("chain length = 1"), "\(verified.suffix(400))")
     }
+
+    /// Paths are bytes: a '/' followed by a combining mark still separates directories, and two spellings of a
+    /// name that Swift's String calls equal (composed é, e + U+0301) are two files, in both write paths.
+    @Test func pathsAreComparedAsBytes() throws {
+        let directDirectory = try TemporaryDirectory()
+        let bufferedDirectory = try TemporaryDirectory()
+        let direct = try GitRepository.create(at: directDirectory.url, bare: true)
+        let buffered = try GitRepository.create(at: bufferedDirectory.url, bare: true)
+        try buffered.bufferWrites()
+        let changes: [TreeChange] = [
+            .upsert(path: "state/t/\u{301}x.sql", contents: Data("combining\n".utf8)),
+            .upsert(path: "state/caf\u{E9}.sql", contents: Data("composed\n".utf8)),
+            .upsert(path: "state/cafe\u{301}.sql", contents: Data("decomposed\n".utf8)),
+        ]
+        let expected = try direct.writeCommit(baseTree: nil, changes: changes, parents: [], message: "m", author: alice, committer: alice)
+        let got = try buffered.writeCommit(baseTree: nil, changes: changes, parents: [], message: "m", author: alice, committer: alice)
+        #expect(got == expected)
+        try buffered.flushBufferedWrites()
+        try buffered.updateReference("refs/heads/main", to: got, expected: nil, logMessage: "test")
+        try git(["fsck", "--strict", "--no-dangling", "main"], in: bufferedDirectory.url)
+        let files = try git(["ls-tree", "-r", "--name-only", "-z", "main"], in: bufferedDirectory.url).split(separator: "\0")
+        #expect(files.count == 3, "\(files)")
+        // A file and a directory under the same bytes (after a combining mark) conflict in both paths.
+        let conflict: [TreeChange] = [.upsert(path: "a", contents: Data()), .upsert(path: "a/\u{301}b", contents: Data())]
+        #expect(throws: GitHistoryError.self) { try direct.writeTree(base: nil, changes: conflict) }
+        #expect(throws: GitHistoryError.self) { try buffered.writeTree(base: nil, changes: conflict) }
+    }
 }

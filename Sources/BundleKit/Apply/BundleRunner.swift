@@ -238,15 +238,16 @@ struct BundleRunner {
                 throw BundleError.database("\(label) is committed, but the registry did not return its row id; `bundle status` shows it")
             }
             return id
-        case .failed(let error) where error.isConnectionLost:
-            // The COMMIT may or may not have happened: the registry row (written in the same transaction) says.
+        case .failed(let error) where error.isConnectionLost || error.serverMessage == nil:
+            // Lost, or an error libpq made itself (no SQLSTATE): the server may or may not have committed; the
+            // registry row (written in the same transaction) says.
             let last = bundle.script.statements.last
             let location = last?.end ?? SourceLocation(line: 1, column: 1)
             throw ApplyFailureError(
                 failure: ApplyFailure(
                     txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: last?.index ?? 0, line: location.line,
                     column: location.column, server: nil,
-                    message: "the connection was lost while committing: whether \(label) committed is unknown here; its registry row decides, and the next bundle command (apply, status) reconciles it (\(error.errorDescription ?? "\(error)"))"),
+                    message: "COMMIT got no answer: whether \(label) committed is unknown here; its registry row decides, and the next bundle command (apply, status) reconciles it (\(error.errorDescription ?? "\(error)"))"),
                 appliedBefore: [])
         case .failed(let error):
             if case .failed(let insertError) = outcomes[0] { throw BundleError.database(insertError.errorDescription ?? "\(insertError)") }
@@ -254,6 +255,9 @@ struct BundleRunner {
         case .skipped:
             for case .failed(let earlier) in outcomes { throw BundleError.database(earlier.errorDescription ?? "\(earlier)") }
             throw BundleError.database("the registry row of \(label) was not written")
+        case .notSent(let error):
+            // COMMIT never reached the server: the transaction is still open, and the caller rolls it back.
+            throw BundleError.database("\(label) was not committed: \(error.errorDescription ?? "\(error)")")
         }
     }
 
