@@ -5,6 +5,32 @@ import Testing
 
 /// Load: many appliers at once, and a very long lock applied and rolled back repeatedly.
 @Suite struct HostileLoadTests {
+    /// An applier that read the registry just before another one committed its bundles sees those bundles'
+    /// tables but not their registry rows, so its plan says "already exists": it decides again under the
+    /// applier lock (where the registry says they are applied) instead of refusing.
+    @Test func planBlockedByAnotherAppliersBundlesIsDecidedAgainUnderTheLock() throws {
+        let project = try TestProject(prefix: "hostile-race")
+        defer { project.remove() }
+        var paths: [String] = []
+        for index in 1...3 {
+            paths.append(try project.write(String(format: "bundles/c/%02d-b.sql", index), "CREATE TABLE c\(index) (a int);\n"))
+        }
+        #expect(Hostile.bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(Hostile.bundle(["lock", "c"] + paths, cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "hostile_race").conninfo
+        // The late applier reads the registry (empty), then sleeps while the other applies everything.
+        let late = Hostile.bundleInBackground(
+            ["apply", "c", "--txn", "--db", db, "--target", "t"], cwd: project.root, environment: ["BUNDLE_TEST_SLEEP_AT": "after-registry-read:3"])
+        Thread.sleep(forTimeInterval: 0.8)
+        let first = Hostile.bundle(["apply", "c", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let result = late()
+        Hostile.expectNoCrash(result)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(!result.stdout.contains("applied  TXN"), "nothing left to apply: \(result.stdout)")
+        #expect(Hostile.subjects("bundle/t", cwd: project.root).count == 4)
+    }
+
     @Test func eightConcurrentAppliersApplyEachBundleExactlyOnce() throws {
         let project = try TestProject(prefix: "hostile-eight")
         defer { project.remove() }

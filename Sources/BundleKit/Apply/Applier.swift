@@ -146,12 +146,15 @@ public final class Applier {
         var reconciled = try Profiler.measure("reconcile") { () throws(BundleError) in try reconcile(repository: repository, registry: Registry(connection: connection), target: target, branch: branch, holdsLock: false) }
         let registry = Registry(connection: connection)
         var applied = Registry.appliedBundles(try db { try registry.entries(target: target) }, lockName: lock.lock.name)
+        TestHooks.pause("after-registry-read")
         try checkAppliedHashes(lock, applied: applied)
         let plan = try Profiler.measure("plan") { () throws(BundleError) in try Planner(connection: connection).plan(lock, applied: Set(applied.keys)) }
         var report = ApplyReport(plan: plan, target: target, branch: branch, reconciled: reconciled)
         report.skipped = lock.bundles.filter { applied[$0.locked.name] != nil }.map(\.locked.name)
         report.pending = lock.bundles.filter { applied[$0.locked.name] == nil }.map(\.locked.name)
-        if plan.isBlocked || report.pending.isEmpty {
+        // A blocked plan is decided again under the applier lock (below): another applier may have committed
+        // bundles between the registry read and the catalog read, making a pending bundle look blocked.
+        if report.pending.isEmpty || (plan.isBlocked && options.dryRun) {
             // Nothing to run, but a crashed run may have left commits only as recipes: write them, under the lock
             // (if another applier holds it, its own commits are the ones waiting, and it writes them).
             if recipesLeft && !options.dryRun {
@@ -184,8 +187,12 @@ public final class Applier {
             try checkAppliedHashes(lock, applied: applied)
             report.skipped = lock.bundles.filter { applied[$0.locked.name] != nil }.map(\.locked.name)
             report.pending = lock.bundles.filter { applied[$0.locked.name] == nil }.map(\.locked.name)
-            if report.pending.isEmpty { return report }
-            if report.pending.count != report.plan.bundles.filter({ $0.status != .applied }).count {
+            if report.pending.isEmpty {
+                // Everything turned out applied: the plan taken before the lock is stale.
+                if report.plan.isBlocked { report.plan = try Planner(connection: connection).plan(lock, applied: Set(applied.keys)) }
+                return report
+            }
+            if report.plan.isBlocked || report.pending.count != report.plan.bundles.filter({ $0.status != .applied }).count {
                 report.plan = try Planner(connection: connection).plan(lock, applied: Set(applied.keys))
                 if report.plan.isBlocked { return report }
             }

@@ -510,7 +510,8 @@ func sqlLiteral(_ value: String) -> String {
 }
 
 /// Test-only fault injection: `BUNDLE_TEST_KILL_AT=<step>` makes the process SIGKILL itself at that step
-/// (`after-begin`, `mid-bundle`, `before-commit`, `after-commit`), so tests can prove crash consistency.
+/// (`after-registry-read`, `after-begin`, `mid-bundle`, `before-commit`, `after-commit`), so tests can prove crash
+/// consistency; `BUNDLE_TEST_SLEEP_AT=<step>:<seconds>` pauses there instead.
 enum TestHooks {
     static let killAt = ProcessInfo.processInfo.environment["BUNDLE_TEST_KILL_AT"]
     static let sleepAt = ProcessInfo.processInfo.environment["BUNDLE_TEST_SLEEP_AT"]
