@@ -40,13 +40,17 @@ import Testing
         #expect(runProcess("git", ["-C", project.root.path, "fsck", "--no-dangling"]).status == 0, "the repository is intact", sourceLocation: sourceLocation)
     }
 
-    @Test func connectionTerminatedMidBundle() throws {
+    /// The server ends bundle's connection mid-bundle, or just before the registry row and COMMIT are sent (in
+    /// one round trip): the apply says the connection was lost, nothing of the bundle remains, and the next apply
+    /// completes.
+    @Test(arguments: ["mid-bundle", "before-commit"])
+    func connectionTerminated(at step: String) throws {
         let project = try project(prefix: "hostile-terminate")
         defer { project.remove() }
         let database = try TestCluster.makeDatabase(prefix: "hostile_term")
         let admin = try TestCluster.shared().conninfo
         let wait = Hostile.bundleInBackground(
-            ["apply", "f", "--txn", "--db", database.conninfo, "--target", "t"], cwd: project.root, environment: ["BUNDLE_TEST_SLEEP_AT": "mid-bundle:3"])
+            ["apply", "f", "--txn", "--db", database.conninfo, "--target", "t"], cwd: project.root, environment: ["BUNDLE_TEST_SLEEP_AT": "\(step):3"])
         let pid = try Hostile.waitForApplyInTransaction(admin, database: database.name)
         #expect(pid != nil, "bundle apply never paused inside its transaction")
         if let pid { #expect(try Hostile.scalar(admin, "SELECT pg_terminate_backend(\(pid))") == "t") }
@@ -56,28 +60,6 @@ import Testing
         #expect((result.stdout + result.stderr).contains("connection"), "the message says what happened: \(result.stdout)\(result.stderr)")
         #expect(try Hostile.scalar(database.conninfo, "SELECT count(*) FROM pg_class WHERE relname IN ('one', 'one_b')") == "0", "nothing of TXN-1 remains")
         #expect(try Hostile.scalar(database.conninfo, "SELECT count(*) FROM bundle.registry") == "0")
-        let next = Hostile.bundle(["apply", "f", "--txn", "--db", database.conninfo, "--target", "t"], cwd: project.root)
-        #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
-        try expectAgreement(project, db: database.conninfo, bundles: 2)
-    }
-
-    /// The connection dies just before the registry row and COMMIT are sent (in one round trip): the apply says
-    /// the connection was lost, nothing of the bundle remains, and the next apply completes.
-    @Test func connectionTerminatedAtCommit() throws {
-        let project = try project(prefix: "hostile-terminate-commit")
-        defer { project.remove() }
-        let database = try TestCluster.makeDatabase(prefix: "hostile_term_commit")
-        let admin = try TestCluster.shared().conninfo
-        let wait = Hostile.bundleInBackground(
-            ["apply", "f", "--txn", "--db", database.conninfo, "--target", "t"], cwd: project.root, environment: ["BUNDLE_TEST_SLEEP_AT": "before-commit:3"])
-        let pid = try Hostile.waitForApplyInTransaction(admin, database: database.name)
-        #expect(pid != nil, "bundle apply never paused inside its transaction")
-        if let pid { #expect(try Hostile.scalar(admin, "SELECT pg_terminate_backend(\(pid))") == "t") }
-        let result = wait()
-        Hostile.expectNoCrash(result)
-        #expect(result.status == 1 || result.status == 2, "\(result.stdout)\(result.stderr)")
-        #expect((result.stdout + result.stderr).contains("connection"), "the message says what happened: \(result.stdout)\(result.stderr)")
-        #expect(try Hostile.scalar(database.conninfo, "SELECT count(*) FROM pg_class WHERE relname IN ('one', 'one_b')") == "0", "nothing of TXN-1 remains")
         let next = Hostile.bundle(["apply", "f", "--txn", "--db", database.conninfo, "--target", "t"], cwd: project.root)
         #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
         try expectAgreement(project, db: database.conninfo, bundles: 2)
