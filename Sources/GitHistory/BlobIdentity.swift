@@ -4,7 +4,7 @@ import Foundation
 extension GitRepository {
     /// The id git gives `data` as a blob (without writing it): compare texts with a tree by id, not by content.
     public static func blobID(for data: Data) -> ObjectID {
-        // libcrypto's SHA-1 (libgit2's collision-detecting one is several times slower; drift hashes every file).
+        // libcrypto's SHA-1, as the pack writer uses (drift hashes every state file).
         ObjectID(data.withUnsafeBytes { PackWriter.objectID(type: GIT_OBJECT_BLOB, bytes: $0) })
     }
 
