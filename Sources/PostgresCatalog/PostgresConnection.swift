@@ -96,20 +96,8 @@ public final class PostgresConnection {
     /// catalog queries are not parsed and planned again on every call.
     public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> QueryResult {
         let connection = try openHandle()
-        let name: String
-        if let known = prepared[sql] {
-            name = known
-        } else {
-            preparedCounter += 1
-            name = "bundle_q\(preparedCounter)"
-            _ = try collect(PQprepare(connection, name, sql, Int32(parameters.count), nil), on: connection)
-            prepared[sql] = name
-        }
-        let values: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
-        defer { values.forEach { free($0) } }
-        let result = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
-            PQexecPrepared(connection, name, Int32(parameters.count), buffer.baseAddress, nil, nil, 0)
-        }
+        let name = try preparedName(sql, parameterCount: parameters.count, on: connection)
+        let result = Self.withCParameters(parameters) { PQexecPrepared(connection, name, Int32(parameters.count), $0, nil, nil, 0) }
         do {
             return try collect(result, on: connection)
         } catch let error where error.sqlstate == "26000" {
@@ -142,25 +130,15 @@ public final class PostgresConnection {
         // Statements not prepared yet are prepared first (once per connection), outside the pipeline.
         var names: [String] = []
         for statement in statements {
-            if let known = prepared[statement.sql] {
-                names.append(known)
-            } else {
-                preparedCounter += 1
-                let name = "bundle_q\(preparedCounter)"
-                _ = try collect(PQprepare(connection, name, statement.sql, Int32(statement.parameters.count), nil), on: connection)
-                prepared[statement.sql] = name
-                names.append(name)
-            }
+            names.append(try preparedName(statement.sql, parameterCount: statement.parameters.count, on: connection))
         }
         guard PQenterPipelineMode(connection) == 1 else { throw .protocolError("could not enter pipeline mode: \(lastErrorMessage())") }
         defer { _ = PQexitPipelineMode(connection) }
         var sent = 0
         var sendError: PostgresError? = nil
         for (statement, name) in zip(statements, names) {
-            let values: [UnsafeMutablePointer<CChar>?] = statement.parameters.map { $0.map { strdup($0) } ?? nil }
-            defer { values.forEach { free($0) } }
-            let ok = values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
-                PQsendQueryPrepared(connection, name, Int32(statement.parameters.count), buffer.baseAddress, nil, nil, 0)
+            let ok = Self.withCParameters(statement.parameters) {
+                PQsendQueryPrepared(connection, name, Int32(statement.parameters.count), $0, nil, nil, 0)
             }
             if ok != 1 {
                 let message = lastErrorMessage()
@@ -234,6 +212,23 @@ public final class PostgresConnection {
             }
         }
         return results
+    }
+
+    /// The name of `sql`'s prepared statement on this connection, preparing it the first time.
+    private func preparedName(_ sql: String, parameterCount: Int, on connection: OpaquePointer) throws(PostgresError) -> String {
+        if let known = prepared[sql] { return known }
+        preparedCounter += 1
+        let name = "bundle_q\(preparedCounter)"
+        _ = try collect(PQprepare(connection, name, sql, Int32(parameterCount), nil), on: connection)
+        prepared[sql] = name
+        return name
+    }
+
+    /// Calls `body` with the parameters as the C strings libpq takes (nil is SQL NULL).
+    private static func withCParameters<T>(_ parameters: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> T) -> T {
+        let values: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { values.forEach { free($0) } }
+        return values.map { UnsafePointer($0) }.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     /// SQL text → name of its prepared statement on this connection.
