@@ -183,8 +183,7 @@ public final class GitRepository {
         try check(git_odb_add_backend(odb, mempack, 1000), "attach the in-memory object store")
         scratch.scratchMemory = mempack
         let id = try body(scratch)
-        let common = URL(fileURLWithPath: String(cString: git_repository_commondir(handle)), isDirectory: true)
-        try PackWriter.write(scratch.bufferedObjects, to: common.appendingPathComponent("objects/pack", isDirectory: true))
+        try PackWriter.write(scratch.bufferedObjects, to: packDirectory)
         _ = git_mempack_reset(mempack)
         var mainODB: OpaquePointer?
         if git_repository_odb(&mainODB, handle) == 0 {
@@ -217,30 +216,32 @@ public final class GitRepository {
     /// Stores every buffered object as one pack file (and its index) in the object database; buffering
     /// continues. Does nothing when nothing is buffered.
     public func flushBufferedWrites() throws(GitHistoryError) {
-        guard let buffer else { return }
+        guard let buffer, !bufferedObjects.isEmpty else { return }
+        // Exactly the buffered objects, as one pack and its index written with fsync (a few files, whatever the
+        // number of objects; see PackWriter).
+        try PackWriter.write(bufferedObjects, to: packDirectory)
         var odb: OpaquePointer?
         try check(git_repository_odb(&odb, handle), "open the object database")
         defer { git_odb_free(odb) }
-        guard !bufferedObjects.isEmpty else { return }
-        // Exactly the buffered objects, as one pack and its index written with fsync (a few files, whatever the
-        // number of objects; see PackWriter).
-        let common = URL(fileURLWithPath: String(cString: git_repository_commondir(handle)), isDirectory: true)
-        try PackWriter.write(bufferedObjects, to: common.appendingPathComponent("objects/pack", isDirectory: true))
         _ = git_odb_refresh(odb)
         _ = git_mempack_reset(buffer)
         bufferedObjects = []
         bufferedSet = []
     }
 
+    /// The directory holding the object store and the branches (a linked worktree's own git directory holds
+    /// neither).
+    private var commonDirectory: URL { URL(fileURLWithPath: String(cString: git_repository_commondir(handle)), isDirectory: true) }
+
+    /// Where packs go.
+    private var packDirectory: URL { commonDirectory.appendingPathComponent("objects/pack", isDirectory: true) }
+
     /// Fails with the operating system's reason when new objects or references could not be written (a
     /// read-only file system, missing permissions, a full disk), by creating and removing a small file in
     /// `objects/pack` and `refs/heads`.
     public func checkWritable() throws(GitHistoryError) {
-        // The object store and the branches live in the common directory (a linked worktree's own git directory
-        // holds neither).
-        let common = URL(fileURLWithPath: String(cString: git_repository_commondir(handle)), isDirectory: true)
         for directory in ["objects/pack", "refs/heads"] {
-            let folder = common.appendingPathComponent(directory)
+            let folder = commonDirectory.appendingPathComponent(directory)
             try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let path = folder.appendingPathComponent(".bundle-write-check-\(getpid())").path
             let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
@@ -459,7 +460,8 @@ public final class GitRepository {
         _ bytes: Bytes, type: git_object_t, name: String?, memory: UnsafeMutablePointer<git_odb_backend>, what: String = "an object"
     ) throws(GitHistoryError) -> git_oid {
         let oid = bytes.withUnsafeBytes { PackWriter.objectID(type: type, bytes: $0) }
-        if bufferedSet.contains(ObjectID(oid)) { return oid }
+        let objectID = ObjectID(oid)
+        if bufferedSet.contains(objectID) { return oid }
         var odb: OpaquePointer?
         try check(git_repository_odb(&odb, handle), "open the object database")
         defer { git_odb_free(odb) }
@@ -467,7 +469,7 @@ public final class GitRepository {
         if git_odb_exists_ext(odb, &id, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 0 {
             try check(bytes.withUnsafeBytes { memory.pointee.write(memory, &id, $0.baseAddress, $0.count, type) }, "write \(what)")
             bufferedObjects.append(PackObject(id: oid, type: type, bytes: bytes.withUnsafeBytes { Array($0) }, name: name))
-            bufferedSet.insert(ObjectID(oid))
+            bufferedSet.insert(objectID)
         }
         return oid
     }
@@ -538,7 +540,6 @@ public final class GitRepository {
         try check(code, "write a file's contents")
         return oid
     }
-
 
     // MARK: - Reading commits
 
@@ -884,8 +885,9 @@ public final class GitRepository {
 /// without copying: names are compared in place.
 struct RawTree {
     private let bytes: [UInt8]
-    /// Per entry: where it starts, where its name ends (the NUL), and whether it is a directory.
+    /// Per entry: where it starts, where its name starts and ends (the NUL), and whether it is a directory.
     private var starts: [Int] = []
+    private var nameStarts: [Int] = []
     private var nameEnds: [Int] = []
     private var directories: [Bool] = []
 
@@ -896,6 +898,7 @@ struct RawTree {
             starts.append(index)
             var space = index
             while space < bytes.count && bytes[space] != 0x20 { space += 1 }
+            nameStarts.append(space + 1)
             var end = space + 1
             while end < bytes.count && bytes[end] != 0 { end += 1 }
             nameEnds.append(end)
@@ -920,7 +923,7 @@ struct RawTree {
 
     /// Compares entry `entry`'s sort key (its name, plus '/' for a directory) with `key`.
     func compare(_ entry: Int, _ key: [UInt8]) -> Int {
-        var a = bytes.firstIndex(of: 0x20, from: starts[entry]) + 1
+        var a = nameStarts[entry]
         let end = nameEnds[entry]
         var b = 0
         while true {
@@ -955,13 +958,5 @@ struct RawTree {
         var bytes = Array(mode.utf8) + [0x20] + name + [0]
         withUnsafeBytes(of: id.id) { bytes += $0 }
         return bytes
-    }
-}
-
-private extension Array where Element == UInt8 {
-    func firstIndex(of byte: UInt8, from start: Int) -> Int {
-        var index = start
-        while index < count && self[index] != byte { index += 1 }
-        return index
     }
 }
