@@ -6,6 +6,18 @@ import Foundation
 import Glibc
 #endif
 
+/// The lengths of the longest common start of `old` and `new`, and of their longest common end that does not
+/// overlap it: a new version is then `new[prefix..<new.count - suffix]` between `old`'s first `prefix` and last
+/// `suffix` bytes. Pack deltas (`PackWriter`) and bundle's commit recipes record changes this way.
+public func commonPrefixAndSuffix(_ old: UnsafeRawBufferPointer, _ new: UnsafeRawBufferPointer) -> (prefix: Int, suffix: Int) {
+    let limit = min(old.count, new.count)
+    var prefix = 0
+    while prefix < limit && old[prefix] == new[prefix] { prefix += 1 }
+    var suffix = 0
+    while suffix < limit - prefix && old[old.count - 1 - suffix] == new[new.count - 1 - suffix] { suffix += 1 }
+    return (prefix, suffix)
+}
+
 /// One object for a pack: its id, git type, exact bytes and the path it was written at (blobs and trees), which
 /// lets a later version of the same path be stored as a delta against it.
 struct PackObject {
@@ -136,11 +148,7 @@ enum PackWriter {
     /// A delta that rebuilds `target` from `base`: copy their common prefix, insert the differing middle, copy
     /// their common suffix.
     static func makeDelta(base: [UInt8], target: [UInt8]) -> [UInt8] {
-        let limit = min(base.count, target.count)
-        var prefix = 0
-        while prefix < limit && base[prefix] == target[prefix] { prefix += 1 }
-        var suffix = 0
-        while suffix < limit - prefix && base[base.count - 1 - suffix] == target[target.count - 1 - suffix] { suffix += 1 }
+        let (prefix, suffix) = base.withUnsafeBytes { a in target.withUnsafeBytes { b in commonPrefixAndSuffix(a, b) } }
         var delta: [UInt8] = []
         delta.reserveCapacity(target.count - prefix - suffix + 64)
         appendSizeVarint(&delta, base.count)

@@ -58,7 +58,9 @@ struct CommitRecipe: Codable, Equatable {
         self.changes = changes.map { change in
             switch change {
             case .upsert(let path, let contents):
-                if let old = previous(path), let (prefix, suffix) = Self.commonEnds(old, contents), prefix + suffix >= 512 {
+                if let old = previous(path),
+                   case let (prefix, suffix) = old.withUnsafeBytes({ a in contents.withUnsafeBytes { b in commonPrefixAndSuffix(a, b) } }),
+                   prefix + suffix >= 512 {
                     return Change(
                         path: path, contents: contents.subdata(in: prefix..<(contents.count - suffix)).base64EncodedString(), prefix: prefix,
                         suffix: suffix)
@@ -107,19 +109,5 @@ struct CommitRecipe: Codable, Equatable {
         return try repository.writeCommit(
             baseTree: parentInfo.tree, changes: treeChanges, parents: [parentID], message: message, author: author.signature,
             committer: committer.signature)
-    }
-
-    /// The lengths of the longest common start and (not overlapping it) end of `old` and `new`.
-    static func commonEnds(_ old: Data, _ new: Data) -> (prefix: Int, suffix: Int)? {
-        old.withUnsafeBytes { a in
-            new.withUnsafeBytes { b in
-                let limit = min(a.count, b.count)
-                var prefix = 0
-                while prefix < limit && a[prefix] == b[prefix] { prefix += 1 }
-                var suffix = 0
-                while suffix < limit - prefix && a[a.count - 1 - suffix] == b[b.count - 1 - suffix] { suffix += 1 }
-                return (prefix, suffix)
-            }
-        }
     }
 }
