@@ -241,17 +241,12 @@ struct BundleRunner {
         case .failed(let error) where error.isConnectionLost || error.serverMessage == nil:
             // Lost, or an error libpq made itself (no SQLSTATE): the server may or may not have committed; the
             // registry row (written in the same transaction) says.
-            let last = bundle.script.statements.last
-            let location = last?.end ?? SourceLocation(line: 1, column: 1)
-            throw ApplyFailureError(
-                failure: ApplyFailure(
-                    txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: last?.index ?? 0, line: location.line,
-                    column: location.column, server: nil,
-                    message: "COMMIT got no answer: whether \(label) committed is unknown here; its registry row decides, and the next bundle command (apply, status) reconciles it (\(error.errorDescription ?? "\(error)"))"),
-                appliedBefore: [])
+            throw failureAtEnd(
+                bundle, server: nil,
+                message: "COMMIT got no answer: whether \(label) committed is unknown here; its registry row decides, and the next bundle command (apply, status) reconciles it (\(error.errorDescription ?? "\(error)"))")
         case .failed(let error):
             if case .failed(let insertError) = outcomes[0] { throw BundleError.database(insertError.errorDescription ?? "\(insertError)") }
-            throw commitFailure(bundle, error)
+            throw failureAtEnd(bundle, server: error.serverMessage, message: "COMMIT failed: \(error.errorDescription ?? "\(error)")")
         case .skipped:
             for case .failed(let earlier) in outcomes { throw BundleError.database(earlier.errorDescription ?? "\(earlier)") }
             throw BundleError.database("the registry row of \(label) was not written")
@@ -267,17 +262,18 @@ struct BundleRunner {
         do {
             try connection.execute("COMMIT")
         } catch {
-            throw commitFailure(bundle, error)
+            throw failureAtEnd(bundle, server: error.serverMessage, message: "COMMIT failed: \(error.errorDescription ?? "\(error)")")
         }
     }
 
-    private func commitFailure(_ bundle: LoadedBundle, _ error: PostgresError) -> ApplyFailureError {
+    /// A failure of the bundle's COMMIT, reported at the end of its file (after its last statement).
+    private func failureAtEnd(_ bundle: LoadedBundle, server: ServerMessage?, message: String) -> ApplyFailureError {
         let last = bundle.script.statements.last
         let location = last?.end ?? SourceLocation(line: 1, column: 1)
         return ApplyFailureError(
             failure: ApplyFailure(
                 txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: last?.index ?? 0, line: location.line,
-                column: location.column, server: error.serverMessage, message: "COMMIT failed: \(error.errorDescription ?? "\(error)")"),
+                column: location.column, server: server, message: message),
             appliedBefore: [])
     }
 
