@@ -93,6 +93,12 @@ public struct ObjectStateReader {
         public let parameters: [String?]
     }
 
+    /// Pins `pinnedSettings` for the rest of the transaction, one row per setting: its position `i`, the value
+    /// it had (`saved`), the new one.
+    static let pinSQL =
+        "SELECT i, current_setting(n) AS saved, set_config(n, v, true) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(n, v, i)"
+    static var pinParameters: [String?] { [pgArray(pinnedSettings.map(\.0)), pgArray(pinnedSettings.map(\.1))] }
+
     static let setLocallySQL = "SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(n, v, i) ORDER BY i"
 
     /// The parts of the relations `$1::oid[]`, in one query: columns (in attnum order), constraints, indexes that do
@@ -191,10 +197,7 @@ public struct ObjectStateReader {
         do {
             // One round trip to remember the current values and pin them (and, later, one to restore them).
             let names = Self.pinnedSettings.map(\.0)
-            let saved = try connection.query(
-                "SELECT current_setting(n), set_config(n, v, true) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(n, v, i) ORDER BY i",
-                [pgArray(names), pgArray(Self.pinnedSettings.map(\.1))]
-            ).rows.map { $0[0] ?? "" }
+            let saved = try connection.query(Self.pinSQL + " ORDER BY i", Self.pinParameters).rows.map { $0[1] ?? "" }
             let result = try body()
             if ownTransaction {
                 try connection.execute("COMMIT")
@@ -671,14 +674,8 @@ public struct ObjectStateReader {
         catalogs: Set<String>?, pinning: Bool
     ) throws(PostgresError) -> (selection: ObjectSelection, restore: SettingsRestore?) {
         let parts = Self.changedParts.filter { catalogs?.contains($0.catalog) ?? true }.map(\.sql)
-        let names = Self.pinnedSettings.map(\.0)
-        let pin = pinning
-            ? ("SELECT 'saved', i::text, saved FROM pin", [pgArray(names), pgArray(Self.pinnedSettings.map(\.1))])
-            : nil
-        let pinCTE = """
-            pin AS MATERIALIZED (
-                SELECT i, current_setting(n) AS saved, set_config(n, v, true) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(n, v, i)),
-            """
+        let pin = pinning ? ("SELECT 'saved', i::text, saved FROM pin", Self.pinParameters) : nil
+        let pinCTE = "pin AS MATERIALIZED (\(Self.pinSQL)),"
         if parts.isEmpty && pin == nil { return (ObjectSelection(completeSummaryFiles: false), nil) }
         let changed = parts.isEmpty ? "" : """
             SELECT 'rel', c.oid::text, NULL FROM owner JOIN pg_class c ON c.oid = owner.oid
@@ -716,7 +713,7 @@ public struct ObjectStateReader {
         }
         guard pinning else { return (selection, nil) }
         let values = saved.sorted { $0.0 < $1.0 }.map(\.1)
-        return (selection, SettingsRestore(sql: Self.setLocallySQL, parameters: [pgArray(names), pgArray(values)]))
+        return (selection, SettingsRestore(sql: Self.setLocallySQL, parameters: [pgArray(Self.pinnedSettings.map(\.0)), pgArray(values)]))
     }
 
     /// The state paths of the routines called one of `names` (any user schema, any arguments), by OID. CREATE OR
