@@ -6,6 +6,23 @@ import Testing
 /// libgit2's tree updater; they must give exactly the ids the direct path gives, and every object must reach the
 /// repository when flushed (as one pack).
 @Suite struct BufferedWriteTests {
+    /// Two new bare repositories: one written directly, one with buffered writes (the directories live as long as
+    /// the pair).
+    struct RepositoryPair {
+        let directDirectory: TemporaryDirectory
+        let bufferedDirectory: TemporaryDirectory
+        let direct: GitRepository
+        let buffered: GitRepository
+
+        init() throws {
+            directDirectory = try TemporaryDirectory()
+            bufferedDirectory = try TemporaryDirectory()
+            direct = try GitRepository.create(at: directDirectory.url, bare: true)
+            buffered = try GitRepository.create(at: bufferedDirectory.url, bare: true)
+            try buffered.bufferWrites()
+        }
+    }
+
     /// A sequence of commits: adds, updates, nested directories, names that sort around '/' ("a", "a.b", "a/b",
     /// "a-b"), removals that empty a directory, and finally a removal of everything.
     static let steps: [[TreeChange]] = [
@@ -39,12 +56,9 @@ import Testing
 
     @Test(arguments: [1, 20])
     func bufferedCommitsEqualDirectOnesAndReachTheRepository(rounds: Int) throws {
-        let directDirectory = try TemporaryDirectory()
-        let bufferedDirectory = try TemporaryDirectory()
-        let direct = try GitRepository.create(at: directDirectory.url, bare: true)
-        let buffered = try GitRepository.create(at: bufferedDirectory.url, bare: true)
+        let pair = try RepositoryPair()
+        let (direct, buffered, bufferedDirectory) = (pair.direct, pair.buffered, pair.bufferedDirectory)
         let expected = try commits(direct, count: rounds)
-        try buffered.bufferWrites()
         let got = try commits(buffered, count: rounds)
         #expect(got == expected)
         // Readable before the flush (from memory) ...
@@ -61,11 +75,8 @@ import Testing
     /// Buffered trees are spliced as bytes: files over directories (and the reverse) are refused with the direct
     /// path's error, and a removal followed by writes below the same name gives the direct path's tree.
     @Test func conflictsAndReplacementsMatchTheDirectPath() throws {
-        let directDirectory = try TemporaryDirectory()
-        let bufferedDirectory = try TemporaryDirectory()
-        let direct = try GitRepository.create(at: directDirectory.url, bare: true)
-        let buffered = try GitRepository.create(at: bufferedDirectory.url, bare: true)
-        try buffered.bufferWrites()
+        let pair = try RepositoryPair()
+        let (direct, buffered) = (pair.direct, pair.buffered)
         let base: [TreeChange] = [
             .upsert(path: "state/dir/a.sql", contents: Data("a\n".utf8)), .upsert(path: "state/file", contents: Data("f\n".utf8)),
         ]
@@ -111,11 +122,8 @@ import Testing
     /// as deltas against earlier ones in the same pack; git reads every version back, `fsck --strict` passes, and
     /// the ids equal the direct path's.
     @Test func packsWithDeltasAcrossSeveralFlushes() throws {
-        let directDirectory = try TemporaryDirectory()
-        let bufferedDirectory = try TemporaryDirectory()
-        let direct = try GitRepository.create(at: directDirectory.url, bare: true)
-        let buffered = try GitRepository.create(at: bufferedDirectory.url, bare: true)
-        try buffered.bufferWrites()
+        let pair = try RepositoryPair()
+        let (direct, buffered, bufferedDirectory) = (pair.direct, pair.buffered, pair.bufferedDirectory)
         var signatures = ""
         var parents: (direct: ObjectID?, buffered: ObjectID?) = (nil, nil)
         for step in 1...200 {
@@ -151,11 +159,8 @@ import Testing
     /// Paths are bytes: a '/' followed by a combining mark still separates directories, and two spellings of a
     /// name that Swift's String calls equal (composed é, e + U+0301) are two files, in both write paths.
     @Test func pathsAreComparedAsBytes() throws {
-        let directDirectory = try TemporaryDirectory()
-        let bufferedDirectory = try TemporaryDirectory()
-        let direct = try GitRepository.create(at: directDirectory.url, bare: true)
-        let buffered = try GitRepository.create(at: bufferedDirectory.url, bare: true)
-        try buffered.bufferWrites()
+        let pair = try RepositoryPair()
+        let (direct, buffered, bufferedDirectory) = (pair.direct, pair.buffered, pair.bufferedDirectory)
         let changes: [TreeChange] = [
             .upsert(path: "state/t/\u{301}x.sql", contents: Data("combining\n".utf8)),
             .upsert(path: "state/caf\u{E9}.sql", contents: Data("composed\n".utf8)),
