@@ -33,6 +33,20 @@ public enum TestCluster {
         return newCluster
     }
 
+    /// A cluster of its own, for a test that other tests' activity in a shared cluster would disturb (catalog
+    /// marks: transaction ids and roles are cluster-wide). The caller removes it (`remove()`).
+    public static func isolated() throws(PostgresError) -> LocalCluster {
+        let directory = URL(fileURLWithPath: "/tmp/bundle-test-\(getpid())-\(randomSuffix())", isDirectory: true)
+        let cluster = LocalCluster(stateDirectory: directory, durable: false)
+        do {
+            try cluster.start()
+        } catch {
+            try? cluster.remove()
+            throw error
+        }
+        return cluster
+    }
+
     /// Creates a new, uniquely named database in the shared cluster and returns its name and connection string.
     /// `prefix` is lowercased and reduced to `[a-z0-9_]`; databases live until the cluster is removed.
     public static func makeDatabase(prefix: String) throws(PostgresError) -> (name: String, conninfo: String) {

@@ -176,6 +176,15 @@ public struct ObjectStateReader {
         try pinned { () throws(PostgresError) in try captureFiles(excludedSchemas: excludedSchemas, watch: watch, selection: nil) }
     }
 
+    /// Captures the catalog and takes its `CatalogMark` in the same snapshot: the mark then stands for this
+    /// capture, and a later equal mark means a new capture would give the same files.
+    public func captureMarked(excludedSchemas: [String] = [], watch: StateWatchSpec? = nil) throws(PostgresError) -> (files: [String: String], mark: CatalogMark.Reading) {
+        try pinned { () throws(PostgresError) in
+            let files = try captureFiles(excludedSchemas: excludedSchemas, watch: watch, selection: nil)
+            return (files, try CatalogMark.read(connection))
+        }
+    }
+
     /// Captures only the selected objects (plus `signatures.tsv`, `extensions.sql` and the watch files, which are
     /// always complete). Used with `listing()` to update a state with what one transaction changed.
     ///

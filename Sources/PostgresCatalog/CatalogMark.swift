@@ -1,0 +1,151 @@
+import Foundation
+
+/// A mark of the system catalogs' row versions in one snapshot, cheap enough to take on every run: for each
+/// catalog a captured state can depend on, its row count and the sum of a hash of every row's `xmin`.
+///
+/// Every change to a catalog row (DDL, GRANT, COMMENT, a rename anywhere) writes a new row version whose `xmin`
+/// is the changing transaction's id, which no row visible earlier carries; removing a row lowers the count. So
+/// when two marks are equal, no catalog row was added, changed or removed in between (up to a 64-bit hash sum
+/// collision), and a capture of the catalog would render the same text: it depends on nothing else but the
+/// settings `ObjectStateReader` pins and the server version, which the mark includes.
+///
+/// What the mark does not see, on purpose: updates made in place by the server (VACUUM and ANALYZE statistics
+/// in `pg_class`), which no capture renders, and the catalogs of data rather than schema (statistics, large
+/// objects, subscriptions' sync state, other databases' entries in shared catalogs). What makes it differ without
+/// any difference in a capture (TRUNCATE or VACUUM FULL of a table gives it a new `relfilenode`; a temporary
+/// table of another session while it exists; ALTER ROLE … PASSWORD) only costs the caller a full capture. Equal
+/// marks after a change and its exact undo (CREATE INDEX, then DROP INDEX) are right: the rows are the same again.
+public enum CatalogMark {
+    /// The catalogs the mark covers: every catalog of the database a captured object's text can depend on
+    /// (names, types, routines, operators, access methods, collations, text search, rules, policies,
+    /// comments, dependencies), plus the shared catalogs whose names appear in it (roles, tablespaces).
+    /// Roles are read through `pg_roles` (`pg_authid` is not readable by every role): for them the mark hashes
+    /// each role's oid and name (what a capture shows of a role) instead of its row version.
+    public static let catalogs: [String] = [
+        "pg_aggregate", "pg_am", "pg_amop", "pg_amproc", "pg_attrdef", "pg_attribute", "pg_cast", "pg_class", "pg_collation",
+        "pg_constraint", "pg_conversion", "pg_default_acl", "pg_depend", "pg_description", "pg_enum", "pg_event_trigger",
+        "pg_extension", "pg_foreign_data_wrapper", "pg_foreign_server", "pg_foreign_table", "pg_index", "pg_inherits",
+        "pg_init_privs", "pg_language", "pg_namespace", "pg_opclass", "pg_operator", "pg_opfamily", "pg_partitioned_table",
+        "pg_policy", "pg_proc", "pg_publication", "pg_publication_namespace", "pg_publication_rel", "pg_range", "pg_rewrite",
+        "pg_seclabel", "pg_sequence", "pg_statistic_ext", "pg_transform", "pg_trigger", "pg_ts_config", "pg_ts_config_map",
+        "pg_ts_dict", "pg_ts_parser", "pg_ts_template", "pg_type", "pg_roles", "pg_tablespace",
+    ]
+
+    /// A mark and the snapshot it was taken in (`pg_current_snapshot()` text).
+    public struct Reading: Sendable, Equatable {
+        public var mark: String
+        public var snapshot: String
+
+        /// The `count:hashsum` the mark records for `catalog` (nil when it has none).
+        public func part(of catalog: String) -> String? {
+            mark.split(separator: " ").dropFirst(2).first { $0.hasPrefix(catalog + ":") }.map { String($0.dropFirst(catalog.count + 1)) }
+        }
+
+        /// The row count per catalog that the mark records.
+        public var counts: [String: Int] {
+            var counts: [String: Int] = [:]
+            for part in mark.split(separator: " ").dropFirst(2) {
+                let fields = part.split(separator: ":")
+                if fields.count == 3, let count = Int(fields[1]) { counts[String(fields[0])] = count }
+            }
+            return counts
+        }
+    }
+
+    /// One row per catalog: its name, position, row count and hash sum, and (when `guarded`) the rows whose
+    /// `xmin` is a transaction that committed after the snapshot `$since` and is not one of `$own`, and the
+    /// catalog's `rowCounters` entry. Every name is qualified: the same text under any search_path.
+    private static func perCatalogRows(guarded: (since: String, own: String)?) -> String {
+        catalogs.enumerated().map { index, catalog in
+            // A backend's temporary schemas are made on its first temporary table and stay: not a change.
+            let filter = catalog == "pg_namespace" ? " WHERE nspname !~ '^pg_(toast_)?temp_'" : ""
+            var columns = "\(index) AS ord, '\(catalog)' AS name, count(*) AS n, coalesce(sum(pg_catalog.hashint8(r.b)), 0) AS h"
+            let from = catalog == "pg_roles"
+                ? "(SELECT pg_catalog.hashtext(oid::text || ':' || rolname)::bigint AS b FROM pg_catalog.pg_roles) r"
+                : "(SELECT xmin::text::bigint AS b FROM pg_catalog.\(catalog)\(filter)) r"
+            if guarded != nil && catalog == "pg_roles" {
+                // No row versions to look at: the guard asks for the same roles as at the snapshot instead.
+                columns += ", 0::bigint AS foreign_new, 0::bigint AS counter"
+            } else if guarded != nil {
+                // The row's xmin as a 64-bit id (within 2^32 of now), new since the snapshot and not ours.
+                let lx = "(SELECT p.lx FROM p)"
+                let xid64 = "(\(lx) - ((\(lx) % 4294967296 - r.b + 4294967296) % 4294967296))"
+                columns += """
+                    , count(*) FILTER (WHERE (\(xid64) >= (SELECT p.since_xmax FROM p) OR \(xid64) = ANY ((SELECT p.since_xip FROM p)::bigint[]))\
+                     AND \(xid64) <> ALL ((SELECT p.own FROM p)::bigint[])) AS foreign_new\
+                    , pg_catalog.pg_stat_get_xact_tuples_inserted('pg_catalog.\(catalog)'::pg_catalog.regclass)\
+                     - pg_catalog.pg_stat_get_xact_tuples_deleted('pg_catalog.\(catalog)'::pg_catalog.regclass) AS counter
+                    """
+            }
+            return "SELECT \(columns) FROM \(from)"
+        }.joined(separator: "\nUNION ALL ")
+    }
+
+    private static let markText =
+        "'m1 ' || pg_catalog.current_setting('server_version_num') || ' ' || pg_catalog.string_agg(c.name || ':' || c.n || ':' || c.h, ' ' ORDER BY c.ord)"
+
+    /// A scalar subquery (type text) that computes the mark in the current snapshot:
+    /// `m1 <server_version_num> catalog:count:hashsum …`.
+    public static let expression: String = "(SELECT \(markText) FROM (\(perCatalogRows(guarded: nil))) c)"
+
+    /// The mark of the catalog as the connection sees it now (in its transaction's snapshot, if one is open).
+    public static func read(_ connection: PostgresConnection) throws(PostgresError) -> Reading {
+        let row = try connection.query("SELECT " + expression + ", pg_catalog.pg_current_snapshot()::text").rows.first
+        guard let row, let mark = row[0], let snapshot = row[1] else { throw .protocolError("the catalog mark query returned no row") }
+        return Reading(mark: mark, snapshot: snapshot)
+    }
+
+    /// A scalar subquery (type text): the mark, taken in the current transaction, but only when it can stand for
+    /// a state recorded by the caller's run (NULL otherwise).
+    ///
+    /// The run started from a state equal to the catalog at the snapshot `$since` (text of a `pg_snapshot`) and
+    /// recorded the changes of its own transactions only: `$own` (a `bigint[]` of their xids; the current one
+    /// counts too). `$base` (a `bigint[]` in the order of `catalogs`) is each catalog's row count as the current
+    /// transaction started: the count at `$since` plus the rows the run's earlier transactions inserted minus
+    /// deleted; `$counters` is `rowCounters` read as the current transaction started. The mark exists only when
+    /// no catalog row visible now was written by another transaction that committed after `$since`, and every
+    /// count equals its base plus what this transaction inserted minus deleted: anything else means someone else
+    /// changed the catalog during the run (a DROP shows in the counts alone), and the next run captures instead.
+    ///
+    /// The row counts per transaction come from PostgreSQL's statistics of attempted inserts and deletes, which
+    /// also count the attempts of a rolled-back subtransaction (a savepoint, a PL/pgSQL exception block). Such a
+    /// subtransaction had a transaction id if it wrote anything: so there is no mark either when any transaction
+    /// since `$since` was rolled back (anyone's: they cannot be told apart), nor when more than 100,000
+    /// transactions started since. Rows a subtransaction of the run wrote and released carry its own id, which
+    /// is not in `$own`: no mark then either (`--atomic` runs, exception blocks that succeed). Roles (no row
+    /// versions readable) must be exactly those of `$roles`, the `pg_roles` part of the snapshot's mark
+    /// (`Reading.part`): no mark after a run that created, renamed or dropped one.
+    public static func guardedExpression(since: String, own: String, base: String, counters: String, roles: String) -> String {
+        """
+        (WITH p AS (
+            SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint AS lx,
+                   pg_catalog.pg_snapshot_xmax(\(since)::pg_catalog.pg_snapshot)::text::bigint AS since_xmax,
+                   ARRAY(SELECT pg_catalog.pg_snapshot_xip(\(since)::pg_catalog.pg_snapshot)::text::bigint) AS since_xip,
+                   \(own)::bigint[] || coalesce(pg_catalog.pg_current_xact_id_if_assigned()::text::bigint, 0) AS own
+        ), c AS (\(perCatalogRows(guarded: (since, own))))
+        SELECT CASE WHEN pg_catalog.bool_and(CASE WHEN c.name = 'pg_roles' THEN c.n || ':' || c.h = \(roles)::text
+                    ELSE c.foreign_new = 0 AND c.n = (\(base)::bigint[])[c.ord + 1] + c.counter - (\(counters)::bigint[])[c.ord + 1] END)
+            AND (SELECT p.lx - pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::text::bigint < 100000 FROM p)
+            AND NOT EXISTS (
+                SELECT 1 FROM pg_catalog.generate_series(
+                    pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::text::bigint, (SELECT p.lx FROM p) - 1) AS x
+                WHERE pg_catalog.pg_xact_status(x::text::pg_catalog.xid8) = 'aborted')
+            THEN \(markText) END
+        FROM c)
+        """
+    }
+
+    /// A scalar expression (`bigint[]` as text): the session's rows inserted minus deleted per catalog, in the
+    /// order of `catalogs`, from PostgreSQL's pending table statistics. They add up from transaction to
+    /// transaction until the session flushes them (only while idle outside a transaction block), so the
+    /// difference between two readings inside one transaction block is exactly what it inserted minus deleted,
+    /// provided no subtransaction of it was rolled back (a rolled-back subtransaction's attempts count too):
+    /// savepoints, PL/pgSQL exception blocks. The caller makes sure of that.
+    public static let rowCounters: String = {
+        let items = catalogs.map { catalog in
+            catalog == "pg_roles" ? "0" :
+            "pg_catalog.pg_stat_get_xact_tuples_inserted('pg_catalog.\(catalog)'::pg_catalog.regclass) - pg_catalog.pg_stat_get_xact_tuples_deleted('pg_catalog.\(catalog)'::pg_catalog.regclass)"
+        }
+        return "(ARRAY[" + items.joined(separator: ", ") + "]::bigint[])::text"
+    }()
+}
