@@ -142,6 +142,12 @@ enum ApplyReportText {
         for item in report.drift {
             out += "drift: \(item.change) \(item.path)\(item.blocking ? " [blocking: a pending bundle touches it]" : "")\n"
         }
+        if let check = report.driftCheck, report.drift.isEmpty {
+            let branch = report.branch.replacingOccurrences(of: "refs/heads/", with: "")
+            out += check == .catalogMark
+                ? "no drift: no catalog row changed since \(branch) was recorded (catalog mark)\n"
+                : "no drift: the catalog matches \(branch) (full capture)\n"
+        }
         if report.blockedByDrift {
             out += "apply refused: objects the pending bundles touch were changed outside bundle since \(report.branch.replacingOccurrences(of: "refs/heads/", with: "")); review `bundle drift`, then re-run with --allow-drift\n"
             return out
@@ -198,6 +204,10 @@ struct ApplyReportJSON: Encodable {
     let skipped: [String]
     let failure: Failure?
     let history_problem: String?
+    /// How the live catalog was checked against the recorded state: "catalog-mark", "capture", or null (no recorded state yet).
+    let drift_check: DriftCheck?
+    /// Objects changed outside bundle since the recorded state (path, change, blocking, diff).
+    let drift: [DriftItem]
     let plan: PlanReport
 
     init(_ report: ApplyReport) {
@@ -214,6 +224,8 @@ struct ApplyReportJSON: Encodable {
                 message: $0.server?.message ?? $0.message, detail: $0.server?.detail, hint: $0.server?.hint)
         }
         history_problem = report.historyProblem
+        drift_check = report.driftCheck
+        drift = report.drift
         plan = report.plan
     }
 

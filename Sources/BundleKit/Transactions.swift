@@ -8,10 +8,13 @@ extension PostgresConnection {
     }
 
     /// `BEGIN` and both timeouts for the new transaction, in one round trip; on failure nothing is left open.
-    func beginWithLocalTimeouts(lock: String, statement: String) throws(PostgresError) {
+    /// Returns the session's catalog row counters (`CatalogMark.rowCounters`) as the transaction starts.
+    @discardableResult
+    func beginWithLocalTimeouts(lock: String, statement: String) throws(PostgresError) -> String? {
         do {
-            try execute(
-                "BEGIN; SELECT set_config('lock_timeout', \(sqlLiteral(lock)), true), set_config('statement_timeout', \(sqlLiteral(statement)), true)")
+            return try execute(
+                "BEGIN; SELECT set_config('lock_timeout', \(sqlLiteral(lock)), true), set_config('statement_timeout', \(sqlLiteral(statement)), true), \(CatalogMark.rowCounters)"
+            ).rows.first?.last ?? nil
         } catch {
             if transactionStatus != .idle { _ = try? execute("ROLLBACK") }
             throw error

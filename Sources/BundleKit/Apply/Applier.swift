@@ -88,12 +88,23 @@ public struct ApplyReport: Sendable {
     public var drift: [DriftItem] = []
     /// Set when the apply was refused because of blocking drift (and --allow-drift was not given).
     public var blockedByDrift = false
+    /// How the pre-apply drift check knew the live catalog: by its catalog mark (nothing changed since the tip's
+    /// state was recorded: no capture needed) or by a full capture; nil when there was no recorded state yet.
+    public var driftCheck: DriftCheck?
     /// Set when a bundle failed and, after that, the commits of the bundles committed before it could not be
     /// written to the repository (the next command writes them from the registry).
     public var historyProblem: String?
 
     /// 0 when everything pending was applied (or nothing was pending), 1 when the plan blocked or a bundle failed.
     public var exitCode: Int32 { failure == nil && !plan.isBlocked && !blockedByDrift ? 0 : 1 }
+}
+
+/// How `bundle apply` checked the live catalog against the recorded state before running anything.
+public enum DriftCheck: String, Sendable, Codable {
+    /// The catalog mark recorded with the tip equals the live one: no catalog row changed since.
+    case catalogMark = "catalog-mark"
+    /// The catalog was captured and compared with the tip's files.
+    case capture
 }
 
 /// Progress as the apply goes (for a terminal); BundleKit never prints.
@@ -178,7 +189,7 @@ public final class Applier {
         if !options.dryRun {
             let holder = try DatabaseTarget.connect(conninfo)
             lockConnection = holder
-            try acquireApplierLock(holder, target: target)
+            try Profiler.measure("applierLock") { () throws(BundleError) in try acquireApplierLock(holder, target: target) }
 
             // Another applier may have finished while we waited: look again.
             reconciled += try reconcile(repository: repository, registry: registry, target: target, branch: branch, holdsLock: true)
@@ -199,27 +210,59 @@ public final class Applier {
         }
         let pending = lock.bundles.filter { applied[$0.locked.name] == nil }
 
+        // The registry (and any column an earlier version's registry lacks) before the drift check: from that
+        // check on, the run's own catalog writes are only its bundles' (see `BundleRunner.markSince`).
+        let capabilities = options.dryRun
+            ? Registry.Capabilities(journal: false, marks: false)
+            : try Profiler.measure("registryCreate") { () throws(BundleError) in try db { try registry.create() } }
+
         var liveState: [String: String]? = nil
+        // The catalog's mark (and its snapshot) when it was found equal to the state this run starts from.
+        var startMark: CatalogMark.Reading? = nil
+        // A mark for the tip taken by a drift check that found nothing (recorded if the run applies nothing).
+        var verifiedMark: String? = nil
         let tipAtDriftCheck = repository.referenceTarget(branch)
-        if tipAtDriftCheck != nil {
+        if let tipAtDriftCheck {
             let pendingObjects = report.plan.bundles.filter { $0.status != .applied }.flatMap(\.statements).compactMap { statement -> String? in
                 guard let object = statement.object else { return nil }
                 if let range = object.range(of: " on ") { return String(object[range.upperBound...]) }
                 return object
             }
-            let drift = try DriftDetector.detectWithLiveState(
-                project: project, connection: connection, target: target, pendingObjects: pendingObjects, watch: lock.lock.watch)
-            report.drift = drift.report.items
-            // Nothing drifted: the live capture is the recorded state, so no need to read it back from git.
-            if drift.report.items.isEmpty { liveState = drift.live }
-            if report.drift.contains(where: \.blocking) && !options.allowDrift {
-                report.blockedByDrift = true
-                return report
+            // The catalog mark recorded when the catalog was exactly the tip's state: if the live catalog has the
+            // same mark, no catalog row changed since, and a capture would give the tip's files (no drift).
+            let recordedMark = try Profiler.measure("markLookup") { () throws(BundleError) in
+                try db { try registry.catalogMark(target: target, commitID: tipAtDriftCheck.hex) }
+            }
+            if let recordedMark {
+                let live = try Profiler.measure("markCheck") { () throws(BundleError) in try db { try CatalogMark.read(connection) } }
+                if live.mark == recordedMark {
+                    report.driftCheck = .catalogMark
+                    startMark = live
+                }
+            }
+            if report.driftCheck == nil {
+                report.driftCheck = .capture
+                let drift = try Profiler.measure("driftCapture") { () throws(BundleError) in
+                    try DriftDetector.detectWithLiveState(
+                        project: project, connection: connection, target: target, pendingObjects: pendingObjects, watch: lock.lock.watch)
+                }
+                report.drift = drift.report.items
+                // Nothing drifted: the live capture is the recorded state, so no need to read it back from git, and
+                // its mark stands for the tip. With drift (allowed), the run records no mark: the recorded state
+                // is not the live catalog.
+                if drift.report.items.isEmpty {
+                    liveState = drift.live
+                    startMark = drift.mark
+                    verifiedMark = drift.mark.mark
+                }
+                if report.drift.contains(where: \.blocking) && !options.allowDrift {
+                    report.blockedByDrift = true
+                    return report
+                }
             }
         }
         if options.dryRun { return report }
 
-        let journaling = try db { try registry.create() }
         let watch = lock.lock.watch
         let author = resolveAuthor(repository)
         let facts = SessionFacts(
@@ -234,16 +277,21 @@ public final class Applier {
             // the branch in between: the tip is re-read after the applier lock).
             // The drift check does not compare `watch/` (data, expected to move): those files come from the tip, so
             // that the state a bundle starts from is exactly its parent commit's (commit recipes rely on it).
+            if tip != tipAtDriftCheck { startMark = nil }
             if let liveState, tip == tipAtDriftCheck {
                 state = liveState.filter { !$0.key.hasPrefix("watch/") }
                 for (path, data) in try git({ try repository.readTree(at: tip, prefix: "state/watch") }) where path.hasPrefix("state/") {
                     state[String(path.dropFirst("state/".count))] = String(decoding: data, as: UTF8.self)
                 }
             } else {
-                state = try readState(repository, at: tip)
+                state = try Profiler.measure("readTipState") { () throws(BundleError) in try readState(repository, at: tip) }
             }
         } else {
-            state = try Profiler.measure("baselineCapture") { () throws(BundleError) in try captureState(connection, watch: watch) }
+            let baseline = try Profiler.measure("baselineCapture") { () throws(BundleError) in
+                try db { try ObjectStateReader(connection: connection).captureMarked(excludedSchemas: [Registry.schema], watch: watchSpec(watch)) }
+            }
+            state = baseline.files
+            startMark = baseline.mark
             let message = CommitMessage.baseline(target: target, facts: facts)
             let commit = try Profiler.measure("baselineCommit") { () throws(BundleError) in try git {
                 try repository.writeCommit(
@@ -266,7 +314,7 @@ public final class Applier {
         // `flushInterval` seconds, and at the end); until then each registry row holds its commit's recipe. A repository that
         // cannot be written to at all is refused before the first bundle.
         try git { try repository.checkWritable() }
-        if journaling { try git { try repository.bufferWrites() } }
+        if capabilities.journal { try git { try repository.bufferWrites() } }
 
         // Apply.
         var runner = BundleRunner(
@@ -278,8 +326,13 @@ public final class Applier {
             runner.eventTriggers = (try? connection.query("SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtenabled <> 'D')").rows.first?.first) != "f"
         }
         checkEventTriggers()
+        if capabilities.marks, let startMark { runner.marking.start(from: startMark) }
         var published = tip!
         var unpublished: [AppliedBundle] = []
+        // Nothing applied: the drift check's mark still stands for the tip (if no one changed the catalog since).
+        func recordVerifiedMark() {
+            if let verifiedMark, let tip, capabilities.marks { _ = try? registry.setCatalogMark(verifiedMark, target: target, commitID: tip.hex) }
+        }
         var lastPublished = Date()
         do {
             if options.atomic {
@@ -288,8 +341,11 @@ public final class Applier {
             } else {
                 var currentTip = tip!
                 var listing: [String: ListedObject]? = nil
-                for bundle in pending {
-                    let result = try runner.runOne(bundle, plan: report.plan, tip: currentTip, state: state, listing: &listing)
+                for (index, bundle) in pending.enumerated() {
+                    // The run's last bundle records the catalog mark of its state (one scan of the catalogs per run).
+                    let result = try runner.runOne(
+                        bundle, plan: report.plan, tip: currentTip, state: state, listing: &listing,
+                        marksCatalog: capabilities.marks && index == pending.count - 1)
                     if BundleRunner.catalogsWritten(by: bundle.script.statements) == nil { checkEventTriggers() }
                     report.applied.append(result.applied)
                     unpublished.append(result.applied)
@@ -304,9 +360,11 @@ public final class Applier {
                 }
             }
             try runner.publish(unpublished, from: published)
+            if report.applied.isEmpty { recordVerifiedMark() }
         } catch let failure as ApplyFailureError {
             report.failure = failure.failure
             report.applied += failure.appliedBefore
+            if report.applied.isEmpty { recordVerifiedMark() }
             // The bundles before the failed one are committed: write their commits and move the branch. If that
             // fails too, the bundle's failure stays the headline; the registry keeps the recipes.
             do {

@@ -19,6 +19,55 @@ struct BundleRunner {
     /// The target has enabled event triggers: any DDL may run user code, so the search for the rows a bundle
     /// wrote is never narrowed to the catalogs its statements write (`catalogsWritten(by:)`).
     var eventTriggers = true
+    /// What the run's last bundle needs to record a catalog mark (`CatalogMark.guardedExpression`), kept up to
+    /// date as bundles commit; `start(from:)` begins it (without it, no mark is recorded).
+    let marking = MarkTracking()
+
+    /// The snapshot the run's starting state was captured or checked in, the run's own transactions since, and
+    /// the catalogs' row counts as they stand after them (a reference: the runner's methods are not mutating).
+    final class MarkTracking {
+        private(set) var since: String?
+        private(set) var roles: String?
+        private(set) var ownTransactions: [String] = []
+        private(set) var counts: [Int] = []
+
+        /// Starts from the mark of the catalog that the run's starting state equals.
+        func start(from reading: CatalogMark.Reading) {
+            let byCatalog = reading.counts
+            guard CatalogMark.catalogs.allSatisfy({ byCatalog[$0] != nil }), let roles = reading.part(of: "pg_roles") else { return }
+            since = reading.snapshot
+            self.roles = roles
+            counts = CatalogMark.catalogs.map { byCatalog[$0]! }
+        }
+
+        /// No mark for this run.
+        func stop() { since = nil }
+
+        /// A bundle's transaction committed: its id and the row counters as it started and ended.
+        func committed(xid: String?, countersAtBegin: String?, countersAtEnd: String?) {
+            if let xid { ownTransactions.append(xid) }
+            guard since != nil else { return }
+            guard let begin = countersAtBegin.flatMap(Self.parse), let end = countersAtEnd.flatMap(Self.parse),
+                  begin.count == counts.count, end.count == counts.count
+            else { return stop() }
+            counts = (0..<counts.count).map { counts[$0] + end[$0] - begin[$0] }
+        }
+
+        /// A transaction of the run that wrote no catalog row committed.
+        func committed(xid: String) { ownTransactions.append(xid) }
+
+        /// The guard for the transaction that began with `counters` (nil: no mark).
+        func guardForTransaction(begunWith counters: String?) -> Registry.MarkGuard? {
+            guard let since, let roles, let counters else { return nil }
+            return Registry.MarkGuard(since: since, ownTransactions: ownTransactions, base: counts, counters: counters, roles: roles)
+        }
+
+        private static func parse(_ array: String) -> [Int]? {
+            let items = array.trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",")
+            let values = items.compactMap { Int($0) }
+            return values.count == items.count ? values : nil
+        }
+    }
 
     /// Applies one bundle in its own transaction, retrying lock timeouts; returns the result and the new state.
     ///
@@ -26,13 +75,14 @@ struct BundleRunner {
     /// exact once that bundle committed (row xmins do not change at COMMIT), so each bundle lists the catalog
     /// once instead of twice. It is updated on success.
     func runOne(
-        _ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String], listing: inout [String: ListedObject]?
+        _ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String], listing: inout [String: ListedObject]?,
+        marksCatalog: Bool = false
     ) throws -> (applied: AppliedBundle, state: [String: String]) {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try attemptOne(bundle, plan: plan, tip: tip, state: state, listing: &listing)
+                return try attemptOne(bundle, plan: plan, tip: tip, state: state, listing: &listing, marksCatalog: marksCatalog)
             } catch var failure as ApplyFailureError where failure.failure.server?.sqlstate == "55P03" {
                 let holders = lockHolders(plan.bundles.first { $0.txn == bundle.locked.txn })
                 guard attempt <= options.lockRetries else {
@@ -92,7 +142,7 @@ struct BundleRunner {
     /// registry row naming that commit.
     private func stage(
         _ bundle: LoadedBundle, plan: PlanReport, parent: ObjectID, state: [String: String], listing: [String: ListedObject]?,
-        recordsBackup: Bool, savepoint: Bool
+        recordsBackup: Bool, savepoint: Bool, marksCatalog: Bool = false, countersAtBegin: String? = nil
     ) throws -> StagedBundle {
         // One transaction per bundle: the registry row's start time is the transaction's (now()).
         let startedAt = savepoint ? try Profiler.measure("timestamp") { try timestamp() } : nil
@@ -139,7 +189,8 @@ struct BundleRunner {
             // One bundle, one transaction: the row is inserted in the same round trip as COMMIT.
             let insert = Registry.insertStatement(
                 kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
-                parentCommitID: parent.hex, target: facts.target, startedAt: startedAt, journal: journal)
+                parentCommitID: parent.hex, target: facts.target, startedAt: startedAt, journal: journal,
+                mark: marksCatalog ? marking.guardForTransaction(begunWith: countersAtBegin) : nil)
             return StagedBundle(
                 commit: commit, registryID: nil, registryInsert: insert, settingsRestore: restore, state: after, listing: listingAfter)
         }
@@ -161,16 +212,17 @@ struct BundleRunner {
 
     private func attemptOne(
         _ bundle: LoadedBundle, plan: PlanReport, tip: ObjectID, state: [String: String],
-        listing: inout [String: ListedObject]?
+        listing: inout [String: ListedObject]?, marksCatalog: Bool
     ) throws -> (applied: AppliedBundle, state: [String: String]) {
         let started = Date()
-        try Profiler.measure("begin") { try begin() }
+        let countersAtBegin = try Profiler.measure("begin") { try begin() }
         do {
             let staged = try stage(
                 bundle, plan: plan, parent: tip, state: state, listing: listing,
-                recordsBackup: backup != nil && bundle.locked.txn == firstPendingTxn(plan), savepoint: false)
+                recordsBackup: backup != nil && bundle.locked.txn == firstPendingTxn(plan), savepoint: false, marksCatalog: marksCatalog,
+                countersAtBegin: countersAtBegin)
             TestHooks.pause("before-commit")
-            let registryID = try Profiler.measure("registry+COMMIT") { try recordAndCommit(bundle, staged) }
+            let registryID = try Profiler.measure("registry+COMMIT") { try recordAndCommit(bundle, staged, countersAtBegin: countersAtBegin) }
             TestHooks.pause("after-commit")
             if !repository.isBufferingWrites {
                 try moveBranch(to: staged.commit, from: tip, label: "\(bundle.locked.label) \(bundle.locked.name)", registryID: registryID)
@@ -186,6 +238,7 @@ struct BundleRunner {
     }
 
     /// `--atomic`: every pending bundle in one transaction; one commit per bundle, all written before COMMIT.
+    /// (No catalog mark: each bundle runs in a savepoint, so its rows carry a subtransaction's id.)
     func runAtomic(_ bundles: [LoadedBundle], plan: PlanReport, tip: ObjectID, state: [String: String]) throws -> [AppliedBundle] {
         let started = Date()
         try begin()
@@ -221,7 +274,7 @@ struct BundleRunner {
     /// Inserts the bundle's registry row, restores the settings its capture pinned and commits, in one round trip;
     /// returns the row's id. A failed INSERT leaves the transaction aborted (the caller rolls it back); a failed
     /// COMMIT is reported as `commitTransaction` reports it.
-    private func recordAndCommit(_ bundle: LoadedBundle, _ staged: StagedBundle) throws -> Int {
+    private func recordAndCommit(_ bundle: LoadedBundle, _ staged: StagedBundle, countersAtBegin: String?) throws -> Int {
         guard let insert = staged.registryInsert else {
             try commitTransaction(bundle)
             return staged.registryID!
@@ -237,6 +290,8 @@ struct BundleRunner {
             guard case .done(let inserted) = outcomes[0], let text = inserted.rows.first?.first ?? nil, let id = Int(text) else {
                 throw BundleError.database("\(label) is committed, but the registry did not return its row id; `bundle status` shows it")
             }
+            let row = inserted.rows.first ?? []
+            marking.committed(xid: row.count > 1 ? row[1] : nil, countersAtBegin: countersAtBegin, countersAtEnd: row.count > 2 ? row[2] : nil)
             return id
         case .failed(let error) where error.isConnectionLost || error.serverMessage == nil:
             // Lost, or an error libpq made itself (no SQLSTATE): the server may or may not have committed; the
@@ -294,7 +349,7 @@ struct BundleRunner {
         }
         try Profiler.measure("moveBranch") { try moveBranch(to: newest, from: tip, label: label, registryID: rows.last) }
         // The commits are in the repository: the recipes are no longer needed (a failure only leaves them behind).
-        _ = try? Registry(connection: connection).clearJournals(ids: rows)
+        if let xid = (try? Registry(connection: connection).clearJournals(ids: rows)) ?? nil { marking.committed(xid: xid) }
     }
 
     /// Moves the branch after COMMIT. Another bundle process may already have fast-forwarded it to this very commit
@@ -320,9 +375,12 @@ struct BundleRunner {
         plan.bundles.first { $0.status != .applied }?.txn
     }
 
-    private func begin() throws {
-        try db { try connection.beginWithLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout) }
+    /// BEGIN with the local timeouts; returns the catalog row counters as the transaction starts.
+    @discardableResult
+    private func begin() throws -> String? {
+        let counters = try db { try connection.beginWithLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout) }
         TestHooks.pause("after-begin")
+        return counters
     }
 
     private func timestamp() throws -> String {

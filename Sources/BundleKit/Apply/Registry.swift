@@ -38,25 +38,40 @@ public struct Registry {
         try connection.query("SELECT to_regclass('bundle.registry') IS NOT NULL").rows.first?.first == "t"
     }
 
-    /// Creates the registry on first use (its own transaction); not writable by PUBLIC.
-    ///
-    /// Returns whether the registry can keep commit recipes (`commit_journal`): a registry made by an earlier
-    /// version gets the column, unless the role applying is not its owner (then apply writes each commit before
-    /// COMMIT, as before).
+    /// What a registry can keep besides its rows: both need columns that a registry made by an earlier version
+    /// gets on first use, unless the role applying is not its owner.
+    public struct Capabilities: Sendable, Equatable {
+        /// Commit recipes (`commit_journal`): commits are written after COMMIT, in batches.
+        public var journal: Bool
+        /// Catalog marks (`catalog_mark`): the next apply can tell that nothing changed without a full capture.
+        public var marks: Bool
+    }
+
+    /// Columns added after the first version of the registry, with what each one gives.
+    private static let laterColumns: [(name: String, comment: String)] = [
+        ("commit_journal", "bundle: what the commit is made of, until it is written to the repository"),
+        ("catalog_mark", "bundle: the catalog mark (row counts and xmin hashes) when the catalog was exactly this commit's state"),
+    ]
+
+    /// Creates the registry on first use (its own transaction); not writable by PUBLIC. A registry made by an
+    /// earlier version gets the columns added since, when the role applying owns it.
     @discardableResult
-    public func create() throws(PostgresError) -> Bool {
+    public func create() throws(PostgresError) -> Capabilities {
         if try exists() {
-            // Registries made before the commit journal existed get its column.
-            if try connection.query(
-                "SELECT NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'bundle.registry'::regclass AND attname = 'commit_journal')"
-            ).rows.first?.first == "t" {
+            let missing = Set(try connection.query(
+                "SELECT c FROM unnest($1::text[]) c WHERE NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'bundle.registry'::regclass AND attname = c AND NOT attisdropped)",
+                [pgArray(Self.laterColumns.map(\.name))]
+            ).rows.compactMap { $0[0] })
+            var available = Set(Self.laterColumns.map(\.name)).subtracting(missing)
+            for column in Self.laterColumns where missing.contains(column.name) {
                 do {
-                    try connection.execute("ALTER TABLE bundle.registry ADD COLUMN IF NOT EXISTS commit_journal text")
+                    try connection.execute("ALTER TABLE bundle.registry ADD COLUMN IF NOT EXISTS \(column.name) text")
+                    available.insert(column.name)
                 } catch where error.serverMessage?.sqlstate == "42501" {
-                    return false
+                    continue
                 }
             }
-            return true
+            return Capabilities(journal: available.contains("commit_journal"), marks: available.contains("catalog_mark"))
         }
         try connection.execute("BEGIN")
         do {
@@ -80,19 +95,22 @@ public struct Registry {
                     server_version text NOT NULL DEFAULT current_setting('server_version'),
                     started_at timestamptz NOT NULL,
                     finished_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-                    commit_journal text
+                    commit_journal text,
+                    catalog_mark text
                 )
                 """)
             try connection.execute("REVOKE ALL ON bundle.registry FROM PUBLIC")
             try connection.execute("COMMENT ON TABLE bundle.registry IS 'bundle: what was applied here, and the git commit that records it'")
-            try connection.execute("COMMENT ON COLUMN bundle.registry.commit_journal IS 'bundle: what the commit is made of, until it is written to the repository'")
+            for column in Self.laterColumns {
+                try connection.execute("COMMENT ON COLUMN bundle.registry.\(column.name) IS \(sqlLiteral(column.comment))")
+            }
             try connection.execute("COMMIT")
         } catch {
             _ = try? connection.execute("ROLLBACK")
             throw error
         }
         _ = connection.takeNotices()
-        return true
+        return Capabilities(journal: true, marks: true)
     }
 
     /// All rows for `target`, oldest first (empty when the registry does not exist yet).
@@ -129,20 +147,45 @@ public struct Registry {
     /// statements (`PostgresConnection.pipeline`).
     static func insertStatement(
         kind: String, lockName: String, lockSHA256: String, bundle: LockedBundle, commitID: String, parentCommitID: String?, target: String,
-        startedAt: String?, journal: String? = nil
+        startedAt: String?, journal: String? = nil, mark: MarkGuard? = nil
     ) -> (sql: String, parameters: [String?]) {
-        // Without a recipe the column is not named: a registry made by an earlier version may not have it.
-        let journalColumn = journal == nil ? "" : ", commit_journal"
-        let journalValue = journal == nil ? "" : ", $12"
+        // Without a recipe (or a mark) the column is not named: a registry made by an earlier version may not have it.
+        var journalColumn = journal == nil ? "" : ", commit_journal"
+        var journalValue = journal == nil ? "" : ", $12"
+        var extra: [String?] = journal.map { [$0] } ?? []
+        if let mark {
+            // Taken by the INSERT itself: in the bundle's transaction, after its last statement.
+            let first = 12 + extra.count
+            journalColumn += ", catalog_mark"
+            journalValue += ", " + CatalogMark.guardedExpression(
+                since: "$\(first)", own: "$\(first + 1)", base: "$\(first + 2)", counters: "$\(first + 3)", roles: "$\(first + 4)")
+            extra += mark.parameters
+        }
         return (
             """
             INSERT INTO bundle.registry (kind, lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, commit_id,
                                          parent_commit_id, target, started_at\(journalColumn))
             VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10, coalesce($11::timestamptz, now())\(journalValue))
-            RETURNING id
+            RETURNING id, pg_catalog.pg_current_xact_id()::text, \(CatalogMark.rowCounters)
             """,
             [kind, lockName, lockSHA256, bundle.name, String(bundle.txn), bundle.sha256, bundle.semanticSha256, commitID, parentCommitID, target, startedAt]
-                + (journal.map { [$0] } ?? []))
+                + extra)
+    }
+
+    /// What a run's last registry row needs to record a catalog mark (`CatalogMark.guardedExpression`): the
+    /// snapshot its starting state was captured (or checked) in, the ids of the run's own transactions since
+    /// then, each catalog's row count as the current transaction started, the row counters then, and the
+    /// roles' part of the snapshot's mark.
+    struct MarkGuard {
+        var since: String
+        var ownTransactions: [String]
+        var base: [Int]
+        var counters: String
+        var roles: String
+
+        var parameters: [String?] {
+            [since, pgArray(ownTransactions), pgArray(base.map(String.init)), counters, roles]
+        }
     }
 
     /// The commit recipe stored with row `id` while its commit was not yet written to the repository (nil when
@@ -155,17 +198,41 @@ public struct Registry {
         return try connection.query("SELECT commit_journal FROM bundle.registry WHERE id = $1::bigint", [String(id)]).rows.first?.first ?? nil
     }
 
+    /// The catalog mark recorded with `target`'s newest row for `commitID` (nil when there is none, or the
+    /// registry predates marks).
+    func catalogMark(target: String, commitID: String) throws(PostgresError) -> String? {
+        do {
+            return try connection.query(
+                "SELECT catalog_mark FROM bundle.registry WHERE target = $1 AND commit_id = $2 ORDER BY id DESC LIMIT 1", [target, commitID]
+            ).rows.first?.first ?? nil
+        } catch where ["42P01", "42703", "3F000"].contains(error.serverMessage?.sqlstate ?? "") {
+            return nil  // no registry, or one made before marks
+        }
+    }
+
+    /// Records `mark`, taken in the snapshot of a capture that found the catalog exactly as `commitID` records it,
+    /// with `target`'s newest row for that commit (there is none for a baseline commit).
+    func setCatalogMark(_ mark: String, target: String, commitID: String) throws(PostgresError) {
+        _ = try connection.query(
+            "UPDATE bundle.registry SET catalog_mark = $3 WHERE id = (SELECT max(id) FROM bundle.registry WHERE target = $1 AND commit_id = $2)",
+            [target, commitID, mark])
+    }
+
     /// Forgets the recipes of `target`'s rows up to `id`, whose commits are all in the repository.
     func clearJournals(target: String, through id: Int) throws(PostgresError) {
         _ = try connection.query(
             "UPDATE bundle.registry SET commit_journal = NULL WHERE target = $1 AND id <= $2::bigint AND commit_journal IS NOT NULL", [target, String(id)])
     }
 
-    /// Forgets the recipes of rows whose commits are now in the repository (its own short transaction).
-    func clearJournals(ids: [Int]) throws(PostgresError) {
-        guard !ids.isEmpty else { return }
-        _ = try connection.query(
-            "UPDATE bundle.registry SET commit_journal = NULL WHERE id = ANY($1::bigint[]) AND commit_journal IS NOT NULL", [pgArray(ids.map(String.init))])
+    /// Forgets the recipes of rows whose commits are now in the repository (its own short transaction); returns
+    /// that transaction's id, if it wrote anything.
+    @discardableResult
+    func clearJournals(ids: [Int]) throws(PostgresError) -> String? {
+        guard !ids.isEmpty else { return nil }
+        return try connection.query(
+            "UPDATE bundle.registry SET commit_journal = NULL WHERE id = ANY($1::bigint[]) AND commit_journal IS NOT NULL RETURNING pg_catalog.pg_current_xact_id()::text",
+            [pgArray(ids.map(String.init))]
+        ).rows.first?.first ?? nil
     }
 
     /// The bundles of `lock` that are currently applied on `target` (an apply not undone by a later rollback),

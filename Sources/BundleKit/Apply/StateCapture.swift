@@ -196,7 +196,7 @@ private func mergedASCIISignatures(_ previous: String, _ update: String) -> Stri
     return String(decoding: output, as: UTF8.self)
 }
 
-private func watchSpec(_ watch: WatchList?) -> StateWatchSpec? {
+func watchSpec(_ watch: WatchList?) -> StateWatchSpec? {
     watch.map { list in
         StateWatchSpec(
             tables: list.tables ?? [],

@@ -39,7 +39,7 @@ public enum DriftDetector {
     /// the recorded files that differ are read back from git.
     static func detectWithLiveState(
         project: Project, connection: PostgresConnection, target: String, pendingObjects: [String], watch: WatchList? = nil
-    ) throws(BundleError) -> (report: DriftReport, live: [String: String]) {
+    ) throws(BundleError) -> (report: DriftReport, live: [String: String], mark: CatalogMark.Reading) {
         let repository: GitRepository
         do { repository = try GitRepository.open(at: project.root) } catch { throw .history("not inside a git repository: \(error.errorDescription ?? "")") }
         guard let tip = repository.referenceTarget("refs/heads/bundle/\(target)") else {
@@ -49,7 +49,8 @@ public enum DriftDetector {
         for (path, id) in try git({ try repository.fileIDs(at: tip, prefix: "state") }) where path.hasPrefix("state/") {
             recordedIDs[String(path.dropFirst("state/".count))] = id
         }
-        let live = try captureState(connection, watch: watch)
+        let spec = watchSpec(watch)
+        let (live, mark) = try db { try ObjectStateReader(connection: connection).captureMarked(excludedSchemas: [Registry.schema], watch: spec) }
         var items: [DriftItem] = []
         for path in Set(recordedIDs.keys).union(live.keys).sorted() where !path.hasPrefix("watch/") {
             let liveText = live[path]
@@ -64,7 +65,7 @@ public enum DriftDetector {
             let blocking = pendingObjects.contains { AuditLog.path(path, matches: $0) }
             items.append(DriftItem(path: path, change: change, blocking: blocking, diff: diff))
         }
-        return (DriftReport(target: target, commit: tip.hex, items: items), live)
+        return (DriftReport(target: target, commit: tip.hex, items: items), live, mark)
     }
 }
 

@@ -1,0 +1,115 @@
+import BundleTestSupport
+import Foundation
+import PostgresCatalog
+import Testing
+
+/// The drift check before an apply: by the catalog mark the previous run recorded while nothing changed the
+/// catalog since, by a full capture otherwise; never hiding a change made outside bundle, before or during a run.
+@Suite struct CatalogMarkCLITests {
+    struct Outcome {
+        var status: Int32
+        var driftCheck: String?
+        var drift: [String]
+        var output: String
+    }
+
+    let project: TestProject
+
+    init() throws {
+        project = try TestProject(prefix: "apply-mark")
+        #expect(runBundle(["init", "."], cwd: project.root).status == 0)
+        let bundles = [
+            ("m1", "CREATE TABLE public.m1 (id int PRIMARY KEY);\n"),
+            ("m2", "CREATE TABLE public.m2 (id int);\nCOMMENT ON TABLE public.m2 IS 'two';\n"),
+            ("m3", "CREATE FUNCTION public.m3(a int) RETURNS int LANGUAGE sql AS 'SELECT a';\n"),
+            ("m4", "CREATE TABLE public.m4 (id int);\n"),
+            // Fails when applied (not predictable by plan): a duplicate key.
+            ("fails", "INSERT INTO public.m1 VALUES (1), (1);\n"),
+        ]
+        for (name, sql) in bundles {
+            let path = try project.write("bundles/mark/\(name).sql", sql)
+            #expect(runBundle(["lock", name, path], cwd: project.root).status == 0)
+        }
+    }
+
+    func apply(_ lock: String, _ db: String, environment: [String: String] = [:]) throws -> Outcome {
+        let result = runBundle(["apply", lock, "--txn", "--db", db, "--target", "t", "--format", "json"], cwd: project.root, environment: environment)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)\(result.stderr)")
+        let drift = (json["drift"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+        return Outcome(status: result.status, driftCheck: json["drift_check"] as? String, drift: drift, output: result.stdout + result.stderr)
+    }
+
+    /// A cluster of its own: other tests' transactions (ids are cluster-wide) would make runs record no mark.
+    func isolatedDatabase() throws -> (LocalCluster, String) {
+        let cluster = try TestCluster.isolated()
+        let admin = try PostgresConnection(conninfo: cluster.conninfo)
+        defer { admin.close() }
+        try admin.execute("CREATE DATABASE marks")
+        return (cluster, cluster.conninfo(database: "marks"))
+    }
+
+    @Test func markSkipsTheCaptureUntilSomethingChanges() throws {
+        defer { project.remove() }
+        let (cluster, db) = try isolatedDatabase()
+        defer { try? cluster.remove() }
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        // A table owned by a role: its file names the role.
+        try connection.execute("CREATE ROLE mark_owner; CREATE TABLE public.pre (a int); ALTER TABLE public.pre OWNER TO mark_owner")
+
+        let first = try apply("m1", db)
+        #expect(first.status == 0 && first.driftCheck == nil, "no recorded state yet: the baseline is captured\n\(first.output)")
+        let second = try apply("m2", db)
+        #expect(second.status == 0 && second.driftCheck == "catalog-mark", "\(second.output)")
+
+        // A catalog change that no state file shows (a new relfilenode): a capture finds no drift, and its mark
+        // stands for the tip even though the bundle after it fails.
+        try connection.execute("TRUNCATE public.pre")
+        let failed = try apply("fails", db)
+        #expect(failed.status == 1 && failed.driftCheck == "capture" && failed.drift.isEmpty, "\(failed.output)")
+        let third = try apply("m3", db)
+        #expect(third.status == 0 && third.driftCheck == "catalog-mark", "\(third.output)")
+
+        // A change only the owner's name shows (a shared catalog).
+        try connection.execute("ALTER ROLE mark_owner RENAME TO mark_owner_renamed")
+        let fourth = try apply("m4", db)
+        #expect(fourth.status == 0 && fourth.driftCheck == "capture", "\(fourth.output)")
+        #expect(fourth.drift == ["public/tables/pre.sql"], "\(fourth.output)")
+        // The drift stays visible: the run records no mark while the recorded state is not the catalog.
+        try connection.execute("ALTER ROLE mark_owner_renamed RENAME TO mark_owner")
+        #expect(runBundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+        try connection.execute("ALTER ROLE mark_owner RENAME TO mark_owner_renamed")
+        #expect(runBundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 1)
+    }
+
+    /// A change made by someone else while a run applies its bundles is not in the state the run records: the
+    /// run must record no mark, so that the next apply captures and reports it.
+    @Test func changeMadeDuringARunIsNotHidden() throws {
+        defer { project.remove() }
+        let (cluster, db) = try isolatedDatabase()
+        defer { try? cluster.remove() }
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        try connection.execute("CREATE TABLE public.dropped_meanwhile (a int)")
+        #expect(try apply("m1", db).status == 0)
+
+        // The run pauses before its bundle's COMMIT; meanwhile another session drops a table (rows removed, none
+        // added: only the row counts show it).
+        nonisolated(unsafe) var during: Outcome? = nil
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            if index == 0 {
+                during = try? apply("m2", db, environment: ["BUNDLE_TEST_SLEEP_AT": "before-commit:1.5"])
+            } else {
+                Thread.sleep(forTimeInterval: 0.7)
+                if let other = try? PostgresConnection(conninfo: db) {
+                    _ = try? other.execute("DROP TABLE public.dropped_meanwhile")
+                    other.close()
+                }
+            }
+        }
+        #expect(during?.status == 0 && during?.driftCheck == "catalog-mark", "\(during?.output ?? "")")
+        let next = try apply("m3", db)
+        #expect(next.status == 0 && next.driftCheck == "capture", "\(next.output)")
+        #expect(next.drift == ["public/tables/dropped_meanwhile.sql"], "\(next.output)")
+    }
+}
