@@ -60,19 +60,22 @@ public enum CatalogMark {
             // A backend's temporary schemas are made on its first temporary table and stay: not a change.
             let filter = catalog == "pg_namespace" ? " WHERE nspname !~ '^pg_(toast_)?temp_'" : ""
             var columns = "\(index) AS ord, '\(catalog)' AS name, count(*) AS n, coalesce(sum(pg_catalog.hashint8(r.b)), 0) AS h"
-            let from = catalog == "pg_roles"
+            let versions = "(SELECT xmin::text::bigint AS b FROM pg_catalog.\(catalog)\(filter))"
+            var from = catalog == "pg_roles"
                 ? "(SELECT pg_catalog.hashtext(oid::text || ':' || rolname)::bigint AS b FROM pg_catalog.pg_roles) r"
-                : "(SELECT xmin::text::bigint AS b FROM pg_catalog.\(catalog)\(filter)) r"
+                : versions + " r"
             if guarded != nil && catalog == "pg_roles" {
                 // No row versions to look at: the guard asks for the same roles as at the snapshot instead.
                 columns += ", 0::bigint AS foreign_new, 0::bigint AS counter"
             } else if guarded != nil {
-                // The row's xmin as a 64-bit id (within 2^32 of now), new since the snapshot and not ours.
-                let lx = "(SELECT p.lx FROM p)"
-                let xid64 = "(\(lx) - ((\(lx) % 4294967296 - r.b + 4294967296) % 4294967296))"
+                // d: how far the row's xmin is past the snapshot's xmax, modulo 2^32 (one subtraction per row);
+                // it is new since the snapshot when d is below the ids started since (or it was running then).
+                from = "(SELECT q.b, (q.b - (SELECT p.since_xmax32 FROM p) + 4294967296) % 4294967296 AS d FROM \(versions) q) r"
                 columns += """
-                    , count(*) FILTER (WHERE (\(xid64) >= (SELECT p.since_xmax FROM p) OR \(xid64) = ANY ((SELECT p.since_xip FROM p)::bigint[]))\
-                     AND \(xid64) <> ALL ((SELECT p.own FROM p)::bigint[])) AS foreign_new\
+                    , count(*) FILTER (WHERE (r.d < (SELECT p.span FROM p)\
+                     AND (SELECT p.since_xmax FROM p) + r.d <> ALL ((SELECT p.own FROM p)::bigint[]))\
+                     OR ((SELECT p.has_xip FROM p) AND (SELECT p.since_xmax FROM p) + r.d - 4294967296 = ANY ((SELECT p.since_xip FROM p)::bigint[])))\
+                     AS foreign_new\
                     , pg_catalog.pg_stat_get_xact_tuples_inserted('pg_catalog.\(catalog)'::pg_catalog.regclass)\
                      - pg_catalog.pg_stat_get_xact_tuples_deleted('pg_catalog.\(catalog)'::pg_catalog.regclass) AS counter
                     """
@@ -117,11 +120,15 @@ public enum CatalogMark {
     /// (`Reading.part`): no mark after a run that created, renamed or dropped one.
     public static func guardedExpression(since: String, own: String, base: String, counters: String, roles: String) -> String {
         """
-        (WITH p AS (
+        (WITH s AS (
             SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint AS lx,
                    pg_catalog.pg_snapshot_xmax(\(since)::pg_catalog.pg_snapshot)::text::bigint AS since_xmax,
                    ARRAY(SELECT pg_catalog.pg_snapshot_xip(\(since)::pg_catalog.pg_snapshot)::text::bigint) AS since_xip,
                    \(own)::bigint[] || coalesce(pg_catalog.pg_current_xact_id_if_assigned()::text::bigint, 0) AS own
+        ), p AS (
+            SELECT s.*, s.since_xmax % 4294967296 AS since_xmax32, s.lx - s.since_xmax AS span,
+                   pg_catalog.cardinality(s.since_xip) > 0 AS has_xip
+            FROM s
         ), c AS (\(perCatalogRows(guarded: (since, own))))
         SELECT CASE WHEN pg_catalog.bool_and(CASE WHEN c.name = 'pg_roles' THEN c.n || ':' || c.h = \(roles)::text
                     ELSE c.foreign_new = 0 AND c.n = (\(base)::bigint[])[c.ord + 1] + c.counter - (\(counters)::bigint[])[c.ord + 1] END)
@@ -135,17 +142,28 @@ public enum CatalogMark {
         """
     }
 
+    /// The OIDs of `catalogs`, in order, for `rowCounters` (0 for `pg_roles`: roles are compared by name).
+    public static func catalogOIDs(_ connection: PostgresConnection) throws(PostgresError) -> [UInt32] {
+        let rows = try connection.query(
+            "SELECT CASE WHEN c = 'pg_roles' THEN '0' ELSE ('pg_catalog.' || c)::regclass::oid::text END FROM unnest($1::text[]) WITH ORDINALITY AS t(c, i) ORDER BY i",
+            [pgArray(catalogs)]
+        ).rows
+        let oids = rows.compactMap { $0[0].flatMap { UInt32($0) } }
+        guard oids.count == catalogs.count else { throw .protocolError("the catalog OIDs query returned \(oids.count) rows") }
+        return oids
+    }
+
     /// A scalar expression (`bigint[]` as text): the session's rows inserted minus deleted per catalog, in the
-    /// order of `catalogs`, from PostgreSQL's pending table statistics. They add up from transaction to
-    /// transaction until the session flushes them (only while idle outside a transaction block), so the
-    /// difference between two readings inside one transaction block is exactly what it inserted minus deleted,
-    /// provided no subtransaction of it was rolled back (a rolled-back subtransaction's attempts count too):
-    /// savepoints, PL/pgSQL exception blocks. The caller makes sure of that.
-    public static let rowCounters: String = {
-        let items = catalogs.map { catalog in
-            catalog == "pg_roles" ? "0" :
-            "pg_catalog.pg_stat_get_xact_tuples_inserted('pg_catalog.\(catalog)'::pg_catalog.regclass) - pg_catalog.pg_stat_get_xact_tuples_deleted('pg_catalog.\(catalog)'::pg_catalog.regclass)"
-        }
-        return "(ARRAY[" + items.joined(separator: ", ") + "]::bigint[])::text"
-    }()
+    /// order of `catalogs`, for the `oid[]` in `oidsParameter` (`catalogOIDs`; roles count 0: they are compared
+    /// by name), from PostgreSQL's pending table statistics. They add up from transaction to transaction until
+    /// the session flushes them (only while idle outside a transaction block), so the difference between two
+    /// readings inside one transaction block is exactly what it inserted minus deleted, provided no
+    /// subtransaction of it was rolled back (a rolled-back subtransaction's attempts count too: see
+    /// `guardedExpression`).
+    public static func rowCounters(oidsParameter: String) -> String {
+        """
+        (SELECT pg_catalog.array_agg(pg_catalog.pg_stat_get_xact_tuples_inserted(t.o) - pg_catalog.pg_stat_get_xact_tuples_deleted(t.o) ORDER BY t.i)
+         FROM pg_catalog.unnest(\(oidsParameter)::oid[]) WITH ORDINALITY AS t(o, i))::text
+        """
+    }
 }

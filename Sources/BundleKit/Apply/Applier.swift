@@ -326,7 +326,7 @@ public final class Applier {
             runner.eventTriggers = (try? connection.query("SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtenabled <> 'D')").rows.first?.first) != "f"
         }
         checkEventTriggers()
-        if capabilities.marks, let startMark { runner.marking.start(from: startMark) }
+        if capabilities.marks, let startMark, let oids = try? CatalogMark.catalogOIDs(connection) { runner.marking.start(from: startMark, oids: oids) }
         var published = tip!
         var unpublished: [AppliedBundle] = []
         // Nothing applied: the drift check's mark still stands for the tip (if no one changed the catalog since).

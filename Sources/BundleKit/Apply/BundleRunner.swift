@@ -30,13 +30,18 @@ struct BundleRunner {
         private(set) var roles: String?
         private(set) var ownTransactions: [String] = []
         private(set) var counts: [Int] = []
+        /// The catalogs' OIDs (`CatalogMark.catalogOIDs`, a SQL array) whose row counters each bundle reads as it
+        /// begins and ends, while a mark can still be recorded.
+        var counterOIDs: String? { since == nil ? nil : oids }
+        private var oids: String?
 
-        /// Starts from the mark of the catalog that the run's starting state equals.
-        func start(from reading: CatalogMark.Reading) {
+        /// Starts from the mark of the catalog that the run's starting state equals (`oids`: `CatalogMark.catalogOIDs`).
+        func start(from reading: CatalogMark.Reading, oids: [UInt32]) {
             let byCatalog = reading.counts
             guard CatalogMark.catalogs.allSatisfy({ byCatalog[$0] != nil }), let roles = reading.part(of: "pg_roles") else { return }
             since = reading.snapshot
             self.roles = roles
+            self.oids = pgArray(oids.map(String.init))
             counts = CatalogMark.catalogs.map { byCatalog[$0]! }
         }
 
@@ -190,7 +195,7 @@ struct BundleRunner {
             let insert = Registry.insertStatement(
                 kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
                 parentCommitID: parent.hex, target: facts.target, startedAt: startedAt, journal: journal,
-                mark: marksCatalog ? marking.guardForTransaction(begunWith: countersAtBegin) : nil)
+                mark: marksCatalog ? marking.guardForTransaction(begunWith: countersAtBegin) : nil, counterOIDs: marking.counterOIDs)
             return StagedBundle(
                 commit: commit, registryID: nil, registryInsert: insert, settingsRestore: restore, state: after, listing: listingAfter)
         }
@@ -378,7 +383,9 @@ struct BundleRunner {
     /// BEGIN with the local timeouts; returns the catalog row counters as the transaction starts.
     @discardableResult
     private func begin() throws -> String? {
-        let counters = try db { try connection.beginWithLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout) }
+        let counters = try db {
+            try connection.beginWithLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout, counterOIDs: marking.counterOIDs)
+        }
         TestHooks.pause("after-begin")
         return counters
     }

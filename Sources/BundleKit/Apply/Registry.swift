@@ -147,7 +147,7 @@ public struct Registry {
     /// statements (`PostgresConnection.pipeline`).
     static func insertStatement(
         kind: String, lockName: String, lockSHA256: String, bundle: LockedBundle, commitID: String, parentCommitID: String?, target: String,
-        startedAt: String?, journal: String? = nil, mark: MarkGuard? = nil
+        startedAt: String?, journal: String? = nil, mark: MarkGuard? = nil, counterOIDs: String? = nil
     ) -> (sql: String, parameters: [String?]) {
         // Without a recipe (or a mark) the column is not named: a registry made by an earlier version may not have it.
         var journalColumn = journal == nil ? "" : ", commit_journal"
@@ -161,12 +161,18 @@ public struct Registry {
                 since: "$\(first)", own: "$\(first + 1)", base: "$\(first + 2)", counters: "$\(first + 3)", roles: "$\(first + 4)")
             extra += mark.parameters
         }
+        // The catalog row counters as the transaction ends (`CatalogMark.rowCounters`).
+        var returning = ""
+        if let counterOIDs {
+            returning = ", " + CatalogMark.rowCounters(oidsParameter: "$\(12 + extra.count)")
+            extra.append(counterOIDs)
+        }
         return (
             """
             INSERT INTO bundle.registry (kind, lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, commit_id,
                                          parent_commit_id, target, started_at\(journalColumn))
             VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10, coalesce($11::timestamptz, now())\(journalValue))
-            RETURNING id, pg_catalog.pg_current_xact_id()::text, \(CatalogMark.rowCounters)
+            RETURNING id, pg_catalog.pg_current_xact_id()::text\(returning)
             """,
             [kind, lockName, lockSHA256, bundle.name, String(bundle.txn), bundle.sha256, bundle.semanticSha256, commitID, parentCommitID, target, startedAt]
                 + extra)
