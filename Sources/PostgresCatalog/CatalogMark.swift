@@ -52,35 +52,40 @@ public enum CatalogMark {
         }
     }
 
+    /// The 32-bit `xmin` of a catalog row `t` as a bigint, without text conversion: `age()` is this
+    /// transaction's stable "latest xid" minus it, and `k.r` (`rowVersionBase`) is that xid, both modulo 2^32.
+    /// `age()` gives no answer for the special ids 1 (bootstrap) and 2 (frozen), kept as they are.
+    private static let rowVersion =
+        "CASE WHEN t.xmin = '1'::pg_catalog.xid THEN 1 WHEN t.xmin = '2'::pg_catalog.xid THEN 2 ELSE (k.r - pg_catalog.age(t.xmin)) & 4294967295 END"
+
+    /// The CTE `k` that `rowVersion` needs (`age('3')` is that latest xid minus 3, modulo 2^32).
+    private static let rowVersionBase = "k AS (SELECT pg_catalog.age('3'::pg_catalog.xid)::bigint + 3 AS r)"
+
     /// One row per catalog: its name, position, row count and hash sum, and (when `guarded`) the rows whose
-    /// `xmin` is a transaction that committed after the snapshot `$since` and is not one of `$own`, and the
-    /// catalog's `rowCounters` entry. Every name is qualified: the same text under any search_path.
-    private static func perCatalogRows(guarded: (since: String, own: String)?) -> String {
+    /// `xmin` is a transaction that committed after the snapshot `$since` and is not one of `$own` (CTE `p`),
+    /// and the catalog's `rowCounters` entry. Every name is qualified: the same text under any search_path.
+    private static func perCatalogRows(guarded: Bool) -> String {
         catalogs.enumerated().map { index, catalog in
-            // A backend's temporary schemas are made on its first temporary table and stay: not a change.
-            let filter = catalog == "pg_namespace" ? " WHERE nspname !~ '^pg_(toast_)?temp_'" : ""
-            var columns = "\(index) AS ord, '\(catalog)' AS name, count(*) AS n, coalesce(sum(pg_catalog.hashint8(r.b)), 0) AS h"
-            let versions = "(SELECT xmin::text::bigint AS b FROM pg_catalog.\(catalog)\(filter))"
-            var from = catalog == "pg_roles"
-                ? "(SELECT pg_catalog.hashtext(oid::text || ':' || rolname)::bigint AS b FROM pg_catalog.pg_roles) r"
-                : versions + " r"
-            if guarded != nil && catalog == "pg_roles" {
-                // No row versions to look at: the guard asks for the same roles as at the snapshot instead.
-                columns += ", 0::bigint AS foreign_new, 0::bigint AS counter"
-            } else if guarded != nil {
-                // d: how far the row's xmin is past the snapshot's xmax, modulo 2^32 (one subtraction per row);
-                // it is new since the snapshot when d is below the ids started since (or it was running then).
-                from = "(SELECT q.b, (q.b - (SELECT p.since_xmax32 FROM p) + 4294967296) % 4294967296 AS d FROM \(versions) q) r"
-                columns += """
-                    , count(*) FILTER (WHERE (r.d < (SELECT p.span FROM p)\
-                     AND (SELECT p.since_xmax FROM p) + r.d <> ALL ((SELECT p.own FROM p)::bigint[]))\
-                     OR ((SELECT p.has_xip FROM p) AND (SELECT p.since_xmax FROM p) + r.d - 4294967296 = ANY ((SELECT p.since_xip FROM p)::bigint[])))\
-                     AS foreign_new\
-                    , pg_catalog.pg_stat_get_xact_tuples_inserted('pg_catalog.\(catalog)'::pg_catalog.regclass)\
-                     - pg_catalog.pg_stat_get_xact_tuples_deleted('pg_catalog.\(catalog)'::pg_catalog.regclass) AS counter
-                    """
+            let head = "SELECT \(index) AS ord, '\(catalog)' AS name, count(*) AS n, coalesce(sum(pg_catalog.hashint8(r.b)), 0) AS h"
+            if catalog == "pg_roles" {
+                // Roles are compared by oid and name; for the guard, as at the snapshot (no row versions to read).
+                let from = "FROM (SELECT pg_catalog.hashtext(oid::text || ':' || rolname)::bigint AS b FROM pg_catalog.pg_roles) r"
+                return guarded ? "\(head), 0::bigint AS foreign_new, 0::bigint AS counter \(from)" : "\(head) \(from)"
             }
-            return "SELECT \(columns) FROM \(from)"
+            // A backend's temporary schemas are made on its first temporary table and stay: not a change.
+            let filter = catalog == "pg_namespace" ? " WHERE t.nspname !~ '^pg_(toast_)?temp_'" : ""
+            let versions = "(SELECT \(rowVersion) AS b FROM pg_catalog.\(catalog) t, k\(filter))"
+            guard guarded else { return "\(head) FROM \(versions) r" }
+            // d: how far the row's xmin is past the snapshot's xmax, modulo 2^32; the row is new since the
+            // snapshot when d is below the number of ids started since (or its id was running then).
+            return """
+                \(head), count(*) FILTER (WHERE (r.d < r.span AND r.since_xmax + r.d <> ALL (r.own))
+                    OR (r.has_xip AND r.since_xmax + r.d - 4294967296 = ANY (r.since_xip))) AS foreign_new,
+                  pg_catalog.pg_stat_get_xact_tuples_inserted('pg_catalog.\(catalog)'::pg_catalog.regclass)
+                    - pg_catalog.pg_stat_get_xact_tuples_deleted('pg_catalog.\(catalog)'::pg_catalog.regclass) AS counter
+                FROM (SELECT q.b, (q.b - p.since_xmax32 + 4294967296) % 4294967296 AS d, p.span, p.since_xmax, p.own, p.has_xip, p.since_xip
+                      FROM \(versions) q, p) r
+                """
         }.joined(separator: "\nUNION ALL ")
     }
 
@@ -89,7 +94,7 @@ public enum CatalogMark {
 
     /// A scalar subquery (type text) that computes the mark in the current snapshot:
     /// `m1 <server_version_num> catalog:count:hashsum …`.
-    public static let expression: String = "(SELECT \(markText) FROM (\(perCatalogRows(guarded: nil))) c)"
+    public static let expression: String = "(WITH \(rowVersionBase) SELECT \(markText) FROM (\(perCatalogRows(guarded: false))) c)"
 
     /// The mark of the catalog as the connection sees it now (in its transaction's snapshot, if one is open).
     public static func read(_ connection: PostgresConnection) throws(PostgresError) -> Reading {
@@ -129,7 +134,7 @@ public enum CatalogMark {
             SELECT s.*, s.since_xmax % 4294967296 AS since_xmax32, s.lx - s.since_xmax AS span,
                    pg_catalog.cardinality(s.since_xip) > 0 AS has_xip
             FROM s
-        ), c AS (\(perCatalogRows(guarded: (since, own))))
+        ), \(rowVersionBase), c AS (\(perCatalogRows(guarded: true)))
         SELECT CASE WHEN pg_catalog.bool_and(CASE WHEN c.name = 'pg_roles' THEN c.n || ':' || c.h = \(roles)::text
                     ELSE c.foreign_new = 0 AND c.n = (\(base)::bigint[])[c.ord + 1] + c.counter - (\(counters)::bigint[])[c.ord + 1] END)
             AND (SELECT p.lx - pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::text::bigint < 100000 FROM p)
