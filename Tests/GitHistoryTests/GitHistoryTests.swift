@@ -476,6 +476,16 @@ func invalidPathsAreRejected(path: String) throws {
     #expect(try repo.readTree(at: fixture.second, prefix: "missing").isEmpty)
     #expect(try repo.readTree(at: fixture.second, prefix: "rollback/0001.sql") == ["rollback/0001.sql": data("drop table t;\n")])
     #expect(throws: GitHistoryError.self) { try repo.readTree(at: fixture.second, prefix: "../x") }
+
+    // The same files as text, keyed below the directory.
+    #expect(try repo.readTextTree(at: fixture.second, directory: "state/public") == [
+        "functions/fn_x(uuid,text).sql": "create function fn_x() ...;\n", "tables/t.sql": "create table t (id bigint);\n",
+    ])
+    #expect(try repo.readTextTree(at: older, directory: "state") == Dictionary(uniqueKeysWithValues: Fixture.firstFiles.filter { $0.key.hasPrefix("state/") }
+        .map { (String($0.key.dropFirst("state/".count)), String(decoding: $0.value, as: UTF8.self)) }))
+    #expect(try repo.readTextTree(at: fixture.second, directory: "missing").isEmpty)
+    #expect(try repo.readTextTree(at: fixture.second, directory: "rollback/0001.sql").isEmpty, "a file is not a directory")
+    #expect(throws: GitHistoryError.self) { try repo.readTextTree(at: fixture.second, directory: "../x") }
 }
 
 @Test func changedPathsBetweenCommits() throws {

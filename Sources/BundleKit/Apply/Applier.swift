@@ -280,8 +280,8 @@ public final class Applier {
             if tip != tipAtDriftCheck { startMark = nil }
             if let liveState, tip == tipAtDriftCheck {
                 state = liveState.filter { !$0.key.hasPrefix("watch/") }
-                for (path, data) in try git({ try repository.readTree(at: tip, prefix: "state/watch") }) where path.hasPrefix("state/") {
-                    state[String(path.dropFirst("state/".count))] = String(decoding: data, as: UTF8.self)
+                for (path, text) in try git({ try repository.readTextTree(at: tip, directory: "state/watch") }) {
+                    state["watch/" + path] = text
                 }
             } else {
                 state = try Profiler.measure("readTipState") { () throws(BundleError) in try readState(repository, at: tip) }
@@ -543,10 +543,5 @@ func git<T>(_ body: () throws -> T) throws(BundleError) -> T {
 
 /// Reads `state/` of a commit, path (without the prefix) → text.
 func readState(_ repository: GitRepository, at commit: ObjectID) throws(BundleError) -> [String: String] {
-    let files = try git { try repository.readTree(at: commit, prefix: "state") }
-    var state: [String: String] = [:]
-    for (path, data) in files where path.hasPrefix("state/") {
-        state[String(path.dropFirst("state/".count))] = String(decoding: data, as: UTF8.self)
-    }
-    return state
+    try git { try repository.readTextTree(at: commit, directory: "state") }
 }
