@@ -19,12 +19,10 @@ public enum TestCluster {
         defer { lock.unlock() }
         if let cluster { return cluster }
         if let startError { throw startError }
-        let directory = URL(fileURLWithPath: "/tmp/bundle-test-\(getpid())-\(randomSuffix())", isDirectory: true)
-        let newCluster = LocalCluster(stateDirectory: directory, durable: false)
+        let newCluster: LocalCluster
         do {
-            try newCluster.start()
+            newCluster = try isolated()
         } catch {
-            try? newCluster.remove()
             startError = error
             throw error
         }
@@ -33,8 +31,9 @@ public enum TestCluster {
         return newCluster
     }
 
-    /// A cluster of its own, for a test that other tests' activity in a shared cluster would disturb (catalog
-    /// marks: transaction ids and roles are cluster-wide). The caller removes it (`remove()`).
+    /// A cluster of its own (started, in `/tmp/bundle-test-<pid>-<random>`), for a test that other tests' activity
+    /// in a shared cluster would disturb (catalog marks: transaction ids and roles are cluster-wide); also what
+    /// `shared()` starts. The caller removes it (`remove()`).
     public static func isolated() throws(PostgresError) -> LocalCluster {
         let directory = URL(fileURLWithPath: "/tmp/bundle-test-\(getpid())-\(randomSuffix())", isDirectory: true)
         let cluster = LocalCluster(stateDirectory: directory, durable: false)

@@ -679,38 +679,9 @@ public final class GitRepository {
         var subtree: OpaquePointer?
         try check(git_tree_lookup(&subtree, handle, git_tree_entry_id(entry)), "read \(directory) at \(commit.hex)")
         defer { git_tree_free(subtree) }
-        let walk = TextTreeWalk(repository: handle)
-        let walked = withExtendedLifetime(walk) {
-            git_tree_walk(subtree, GIT_TREEWALK_PRE, { root, entry, payload in
-                let walk = Unmanaged<TextTreeWalk>.fromOpaque(payload!).takeUnretainedValue()
-                guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return 0 }
-                var blob: OpaquePointer?
-                let code = git_blob_lookup(&blob, walk.repository, git_tree_entry_id(entry))
-                if code < 0 {
-                    walk.error = libgit2Error(code, "read the file \(String(cString: root!))\(String(cString: git_tree_entry_name(entry)))")
-                    return -1
-                }
-                defer { git_blob_free(blob) }
-                let size = Int(git_blob_rawsize(blob))
-                let text = size > 0 && git_blob_rawcontent(blob) != nil
-                    ? String(decoding: UnsafeRawBufferPointer(start: git_blob_rawcontent(blob), count: size), as: UTF8.self) : ""
-                walk.files[String(cString: root!) + String(cString: git_tree_entry_name(entry))] = text
-                return 0
-            }, Unmanaged.passUnretained(walk).toOpaque())
-        }
-        if let error = walk.error { throw error }
-        try check(walked, "walk the tree")
-        return walk.files
-    }
-
-    private final class TextTreeWalk {
-        let repository: OpaquePointer
         var files: [String: String] = [:]
-        var error: GitHistoryError?
-
-        init(repository: OpaquePointer) {
-            self.repository = repository
-        }
+        try walkBlobs(subtree!, base: "") { path, bytes in files[path] = String(decoding: bytes, as: UTF8.self) }
+        return files
     }
 
     /// The files that differ between `old`'s tree (the empty tree when nil) and `new`'s tree, sorted by path.
@@ -881,18 +852,26 @@ public final class GitRepository {
     private final class TreeWalk {
         let repository: OpaquePointer
         let base: String
-        var files: [String: Data] = [:]
+        let visit: (String, UnsafeRawBufferPointer) -> Void
         var error: GitHistoryError?
 
-        init(repository: OpaquePointer, base: String) {
+        init(repository: OpaquePointer, base: String, visit: @escaping (String, UnsafeRawBufferPointer) -> Void) {
             self.repository = repository
             self.base = base
+            self.visit = visit
         }
     }
 
     /// Every blob under `tree`, keyed by `base` + its path (recursive `git_tree_walk`).
     private func walkFiles(_ tree: OpaquePointer, base: String) throws(GitHistoryError) -> [String: Data] {
-        let walk = TreeWalk(repository: handle, base: base)
+        var files: [String: Data] = [:]
+        try walkBlobs(tree, base: base) { path, bytes in files[path] = Data(bytes) }
+        return files
+    }
+
+    /// Calls `visit` with `base` + the path and the bytes of every blob under `tree` (recursive `git_tree_walk`).
+    private func walkBlobs(_ tree: OpaquePointer, base: String, _ visit: @escaping (String, UnsafeRawBufferPointer) -> Void) throws(GitHistoryError) {
+        let walk = TreeWalk(repository: handle, base: base, visit: visit)
         let code = withExtendedLifetime(walk) {
             git_tree_walk(tree, GIT_TREEWALK_PRE, { root, entry, payload in
                 let walk = Unmanaged<TreeWalk>.fromOpaque(payload!).takeUnretainedValue()
@@ -906,17 +885,13 @@ public final class GitRepository {
                 }
                 defer { git_blob_free(blob) }
                 let size = Int(git_blob_rawsize(blob))
-                if size > 0, let bytes = git_blob_rawcontent(blob) {
-                    walk.files[path] = Data(bytes: bytes, count: size)
-                } else {
-                    walk.files[path] = Data()
-                }
+                let bytes = size > 0 ? git_blob_rawcontent(blob) : nil
+                walk.visit(path, UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : size))
                 return 0
             }, Unmanaged.passUnretained(walk).toOpaque())
         }
         if let error = walk.error { throw error }
         try check(code, "walk the tree")
-        return walk.files
     }
 
     /// The trailers of `message`, parsed by libgit2.
