@@ -19,14 +19,16 @@ public enum CatalogMark {
     /// The catalogs the mark covers: every catalog of the database a captured object's text can depend on
     /// (names, types, routines, operators, access methods, collations, text search, rules, policies,
     /// comments, dependencies), plus the shared catalogs whose names appear in it (roles, tablespaces).
-    /// Roles are read through `pg_roles` (`pg_authid` is not readable by every role): for them the mark hashes
-    /// each role's oid and name (what a capture shows of a role) instead of its row version.
+    /// Only catalogs that every server from PostgreSQL 13 on has (apply needs 13 for `pg_current_xact_id` and
+    /// `pg_current_snapshot` anyway). Roles are read through `pg_roles` (`pg_authid` is not readable by every
+    /// role): for them the mark hashes each role's oid and name (what a capture shows of a role) instead of its
+    /// row version.
     public static let catalogs: [String] = [
         "pg_aggregate", "pg_am", "pg_amop", "pg_amproc", "pg_attrdef", "pg_attribute", "pg_cast", "pg_class", "pg_collation",
         "pg_constraint", "pg_conversion", "pg_default_acl", "pg_depend", "pg_description", "pg_enum", "pg_event_trigger",
         "pg_extension", "pg_foreign_data_wrapper", "pg_foreign_server", "pg_foreign_table", "pg_index", "pg_inherits",
         "pg_init_privs", "pg_language", "pg_namespace", "pg_opclass", "pg_operator", "pg_opfamily", "pg_partitioned_table",
-        "pg_policy", "pg_proc", "pg_publication", "pg_publication_namespace", "pg_publication_rel", "pg_range", "pg_rewrite",
+        "pg_policy", "pg_proc", "pg_publication", "pg_publication_rel", "pg_range", "pg_rewrite",
         "pg_seclabel", "pg_sequence", "pg_statistic_ext", "pg_transform", "pg_trigger", "pg_ts_config", "pg_ts_config_map",
         "pg_ts_dict", "pg_ts_parser", "pg_ts_template", "pg_type", "pg_roles", "pg_tablespace",
     ]
