@@ -162,6 +162,8 @@ public struct ObjectStateReader {
     static let pinnedSettings: [(String, String)] = [
         ("search_path", ""), ("DateStyle", "ISO, YMD"), ("IntervalStyle", "postgres"), ("extra_float_digits", "1"),
         ("bytea_output", "hex"), ("TimeZone", "UTC"),
+        // Deparsed names and literals (pg_get_*def, quote_ident, format_type) follow these too.
+        ("quote_all_identifiers", "off"), ("standard_conforming_strings", "on"), ("lc_monetary", "C"),
         // Not for the text: the capture's prepared statements are bound once per object kind per bundle, and a
         // custom plan for each bind costs more than running them (catalog queries on `= ANY($1)` plan well generically).
         ("plan_cache_mode", "force_generic_plan"),

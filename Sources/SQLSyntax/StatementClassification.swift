@@ -220,6 +220,10 @@ extension SQLStatement {
             return ["pg_class", "pg_type"]
         case "CreateDomainStmt":
             return ["pg_type", "pg_constraint"]
+        case "CreateSchemaStmt":
+            // Without schema elements (CREATE SCHEMA s CREATE TABLE …, statements of their own).
+            guard tree["schemaElts"] == nil else { return nil }
+            return ["pg_namespace"]
         default:
             return nil
         }

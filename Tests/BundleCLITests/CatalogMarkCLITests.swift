@@ -25,6 +25,8 @@ import Testing
             ("m4", "CREATE TABLE public.m4 (id int);\n"),
             // Fails when applied (not predictable by plan): a duplicate key.
             ("fails", "INSERT INTO public.m1 VALUES (1), (1);\n"),
+            // Runs user code: a trigger on public.evt.
+            ("dml", "INSERT INTO public.evt VALUES (42);\n"),
         ]
         for (name, sql) in bundles {
             let path = try project.write("bundles/mark/\(name).sql", sql)
@@ -111,5 +113,33 @@ import Testing
         let next = try apply("m3", db)
         #expect(next.status == 0 && next.driftCheck == "capture", "\(next.output)")
         #expect(next.drift == ["public/tables/dropped_meanwhile.sql"], "\(next.output)")
+    }
+
+    /// Review finding: a bundle that runs user code (DML firing a trigger) can change the catalog in ways its
+    /// recorded state misses (the trigger drops a table); such a run records no mark, so the next apply captures
+    /// and reports it, as before marks.
+    @Test func runWithUserCodeRecordsNoMark() throws {
+        defer { project.remove() }
+        let (cluster, db) = try isolatedDatabase()
+        defer { try? cluster.remove() }
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        try connection.execute(
+            """
+            CREATE TABLE public.victim (a int);
+            CREATE TABLE public.evt (a int);
+            CREATE FUNCTION public.drop_victim() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.a = 42 THEN DROP TABLE public.victim; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER evt_drop AFTER INSERT ON public.evt FOR EACH ROW EXECUTE FUNCTION public.drop_victim();
+            """)
+        #expect(try apply("m1", db).status == 0)
+        let dml = try apply("dml", db)
+        #expect(dml.status == 0 && dml.driftCheck == "catalog-mark", "\(dml.output)")
+        let next = try apply("m2", db)
+        #expect(next.status == 0 && next.driftCheck == "capture", "\(next.output)")
+        #expect(next.drift == ["public/tables/victim.sql"], "\(next.output)")
     }
 }

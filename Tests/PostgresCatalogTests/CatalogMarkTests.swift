@@ -98,8 +98,10 @@ import Testing
         func guarded(since: CatalogMark.Reading, counters: String, own: [String] = [], delta: [Int]? = nil) throws -> String? {
             var base = CatalogMark.catalogs.map { since.counts[$0]! }
             if let delta { base = zip(base, delta).map { $0 + $1 } }
-            let sql = "SELECT " + CatalogMark.guardedExpression(since: "$1", own: "$2", base: "$3", counters: "$4", roles: "$5")
-            return try ours.query(sql, [since.snapshot, pgArray(own), pgArray(base.map(String.init)), counters, since.part(of: "pg_roles")]).rows[0][0] ?? nil
+            let sql = "SELECT " + CatalogMark.guardedExpression(since: "$1", window: "$2", own: "$3", base: "$4", counters: "$5", roles: "$6")
+            return try ours.query(
+                sql, [since.snapshot, pgArray(since.windowXids), pgArray(own), pgArray(base.map(String.init)), counters, since.part(of: "pg_roles")]
+            ).rows[0][0] ?? nil
         }
         try ours.execute("CREATE TABLE public.a (x int); CREATE TABLE public.a2 (x int)")
         let start = try CatalogMark.read(ours)
@@ -157,6 +159,30 @@ import Testing
         #expect(try guarded(since: runStart, counters: counters, own: [], delta: delta) == nil, "an earlier transaction not named as ours is another one")
         #expect(try guarded(since: runStart, counters: counters, own: [firstXid]) == nil, "its rows must be counted in the base")
         try ours.execute("COMMIT")
+
+        // Review finding: a change made in a subtransaction of a transaction already running at the starting
+        // snapshot (its id is in no snapshot's list of running transactions, and falls below later xmaxes).
+        try ours.execute("CREATE TABLE public.g (x int)")
+        let third = try PostgresConnection(conninfo: database)
+        defer { third.close() }
+        try other.execute("BEGIN; SELECT pg_current_xact_id(); SAVEPOINT s; GRANT SELECT ON public.g TO PUBLIC")
+        let beforeSubtransaction = try CatalogMark.read(ours)
+        try third.execute("CREATE TABLE public.h (x int)")  // a later transaction finishes: xmax moves past the subtransaction
+        try other.execute("RELEASE SAVEPOINT s; COMMIT")
+        counters = try begin()
+        try ours.execute("CREATE TABLE public.i (x int)")
+        #expect(try guarded(since: beforeSubtransaction, counters: counters) == nil)
+        try ours.execute("ROLLBACK")
+        // Rows of transactions that committed before the snapshot while an older one still ran are not new.
+        try other.execute("BEGIN; SELECT pg_current_xact_id()")
+        try third.execute("CREATE TABLE public.j (x int)")
+        let withOlderRunning = try CatalogMark.read(ours)
+        #expect(!withOlderRunning.windowXids.isEmpty, "public.j's rows lie between the snapshot's xmin and xmax")
+        try other.execute("COMMIT")
+        counters = try begin()
+        try ours.execute("CREATE TABLE public.k (x int)")
+        #expect(try guarded(since: withOlderRunning, counters: counters) == CatalogMark.read(ours).mark)
+        try ours.execute("ROLLBACK")
 
         // Roles (shared, read through pg_roles): any role made meanwhile, by anyone, means no mark.
         let beforeRole = try CatalogMark.read(ours)

@@ -277,7 +277,10 @@ public final class Applier {
             // the branch in between: the tip is re-read after the applier lock).
             // The drift check does not compare `watch/` (data, expected to move): those files come from the tip, so
             // that the state a bundle starts from is exactly its parent commit's (commit recipes rely on it).
-            if tip != tipAtDriftCheck { startMark = nil }
+            if tip != tipAtDriftCheck {
+                startMark = nil
+                verifiedMark = nil
+            }
             if let liveState, tip == tipAtDriftCheck {
                 state = liveState.filter { !$0.key.hasPrefix("watch/") }
                 for (path, text) in try git({ try repository.readTextTree(at: tip, directory: "state/watch") }) {

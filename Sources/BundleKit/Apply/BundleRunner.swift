@@ -26,7 +26,7 @@ struct BundleRunner {
     /// The snapshot the run's starting state was captured or checked in, the run's own transactions since, and
     /// the catalogs' row counts as they stand after them (a reference: the runner's methods are not mutating).
     final class MarkTracking {
-        private(set) var since: String?
+        private(set) var since: CatalogMark.Reading?
         private(set) var roles: String?
         private(set) var ownTransactions: [String] = []
         private(set) var counts: [Int] = []
@@ -39,7 +39,7 @@ struct BundleRunner {
         func start(from reading: CatalogMark.Reading, oids: [UInt32]) {
             let byCatalog = reading.counts
             guard CatalogMark.catalogs.allSatisfy({ byCatalog[$0] != nil }), let roles = reading.part(of: "pg_roles") else { return }
-            since = reading.snapshot
+            since = reading
             self.roles = roles
             self.oids = pgArray(oids.map(String.init))
             counts = CatalogMark.catalogs.map { byCatalog[$0]! }
@@ -47,6 +47,15 @@ struct BundleRunner {
 
         /// No mark for this run.
         func stop() { since = nil }
+
+        /// Whether the state recorded for `bundle` is provably exactly what its transaction changed, as a mark
+        /// recorded after it requires (else the next run must capture): its statements are all of the kinds whose
+        /// written catalogs are known and that run no user code (`SQLStatement.catalogsWritten`; no DML, SET,
+        /// DROP, ALTER, DO…), and no event trigger can run on DDL. A pinned verify script runs in a savepoint that
+        /// is rolled back; if it wrote anything, the rolled-back transaction id keeps the mark away.
+        static func recordsExactState(_ bundle: LoadedBundle, eventTriggers: Bool) -> Bool {
+            !eventTriggers && BundleRunner.catalogsWritten(by: bundle.script.statements) != nil
+        }
 
         /// A bundle's transaction committed: its id and the row counters as it started and ended.
         func committed(xid: String?, countersAtBegin: String?, countersAtEnd: String?) {
@@ -191,6 +200,7 @@ struct BundleRunner {
         let rollback = Profiler.measure("rollbackScript") { RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: moves, changed: changed) }
         let (commit, journal) = try Profiler.measure("writeCommit") { try writeCommit(parent: parent, before: state, after: after, changed: changed, entries: [(bundle, rollback, summary)], first: recordsBackup) }
         if !savepoint {
+            if !MarkTracking.recordsExactState(bundle, eventTriggers: eventTriggers) { marking.stop() }
             // One bundle, one transaction: the row is inserted in the same round trip as COMMIT.
             let insert = Registry.insertStatement(
                 kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,

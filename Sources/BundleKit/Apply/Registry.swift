@@ -158,7 +158,8 @@ public struct Registry {
             let first = 12 + extra.count
             journalColumn += ", catalog_mark"
             journalValue += ", " + CatalogMark.guardedExpression(
-                since: "$\(first)", own: "$\(first + 1)", base: "$\(first + 2)", counters: "$\(first + 3)", roles: "$\(first + 4)")
+                since: "$\(first)", window: "$\(first + 1)", own: "$\(first + 2)", base: "$\(first + 3)", counters: "$\(first + 4)",
+                roles: "$\(first + 5)")
             extra += mark.parameters
         }
         // The catalog row counters as the transaction ends (`CatalogMark.rowCounters`).
@@ -183,14 +184,14 @@ public struct Registry {
     /// then, each catalog's row count as the current transaction started, the row counters then, and the
     /// roles' part of the snapshot's mark.
     struct MarkGuard {
-        var since: String
+        var since: CatalogMark.Reading
         var ownTransactions: [String]
         var base: [Int]
         var counters: String
         var roles: String
 
         var parameters: [String?] {
-            [since, pgArray(ownTransactions), pgArray(base.map(String.init)), counters, roles]
+            [since.snapshot, pgArray(since.windowXids), pgArray(ownTransactions), pgArray(base.map(String.init)), counters, roles]
         }
     }
 
