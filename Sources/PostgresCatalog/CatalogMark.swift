@@ -37,25 +37,6 @@ public enum CatalogMark {
     public struct Reading: Sendable, Equatable {
         public var mark: String
         public var snapshot: String
-        /// The distinct 32-bit `xmin`s of the catalog rows visible in the snapshot that lie between its xmin and
-        /// xmax (transactions that committed while older ones still ran): `guardedExpression` needs them to tell
-        /// those rows from rows written by a transaction, or a subtransaction, that was still running then.
-        public var windowXids: [String] = []
-
-        /// The `count:hashsum` the mark records for `catalog` (nil when it has none).
-        public func part(of catalog: String) -> String? {
-            mark.split(separator: " ").dropFirst(2).first { $0.hasPrefix(catalog + ":") }.map { String($0.dropFirst(catalog.count + 1)) }
-        }
-
-        /// The row count per catalog that the mark records.
-        public var counts: [String: Int] {
-            var counts: [String: Int] = [:]
-            for part in mark.split(separator: " ").dropFirst(2) {
-                let fields = part.split(separator: ":")
-                if fields.count == 3, let count = Int(fields[1]) { counts[String(fields[0])] = count }
-            }
-            return counts
-        }
     }
 
     /// The 32-bit `xmin` of a catalog row `t` as a bigint, without text conversion: `age()` is this
@@ -67,143 +48,64 @@ public enum CatalogMark {
     /// The CTE `k` that `rowVersion` needs (`age('3')` is that latest xid minus 3, modulo 2^32).
     private static let rowVersionBase = "k AS (SELECT pg_catalog.age('3'::pg_catalog.xid)::bigint + 3 AS r)"
 
-    /// One row per catalog: its name, position, row count and hash sum, and (when `guarded`) the rows whose
-    /// `xmin` is a transaction that committed after the snapshot `$since` and is not one of `$own` (CTE `p`),
-    /// and the catalog's `rowCounters` entry. Every name is qualified: the same text under any search_path.
-    private static func perCatalogRows(guarded: Bool) -> String {
-        catalogs.enumerated().map { index, catalog in
-            let head = "SELECT \(index) AS ord, '\(catalog)' AS name, count(*) AS n, coalesce(sum(pg_catalog.hashint8extended(r.b, 0)), 0) AS h"
-            if catalog == "pg_roles" {
-                // Roles are compared by oid and name; for the guard, as at the snapshot (no row versions to read).
-                let from = "FROM (SELECT pg_catalog.hashtext(oid::text || ':' || rolname)::bigint AS b FROM pg_catalog.pg_roles) r"
-                return guarded
-                    ? "\(head), 0::bigint AS foreign_new, 0::bigint AS counter \(from)"
-                    : "\(head), NULL::bigint[] AS window \(from)"
-            }
-            // A backend's temporary schemas are made on its first temporary table and stay: not a change.
-            let filter = catalog == "pg_namespace" ? " WHERE t.nspname !~ '^pg_(toast_)?temp_'" : ""
-            let versions = "(SELECT \(rowVersion) AS b FROM pg_catalog.\(catalog) t, k\(filter))"
-            guard guarded else {
-                // w: the snapshot's window (its xmin up to its xmax), as in `guardedExpression`.
-                return """
-                    \(head), pg_catalog.array_agg(DISTINCT r.b) FILTER (WHERE (r.b - w.xmin32 + 4294967296) % 4294967296 < w.width) AS window
-                    FROM \(versions) r, w
-                    """
-            }
-            // d: how far the row's xmin is past the starting snapshot's xmin, modulo 2^32. The row is new since that
-            // snapshot when d is below the number of ids started since, unless its xmin was visible then (the
-            // snapshot's window xids); not new when it is one of the run's transactions.
-            let counter = { (kind: String) in "pg_catalog.pg_stat_get_xact_tuples_\(kind)('pg_catalog.\(catalog)'::pg_catalog.regclass)" }
-            return """
-                \(head),
-                  count(*) FILTER (WHERE r.d < r.span AND r.b <> ALL (r.window) AND r.since_xmin + r.d <> ALL (r.own)) AS foreign_new,
-                  \(counter("inserted")) - \(counter("deleted")) AS counter
-                FROM (SELECT q.b, (q.b - p.since_xmin32 + 4294967296) % 4294967296 AS d, p.span, p.since_xmin, p.window, p.own
-                      FROM \(versions) q, p) r
-                """
-        }.joined(separator: "\nUNION ALL ")
-    }
+    /// One row per catalog: its name, position, row count and hash sum. Every name is qualified: the same text
+    /// under any search_path.
+    private static let perCatalogRows: String = catalogs.enumerated().map { index, catalog in
+        let head = "SELECT \(index) AS ord, '\(catalog)' AS name, count(*) AS n, coalesce(sum(pg_catalog.hashint8extended(r.b, 0)), 0) AS h"
+        if catalog == "pg_roles" {
+            // Roles are compared by oid and name.
+            return "\(head) FROM (SELECT pg_catalog.hashtext(oid::text || ':' || rolname)::bigint AS b FROM pg_catalog.pg_roles) r"
+        }
+        // A backend's temporary schemas are made on its first temporary table and stay: not a change.
+        let filter = catalog == "pg_namespace" ? " WHERE t.nspname !~ '^pg_(toast_)?temp_'" : ""
+        return "\(head) FROM (SELECT \(rowVersion) AS b FROM pg_catalog.\(catalog) t, k\(filter)) r"
+    }.joined(separator: "\nUNION ALL ")
 
     private static let markText =
         "'m1 ' || pg_catalog.current_setting('server_version_num') || ' ' || pg_catalog.string_agg(c.name || ':' || c.n || ':' || c.h, ' ' ORDER BY c.ord)"
 
     /// A scalar subquery (type text) that computes the mark in the current snapshot:
     /// `m1 <server_version_num> catalog:count:hashsum …`.
-    public static let expression: String = "(WITH \(rowVersionBase), \(snapshotWindow) SELECT \(markText) FROM (\(perCatalogRows(guarded: false))) c)"
-
-    /// The CTE `w`: the current snapshot's xmin (modulo 2^32) and the number of ids from it to its xmax.
-    private static let snapshotWindow = """
-        w AS (SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint % 4294967296 AS xmin32,
-                     pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint
-                       - pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint AS width)
-        """
+    public static let expression: String = "(WITH \(rowVersionBase) SELECT \(markText) FROM (\(perCatalogRows)) c)"
 
     /// The mark of the catalog as the connection sees it now (in its transaction's snapshot, if one is open).
     public static func read(_ connection: PostgresConnection) throws(PostgresError) -> Reading {
-        let row = try connection.query(
-            """
-            WITH \(rowVersionBase), \(snapshotWindow), c AS (\(perCatalogRows(guarded: false)))
-            SELECT \(markText), pg_catalog.pg_current_snapshot()::text,
-                   (SELECT pg_catalog.array_agg(DISTINCT x ORDER BY x) FROM c, pg_catalog.unnest(c.window) AS x)::text
-            FROM c
-            """
-        ).rows.first
+        let row = try connection.query("SELECT \(expression), pg_catalog.pg_current_snapshot()::text").rows.first
         guard let row, let mark = row[0], let snapshot = row[1] else { throw .protocolError("the catalog mark query returned no row") }
-        let window = (row[2] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",").map(String.init)
-        return Reading(mark: mark, snapshot: snapshot, windowXids: window)
+        return Reading(mark: mark, snapshot: snapshot)
     }
 
-    /// A scalar subquery (type text): the mark, taken in the current transaction, but only when it can stand for
-    /// a state recorded by the caller's run (NULL otherwise).
+    /// A scalar subquery (type text): the mark, taken in the current transaction, but only when no transaction
+    /// other than the caller's run committed since the snapshot `$since` (text of a `pg_snapshot`); NULL otherwise.
     ///
-    /// The run started from a state equal to the catalog at the snapshot `$since` (text of a `pg_snapshot`;
-    /// `$window`, a `bigint[]`: its `Reading.windowXids`) and recorded the changes of its own transactions only:
-    /// `$own` (a `bigint[]` of their xids; the current one counts too). `$base` (a `bigint[]` in the order of
-    /// `catalogs`) is each catalog's row count as the current transaction started: the count at `$since` plus the
-    /// rows the run's earlier transactions inserted minus deleted; `$counters` is `rowCounters` read as the
-    /// current transaction started. The mark exists only when no catalog row visible now was written by a
-    /// transaction (or subtransaction) not the run's own that was not committed at `$since`, and every count
-    /// equals its base plus what this transaction inserted minus deleted: anything else means someone else
-    /// changed the catalog during the run (a DROP shows in the counts alone), and the next run captures instead.
+    /// The run started from a state equal to the catalog at `$since` and recorded what its own transactions
+    /// changed: `$own` (a `bigint[]` of their xids; the current one counts too). Any other transaction that got
+    /// an id (wrote anything, anywhere in the cluster: transaction ids are cluster-wide) and committed after
+    /// `$since` may have changed the catalog, even in a way that leaves no trace by the end of the run (an index
+    /// added and dropped again while a bundle captured its table): then there is no mark, and the next apply
+    /// captures the catalog. Transactions still running are not counted (what they commit later changes the
+    /// mark), nor rolled-back ones (they changed nothing). A subtransaction of the run that wrote and was
+    /// released has an id of its own, not in `$own`: no mark either (`--atomic` runs, exception blocks that
+    /// succeed). Nor when more than 100,000 transactions started since, or the registry table has triggers
+    /// (they would run after the mark is taken).
     ///
-    /// The row counts per transaction come from PostgreSQL's statistics of attempted inserts and deletes, which
-    /// also count the attempts of a rolled-back subtransaction (a savepoint, a PL/pgSQL exception block). Such a
-    /// subtransaction had a transaction id if it wrote anything: so there is no mark either when any transaction
-    /// since `$since` was rolled back (anyone's: they cannot be told apart), nor when more than 100,000
-    /// transactions started since, nor when statistics are not counted (`track_counts` off; the caller's
-    /// statements must not be able to turn it off and on again). Rows a subtransaction of the run wrote and released carry
-    /// its own id, which is not in `$own`: no mark then either (`--atomic` runs, exception blocks that succeed).
-    /// Roles (no row versions readable) must be exactly those of `$roles`, the `pg_roles` part of the snapshot's
-    /// mark (`Reading.part`): no mark after a run that created, renamed or dropped one. Nor when the registry
-    /// table has triggers (they would run after the mark is taken).
-    ///
-    /// The caller makes sure that the state its run recorded is exactly what its transactions changed: the mark
-    /// stands for that state from then on.
-    public static func guardedExpression(since: String, window: String, own: String, base: String, counters: String, roles: String) -> String {
+    /// So on a cluster where other sessions write while apply runs, runs record no mark. The caller makes sure
+    /// that the state its run recorded is exactly what its transactions changed: the mark stands for that state.
+    public static func guardedExpression(since: String, own: String) -> String {
         """
-        (WITH s AS (
-            SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint AS lx,
-                   pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::text::bigint AS since_xmin,
-                   \(window)::bigint[] AS window,
-                   \(own)::bigint[] || coalesce(pg_catalog.pg_current_xact_id_if_assigned()::text::bigint, 0) AS own
-        ), p AS (
-            SELECT s.*, s.since_xmin % 4294967296 AS since_xmin32, s.lx - s.since_xmin AS span FROM s
-        ), \(rowVersionBase), c AS (\(perCatalogRows(guarded: true)))
-        SELECT CASE WHEN pg_catalog.bool_and(CASE WHEN c.name = 'pg_roles' THEN c.n || ':' || c.h = \(roles)::text
-                    ELSE c.foreign_new = 0 AND c.n = (\(base)::bigint[])[c.ord + 1] + c.counter - (\(counters)::bigint[])[c.ord + 1] END)
-            AND (SELECT p.span < 100000 FROM p)
-            AND pg_catalog.current_setting('track_counts')::boolean
-            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pg_catalog.to_regclass('bundle.registry'))
-            AND NOT EXISTS (
-                SELECT 1 FROM pg_catalog.generate_series((SELECT p.since_xmin FROM p), (SELECT p.lx FROM p) - 1) AS x
-                WHERE pg_catalog.pg_xact_status(x::text::pg_catalog.xid8) = 'aborted')
-            THEN \(markText) END
-        FROM c)
-        """
-    }
-
-    /// The OIDs of `catalogs`, in order, for `rowCounters` (0 for `pg_roles`: roles are compared by name).
-    public static func catalogOIDs(_ connection: PostgresConnection) throws(PostgresError) -> [UInt32] {
-        let rows = try connection.query(
-            "SELECT CASE WHEN c = 'pg_roles' THEN '0' ELSE ('pg_catalog.' || c)::regclass::oid::text END FROM unnest($1::text[]) WITH ORDINALITY AS t(c, i) ORDER BY i",
-            [pgArray(catalogs)]
-        ).rows
-        let oids = rows.compactMap { $0[0].flatMap { UInt32($0) } }
-        guard oids.count == catalogs.count else { throw .protocolError("the catalog OIDs query returned \(oids.count) rows") }
-        return oids
-    }
-
-    /// A scalar expression (`bigint[]` as text): the session's rows inserted minus deleted per catalog, in the
-    /// order of `catalogs`, for the `oid[]` in `oidsParameter` (`catalogOIDs`; roles count 0: they are compared
-    /// by name), from PostgreSQL's pending table statistics. They add up from transaction to transaction until
-    /// the session flushes them (only while idle outside a transaction block), so the difference between two
-    /// readings inside one transaction block is exactly what it inserted minus deleted, provided no
-    /// subtransaction of it was rolled back (a rolled-back subtransaction's attempts count too: see
-    /// `guardedExpression`).
-    public static func rowCounters(oidsParameter: String) -> String {
-        """
-        (SELECT pg_catalog.array_agg(pg_catalog.pg_stat_get_xact_tuples_inserted(t.o) - pg_catalog.pg_stat_get_xact_tuples_deleted(t.o) ORDER BY t.i)
-         FROM pg_catalog.unnest(\(oidsParameter)::oid[]) WITH ORDINALITY AS t(o, i))::text
+        (SELECT CASE WHEN w.span < 100000
+                     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pg_catalog.to_regclass('bundle.registry'))
+                     AND NOT EXISTS (
+                         SELECT 1 FROM pg_catalog.generate_series(w.since_xmin, w.lx - 1) AS x
+                         WHERE x <> ALL (w.own)
+                           AND NOT pg_catalog.pg_visible_in_snapshot(x::text::pg_catalog.xid8, \(since)::pg_catalog.pg_snapshot)
+                           AND pg_catalog.pg_xact_status(x::text::pg_catalog.xid8) = 'committed')
+                THEN \(expression) END
+         FROM (SELECT pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::text::bigint AS since_xmin,
+                      pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint AS lx,
+                      pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint
+                        - pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::text::bigint AS span,
+                      \(own)::bigint[] || coalesce(pg_catalog.pg_current_xact_id_if_assigned()::text::bigint, 0) AS own) w)
         """
     }
 }

@@ -27,6 +27,8 @@ import Testing
             ("fails", "INSERT INTO public.m1 VALUES (1), (1);\n"),
             // Runs user code: a trigger on public.evt.
             ("dml", "INSERT INTO public.evt VALUES (42);\n"),
+            // Runs user code: the language's validator.
+            ("validated", "CREATE FUNCTION public.v() RETURNS int LANGUAGE mylang AS 'x';\n"),
         ]
         for (name, sql) in bundles {
             let path = try project.write("bundles/mark/\(name).sql", sql)
@@ -141,5 +143,27 @@ import Testing
         let next = try apply("m2", db)
         #expect(next.status == 0 && next.driftCheck == "capture", "\(next.output)")
         #expect(next.drift == ["public/tables/victim.sql"], "\(next.output)")
+    }
+
+    /// Review finding: CREATE FUNCTION runs its language's validator, which can be user code (here it creates
+    /// a table the bundle's recorded state does not show); only PostgreSQL's own validators let a run record a mark.
+    @Test func functionInALanguageWithAUserValidatorRecordsNoMark() throws {
+        defer { project.remove() }
+        let (cluster, db) = try isolatedDatabase()
+        defer { try? cluster.remove() }
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        try connection.execute(
+            """
+            CREATE FUNCTION public.myval(oid) RETURNS void LANGUAGE plpgsql AS $$
+            BEGIN EXECUTE 'CREATE TABLE IF NOT EXISTS public.sneaky (a int)'; END $$;
+            CREATE LANGUAGE mylang HANDLER plpgsql_call_handler VALIDATOR public.myval;
+            """)
+        #expect(try apply("m1", db).status == 0)
+        let validated = try apply("validated", db)
+        #expect(validated.status == 0 && validated.driftCheck == "catalog-mark", "\(validated.output)")
+        let next = try apply("m2", db)
+        #expect(next.status == 0 && next.driftCheck == "capture", "\(next.output)")
+        #expect(next.drift == ["public/tables/sneaky.sql"], "\(next.output)")
     }
 }

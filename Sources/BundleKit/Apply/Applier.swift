@@ -329,7 +329,17 @@ public final class Applier {
             runner.eventTriggers = (try? connection.query("SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtenabled <> 'D')").rows.first?.first) != "f"
         }
         checkEventTriggers()
-        if capabilities.marks, let startMark, let oids = try? CatalogMark.catalogOIDs(connection) { runner.marking.start(from: startMark, oids: oids) }
+        if capabilities.marks, let startMark {
+            // Languages whose validator is PostgreSQL's own: CREATE FUNCTION in them runs no user code.
+            let languages = (try? connection.query(
+                """
+                SELECT lanname FROM pg_catalog.pg_language
+                WHERE lanvalidator = ANY (ARRAY[
+                    pg_catalog.to_regproc('pg_catalog.fmgr_sql_validator'), pg_catalog.to_regproc('pg_catalog.plpgsql_validator'),
+                    pg_catalog.to_regproc('pg_catalog.fmgr_c_validator'), pg_catalog.to_regproc('pg_catalog.fmgr_internal_validator')]::oid[])
+                """).rows.compactMap { $0[0] }) ?? []
+            runner.marking.start(from: startMark, safeLanguages: Set(languages))
+        }
         var published = tip!
         var unpublished: [AppliedBundle] = []
         // Nothing applied: the drift check's mark still stands for the tip (if no one changed the catalog since).

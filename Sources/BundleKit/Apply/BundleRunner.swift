@@ -20,66 +20,50 @@ struct BundleRunner {
     /// wrote is never narrowed to the catalogs its statements write (`catalogsWritten(by:)`).
     var eventTriggers = true
     /// What the run's last bundle needs to record a catalog mark (`CatalogMark.guardedExpression`), kept up to
-    /// date as bundles commit; `start(from:)` begins it (without it, no mark is recorded).
+    /// date as bundles commit; `start(from:safeLanguages:)` begins it (without it, no mark is recorded).
     let marking = MarkTracking()
 
-    /// The snapshot the run's starting state was captured or checked in, the run's own transactions since, and
-    /// the catalogs' row counts as they stand after them (a reference: the runner's methods are not mutating).
+    /// The snapshot the run's starting state was captured or checked in and the run's own transactions since
+    /// (a reference: the runner's methods are not mutating).
     final class MarkTracking {
-        private(set) var since: CatalogMark.Reading?
-        private(set) var roles: String?
+        private(set) var since: String?
         private(set) var ownTransactions: [String] = []
-        private(set) var counts: [Int] = []
-        /// The catalogs' OIDs (`CatalogMark.catalogOIDs`, a SQL array) whose row counters each bundle reads as it
-        /// begins and ends, while a mark can still be recorded.
-        var counterOIDs: String? { since == nil ? nil : oids }
-        private var oids: String?
+        /// Languages whose validator is PostgreSQL's own (sql, plpgsql, c, internal): CREATE FUNCTION in them runs
+        /// no user code.
+        private(set) var safeLanguages: Set<String> = []
 
-        /// Starts from the mark of the catalog that the run's starting state equals (`oids`: `CatalogMark.catalogOIDs`).
-        func start(from reading: CatalogMark.Reading, oids: [UInt32]) {
-            let byCatalog = reading.counts
-            guard CatalogMark.catalogs.allSatisfy({ byCatalog[$0] != nil }), let roles = reading.part(of: "pg_roles") else { return }
-            since = reading
-            self.roles = roles
-            self.oids = pgArray(oids.map(String.init))
-            counts = CatalogMark.catalogs.map { byCatalog[$0]! }
+        /// Starts from the mark of the catalog that the run's starting state equals.
+        func start(from reading: CatalogMark.Reading, safeLanguages: Set<String>) {
+            since = reading.snapshot
+            self.safeLanguages = safeLanguages
         }
 
         /// No mark for this run.
         func stop() { since = nil }
 
+        /// A transaction of the run committed (its id, when it had one).
+        func committed(xid: String?) {
+            if let xid { ownTransactions.append(xid) }
+        }
+
+        /// The guard for the run's last registry row (nil: no mark).
+        var guardForLastTransaction: Registry.MarkGuard? {
+            since.map { Registry.MarkGuard(since: $0, ownTransactions: ownTransactions) }
+        }
+
         /// Whether the state recorded for `bundle` is provably exactly what its transaction changed, as a mark
         /// recorded after it requires (else the next run must capture): its statements are all of the kinds whose
         /// written catalogs are known and that run no user code (`SQLStatement.catalogsWritten`; no DML, SET,
-        /// DROP, ALTER, DO…), and no event trigger can run on DDL. A pinned verify script runs in a savepoint that
-        /// is rolled back; if it wrote anything, the rolled-back transaction id keeps the mark away.
-        static func recordsExactState(_ bundle: LoadedBundle, eventTriggers: Bool) -> Bool {
-            !eventTriggers && BundleRunner.catalogsWritten(by: bundle.script.statements) != nil
-        }
-
-        /// A bundle's transaction committed: its id and the row counters as it started and ended.
-        func committed(xid: String?, countersAtBegin: String?, countersAtEnd: String?) {
-            if let xid { ownTransactions.append(xid) }
-            guard since != nil else { return }
-            guard let begin = countersAtBegin.flatMap(Self.parse), let end = countersAtEnd.flatMap(Self.parse),
-                  begin.count == counts.count, end.count == counts.count
-            else { return stop() }
-            counts = (0..<counts.count).map { counts[$0] + end[$0] - begin[$0] }
-        }
-
-        /// A transaction of the run that wrote no catalog row committed.
-        func committed(xid: String) { ownTransactions.append(xid) }
-
-        /// The guard for the transaction that began with `counters` (nil: no mark).
-        func guardForTransaction(begunWith counters: String?) -> Registry.MarkGuard? {
-            guard let since, let roles, let counters else { return nil }
-            return Registry.MarkGuard(since: since, ownTransactions: ownTransactions, base: counts, counters: counters, roles: roles)
-        }
-
-        private static func parse(_ array: String) -> [Int]? {
-            let items = array.trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",")
-            let values = items.compactMap { Int($0) }
-            return values.count == items.count ? values : nil
+        /// DROP, ALTER, DO…), a CREATE FUNCTION is in a language with PostgreSQL's own validator, and no event
+        /// trigger can run on DDL. A pinned verify script runs in a savepoint that is rolled back.
+        func recordsExactState(_ bundle: LoadedBundle, eventTriggers: Bool) -> Bool {
+            guard !eventTriggers, BundleRunner.catalogsWritten(by: bundle.script.statements) != nil else { return false }
+            return bundle.script.statements.allSatisfy { statement in
+                guard statement.kind == "CreateFunctionStmt" else { return true }
+                let language = Syntax.option(statement.tree["options"], "language")?.stringValue
+                    ?? (statement.tree["sql_body"] != nil ? "sql" : "")
+                return safeLanguages.contains(language.lowercased())
+            }
         }
     }
 
@@ -156,7 +140,7 @@ struct BundleRunner {
     /// registry row naming that commit.
     private func stage(
         _ bundle: LoadedBundle, plan: PlanReport, parent: ObjectID, state: [String: String], listing: [String: ListedObject]?,
-        recordsBackup: Bool, savepoint: Bool, marksCatalog: Bool = false, countersAtBegin: String? = nil
+        recordsBackup: Bool, savepoint: Bool, marksCatalog: Bool = false
     ) throws -> StagedBundle {
         // One transaction per bundle: the registry row's start time is the transaction's (now()).
         let startedAt = savepoint ? try Profiler.measure("timestamp") { try timestamp() } : nil
@@ -200,12 +184,12 @@ struct BundleRunner {
         let rollback = Profiler.measure("rollbackScript") { RollbackScript.make(for: bundle, before: state, after: after, watch: watch, moves: moves, changed: changed) }
         let (commit, journal) = try Profiler.measure("writeCommit") { try writeCommit(parent: parent, before: state, after: after, changed: changed, entries: [(bundle, rollback, summary)], first: recordsBackup) }
         if !savepoint {
-            if !MarkTracking.recordsExactState(bundle, eventTriggers: eventTriggers) { marking.stop() }
+            if !marking.recordsExactState(bundle, eventTriggers: eventTriggers) { marking.stop() }
             // One bundle, one transaction: the row is inserted in the same round trip as COMMIT.
             let insert = Registry.insertStatement(
                 kind: "apply", lockName: lock.lock.name, lockSHA256: lock.sha256, bundle: bundle.locked, commitID: commit.hex,
                 parentCommitID: parent.hex, target: facts.target, startedAt: startedAt, journal: journal,
-                mark: marksCatalog ? marking.guardForTransaction(begunWith: countersAtBegin) : nil, counterOIDs: marking.counterOIDs)
+                mark: marksCatalog ? marking.guardForLastTransaction : nil)
             return StagedBundle(
                 commit: commit, registryID: nil, registryInsert: insert, settingsRestore: restore, state: after, listing: listingAfter)
         }
@@ -230,14 +214,13 @@ struct BundleRunner {
         listing: inout [String: ListedObject]?, marksCatalog: Bool
     ) throws -> (applied: AppliedBundle, state: [String: String]) {
         let started = Date()
-        let countersAtBegin = try Profiler.measure("begin") { try begin() }
+        try Profiler.measure("begin") { try begin() }
         do {
             let staged = try stage(
                 bundle, plan: plan, parent: tip, state: state, listing: listing,
-                recordsBackup: backup != nil && bundle.locked.txn == firstPendingTxn(plan), savepoint: false, marksCatalog: marksCatalog,
-                countersAtBegin: countersAtBegin)
+                recordsBackup: backup != nil && bundle.locked.txn == firstPendingTxn(plan), savepoint: false, marksCatalog: marksCatalog)
             TestHooks.pause("before-commit")
-            let registryID = try Profiler.measure("registry+COMMIT") { try recordAndCommit(bundle, staged, countersAtBegin: countersAtBegin) }
+            let registryID = try Profiler.measure("registry+COMMIT") { try recordAndCommit(bundle, staged) }
             TestHooks.pause("after-commit")
             if !repository.isBufferingWrites {
                 try moveBranch(to: staged.commit, from: tip, label: "\(bundle.locked.label) \(bundle.locked.name)", registryID: registryID)
@@ -289,7 +272,7 @@ struct BundleRunner {
     /// Inserts the bundle's registry row, restores the settings its capture pinned and commits, in one round trip;
     /// returns the row's id. A failed INSERT leaves the transaction aborted (the caller rolls it back); a failed
     /// COMMIT is reported as `commitTransaction` reports it.
-    private func recordAndCommit(_ bundle: LoadedBundle, _ staged: StagedBundle, countersAtBegin: String?) throws -> Int {
+    private func recordAndCommit(_ bundle: LoadedBundle, _ staged: StagedBundle) throws -> Int {
         guard let insert = staged.registryInsert else {
             try commitTransaction(bundle)
             return staged.registryID!
@@ -306,7 +289,7 @@ struct BundleRunner {
                 throw BundleError.database("\(label) is committed, but the registry did not return its row id; `bundle status` shows it")
             }
             let row = inserted.rows.first ?? []
-            marking.committed(xid: row.count > 1 ? row[1] : nil, countersAtBegin: countersAtBegin, countersAtEnd: row.count > 2 ? row[2] : nil)
+            marking.committed(xid: row.count > 1 ? row[1] : nil)
             return id
         case .failed(let error) where error.isConnectionLost || error.serverMessage == nil:
             // Lost, or an error libpq made itself (no SQLSTATE): the server may or may not have committed; the
@@ -364,7 +347,7 @@ struct BundleRunner {
         }
         try Profiler.measure("moveBranch") { try moveBranch(to: newest, from: tip, label: label, registryID: rows.last) }
         // The commits are in the repository: the recipes are no longer needed (a failure only leaves them behind).
-        if let xid = (try? Registry(connection: connection).clearJournals(ids: rows)) ?? nil { marking.committed(xid: xid) }
+        marking.committed(xid: (try? Registry(connection: connection).clearJournals(ids: rows)) ?? nil)
     }
 
     /// Moves the branch after COMMIT. Another bundle process may already have fast-forwarded it to this very commit
@@ -390,14 +373,9 @@ struct BundleRunner {
         plan.bundles.first { $0.status != .applied }?.txn
     }
 
-    /// BEGIN with the local timeouts; returns the catalog row counters as the transaction starts.
-    @discardableResult
-    private func begin() throws -> String? {
-        let counters = try db {
-            try connection.beginWithLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout, counterOIDs: marking.counterOIDs)
-        }
+    private func begin() throws {
+        try db { try connection.beginWithLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout) }
         TestHooks.pause("after-begin")
-        return counters
     }
 
     private func timestamp() throws -> String {

@@ -147,7 +147,7 @@ public struct Registry {
     /// statements (`PostgresConnection.pipeline`).
     static func insertStatement(
         kind: String, lockName: String, lockSHA256: String, bundle: LockedBundle, commitID: String, parentCommitID: String?, target: String,
-        startedAt: String?, journal: String? = nil, mark: MarkGuard? = nil, counterOIDs: String? = nil
+        startedAt: String?, journal: String? = nil, mark: MarkGuard? = nil
     ) -> (sql: String, parameters: [String?]) {
         // Without a recipe (or a mark) the column is not named: a registry made by an earlier version may not have it.
         var journalColumn = journal == nil ? "" : ", commit_journal"
@@ -157,42 +157,25 @@ public struct Registry {
             // Taken by the INSERT itself: in the bundle's transaction, after its last statement.
             let first = 12 + extra.count
             journalColumn += ", catalog_mark"
-            journalValue += ", " + CatalogMark.guardedExpression(
-                since: "$\(first)", window: "$\(first + 1)", own: "$\(first + 2)", base: "$\(first + 3)", counters: "$\(first + 4)",
-                roles: "$\(first + 5)")
-            extra += mark.parameters
-        }
-        // The catalog row counters as the transaction ends (`CatalogMark.rowCounters`).
-        var returning = ""
-        if let counterOIDs {
-            returning = ", " + CatalogMark.rowCounters(oidsParameter: "$\(12 + extra.count)")
-            extra.append(counterOIDs)
+            journalValue += ", " + CatalogMark.guardedExpression(since: "$\(first)", own: "$\(first + 1)")
+            extra += [mark.since, pgArray(mark.ownTransactions)]
         }
         return (
             """
             INSERT INTO bundle.registry (kind, lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, commit_id,
                                          parent_commit_id, target, started_at\(journalColumn))
             VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10, coalesce($11::timestamptz, now())\(journalValue))
-            RETURNING id, pg_catalog.pg_current_xact_id()::text\(returning)
+            RETURNING id, pg_catalog.pg_current_xact_id()::text
             """,
             [kind, lockName, lockSHA256, bundle.name, String(bundle.txn), bundle.sha256, bundle.semanticSha256, commitID, parentCommitID, target, startedAt]
                 + extra)
     }
 
     /// What a run's last registry row needs to record a catalog mark (`CatalogMark.guardedExpression`): the
-    /// snapshot its starting state was captured (or checked) in, the ids of the run's own transactions since
-    /// then, each catalog's row count as the current transaction started, the row counters then, and the
-    /// roles' part of the snapshot's mark.
+    /// snapshot its starting state was captured (or checked) in, and the ids of the run's own transactions since.
     struct MarkGuard {
-        var since: CatalogMark.Reading
+        var since: String
         var ownTransactions: [String]
-        var base: [Int]
-        var counters: String
-        var roles: String
-
-        var parameters: [String?] {
-            [since.snapshot, pgArray(since.windowXids), pgArray(ownTransactions), pgArray(base.map(String.init)), counters, roles]
-        }
     }
 
     /// The commit recipe stored with row `id` while its commit was not yet written to the repository (nil when
