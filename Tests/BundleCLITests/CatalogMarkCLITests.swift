@@ -117,53 +117,52 @@ import Testing
         #expect(next.drift == ["public/tables/dropped_meanwhile.sql"], "\(next.output)")
     }
 
-    /// Review finding: a bundle that runs user code (DML firing a trigger) can change the catalog in ways its
-    /// recorded state misses (the trigger drops a table); such a run records no mark, so the next apply captures
-    /// and reports it, as before marks.
-    @Test func runWithUserCodeRecordsNoMark() throws {
+    /// On a database prepared with `setup`: a first apply, then `lock`, whose bundle runs user code that changes
+    /// the catalog behind its recorded state's back; the run must record no mark, so that the next apply
+    /// captures the catalog and reports `drifted`, as before marks.
+    func expectNoMarkAfter(_ lock: String, setup: String, drifted: String) throws {
         defer { project.remove() }
         let (cluster, db) = try isolatedDatabase()
         defer { try? cluster.remove() }
         let connection = try PostgresConnection(conninfo: db)
         defer { connection.close() }
-        try connection.execute(
-            """
-            CREATE TABLE public.victim (a int);
-            CREATE TABLE public.evt (a int);
-            CREATE FUNCTION public.drop_victim() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF NEW.a = 42 THEN DROP TABLE public.victim; END IF;
-                RETURN NEW;
-            END $$;
-            CREATE TRIGGER evt_drop AFTER INSERT ON public.evt FOR EACH ROW EXECUTE FUNCTION public.drop_victim();
-            """)
+        try connection.execute(setup)
         #expect(try apply("m1", db).status == 0)
-        let dml = try apply("dml", db)
-        #expect(dml.status == 0 && dml.driftCheck == "catalog-mark", "\(dml.output)")
+        let run = try apply(lock, db)
+        #expect(run.status == 0 && run.driftCheck == "catalog-mark", "\(run.output)")
         let next = try apply("m2", db)
         #expect(next.status == 0 && next.driftCheck == "capture", "\(next.output)")
-        #expect(next.drift == ["public/tables/victim.sql"], "\(next.output)")
+        #expect(next.drift == [drifted], "\(next.output)")
+    }
+
+    /// Review finding: a bundle that runs user code (DML firing a trigger) can change the catalog in ways its
+    /// recorded state misses (the trigger drops a table).
+    @Test func runWithUserCodeRecordsNoMark() throws {
+        try expectNoMarkAfter(
+            "dml",
+            setup: """
+                CREATE TABLE public.victim (a int);
+                CREATE TABLE public.evt (a int);
+                CREATE FUNCTION public.drop_victim() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.a = 42 THEN DROP TABLE public.victim; END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER evt_drop AFTER INSERT ON public.evt FOR EACH ROW EXECUTE FUNCTION public.drop_victim();
+                """,
+            drifted: "public/tables/victim.sql")
     }
 
     /// Review finding: CREATE FUNCTION runs its language's validator, which can be user code (here it creates
-    /// a table the bundle's recorded state does not show); only PostgreSQL's own validators let a run record a mark.
+    /// a table); only PostgreSQL's own validators let a run record a mark.
     @Test func functionInALanguageWithAUserValidatorRecordsNoMark() throws {
-        defer { project.remove() }
-        let (cluster, db) = try isolatedDatabase()
-        defer { try? cluster.remove() }
-        let connection = try PostgresConnection(conninfo: db)
-        defer { connection.close() }
-        try connection.execute(
-            """
-            CREATE FUNCTION public.myval(oid) RETURNS void LANGUAGE plpgsql AS $$
-            BEGIN EXECUTE 'CREATE TABLE IF NOT EXISTS public.sneaky (a int)'; END $$;
-            CREATE LANGUAGE mylang HANDLER plpgsql_call_handler VALIDATOR public.myval;
-            """)
-        #expect(try apply("m1", db).status == 0)
-        let validated = try apply("validated", db)
-        #expect(validated.status == 0 && validated.driftCheck == "catalog-mark", "\(validated.output)")
-        let next = try apply("m2", db)
-        #expect(next.status == 0 && next.driftCheck == "capture", "\(next.output)")
-        #expect(next.drift == ["public/tables/sneaky.sql"], "\(next.output)")
+        try expectNoMarkAfter(
+            "validated",
+            setup: """
+                CREATE FUNCTION public.myval(oid) RETURNS void LANGUAGE plpgsql AS $$
+                BEGIN EXECUTE 'CREATE TABLE IF NOT EXISTS public.sneaky (a int)'; END $$;
+                CREATE LANGUAGE mylang HANDLER plpgsql_call_handler VALIDATOR public.myval;
+                """,
+            drifted: "public/tables/sneaky.sql")
     }
 }
