@@ -23,8 +23,8 @@ import Testing
             ("m2", "CREATE TABLE public.m2 (id int);\nCOMMENT ON TABLE public.m2 IS 'two';\n"),
             ("m3", "CREATE FUNCTION public.m3(a int) RETURNS int LANGUAGE sql AS 'SELECT a';\n"),
             ("m4", "CREATE TABLE public.m4 (id int);\n"),
-            // Fails when applied (not predictable by plan): a duplicate key.
-            ("fails", "INSERT INTO public.m1 VALUES (1), (1);\n"),
+            // Fails when applied (the SQL function's body is checked by its validator, not by plan).
+            ("fails", "CREATE FUNCTION public.bad() RETURNS int LANGUAGE sql AS 'SELECT no_such_column FROM public.m1';\n"),
             // Runs user code: a trigger on public.evt.
             ("dml", "INSERT INTO public.evt VALUES (42);\n"),
             // Runs user code: the language's validator.

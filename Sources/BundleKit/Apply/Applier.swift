@@ -215,6 +215,9 @@ public final class Applier {
         let capabilities = options.dryRun
             ? Registry.Capabilities(journal: false, marks: false)
             : try Profiler.measure("registryCreate") { () throws(BundleError) in try db { try registry.create() } }
+        // Whether this run can record a catalog mark at all (`MarkTracking.recordsExactState`, by statement kinds
+        // alone here): if not, the captures below need not take one.
+        let runMayMark = capabilities.marks && pending.allSatisfy { BundleRunner.catalogsWritten(by: $0.script.statements) != nil }
 
         var liveState: [String: String]? = nil
         // The catalog's mark (and its snapshot) when it was found equal to the state this run starts from.
@@ -244,7 +247,8 @@ public final class Applier {
                 report.driftCheck = .capture
                 let drift = try Profiler.measure("driftCapture") { () throws(BundleError) in
                     try DriftDetector.detectWithLiveState(
-                        project: project, connection: connection, target: target, pendingObjects: pendingObjects, watch: lock.lock.watch)
+                        project: project, connection: connection, target: target, pendingObjects: pendingObjects, watch: lock.lock.watch,
+                        marking: runMayMark)
                 }
                 report.drift = drift.report.items
                 // Nothing drifted: the live capture is the recorded state, so no need to read it back from git, and
@@ -253,7 +257,7 @@ public final class Applier {
                 if drift.report.items.isEmpty {
                     liveState = drift.live
                     startMark = drift.mark
-                    verifiedMark = drift.mark.mark
+                    verifiedMark = drift.mark?.mark
                 }
                 if report.drift.contains(where: \.blocking) && !options.allowDrift {
                     report.blockedByDrift = true
@@ -290,11 +294,16 @@ public final class Applier {
                 state = try Profiler.measure("readTipState") { () throws(BundleError) in try readState(repository, at: tip) }
             }
         } else {
-            let baseline = try Profiler.measure("baselineCapture") { () throws(BundleError) in
-                try db { try ObjectStateReader(connection: connection).captureMarked(excludedSchemas: [Registry.schema], watch: watchSpec(watch)) }
+            let reader = ObjectStateReader(connection: connection)
+            if runMayMark {
+                let baseline = try Profiler.measure("baselineCapture") { () throws(BundleError) in
+                    try db { try reader.captureMarked(excludedSchemas: [Registry.schema], watch: watchSpec(watch)) }
+                }
+                state = baseline.files
+                startMark = baseline.mark
+            } else {
+                state = try Profiler.measure("baselineCapture") { () throws(BundleError) in try captureState(connection, watch: watch) }
             }
-            state = baseline.files
-            startMark = baseline.mark
             let message = CommitMessage.baseline(target: target, facts: facts)
             let commit = try Profiler.measure("baselineCommit") { () throws(BundleError) in try git {
                 try repository.writeCommit(

@@ -35,11 +35,13 @@ public enum DriftDetector {
         try detectWithLiveState(project: project, connection: connection, target: target, pendingObjects: pendingObjects).report
     }
 
-    /// Drift, plus the live state it captured (reused by apply when nothing drifted). Compares by blob id: only
-    /// the recorded files that differ are read back from git.
+    /// Drift, plus the live state it captured (reused by apply when nothing drifted) and, with `marking`, the
+    /// catalog mark taken in the capture's snapshot. Compares by blob id: only the recorded files that differ are
+    /// read back from git.
     static func detectWithLiveState(
-        project: Project, connection: PostgresConnection, target: String, pendingObjects: [String], watch: WatchList? = nil
-    ) throws(BundleError) -> (report: DriftReport, live: [String: String], mark: CatalogMark.Reading) {
+        project: Project, connection: PostgresConnection, target: String, pendingObjects: [String], watch: WatchList? = nil,
+        marking: Bool = false
+    ) throws(BundleError) -> (report: DriftReport, live: [String: String], mark: CatalogMark.Reading?) {
         let repository: GitRepository
         do { repository = try GitRepository.open(at: project.root) } catch { throw .history("not inside a git repository: \(error.errorDescription ?? "")") }
         guard let tip = repository.referenceTarget("refs/heads/bundle/\(target)") else {
@@ -50,7 +52,10 @@ public enum DriftDetector {
             recordedIDs[String(path.dropFirst("state/".count))] = id
         }
         let spec = watchSpec(watch)
-        let (live, mark) = try db { try ObjectStateReader(connection: connection).captureMarked(excludedSchemas: [Registry.schema], watch: spec) }
+        let reader = ObjectStateReader(connection: connection)
+        let (live, mark) = marking
+            ? try db { try reader.captureMarked(excludedSchemas: [Registry.schema], watch: spec) }
+            : (try db { try reader.capture(excludedSchemas: [Registry.schema], watch: spec) }, nil)
         var items: [DriftItem] = []
         for path in Set(recordedIDs.keys).union(live.keys).sorted() where !path.hasPrefix("watch/") {
             let liveText = live[path]
