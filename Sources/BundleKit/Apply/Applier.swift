@@ -211,7 +211,7 @@ public final class Applier {
         let pending = lock.bundles.filter { applied[$0.locked.name] == nil }
 
         // The registry (and any column an earlier version's registry lacks) before the drift check: from that
-        // check on, the run's own catalog writes are only its bundles' (see `BundleRunner.markSince`).
+        // check on, the run's own catalog writes are only its bundles' (see `BundleRunner.MarkTracking`).
         let capabilities = options.dryRun
             ? Registry.Capabilities(journal: false, marks: false)
             : try Profiler.measure("registryCreate") { () throws(BundleError) in try db { try registry.create() } }
