@@ -54,7 +54,7 @@ public enum CatalogMark {
         let head = "SELECT \(index) AS ord, '\(catalog)' AS name, count(*) AS n, coalesce(sum(pg_catalog.hashint8extended(r.b, 0)), 0) AS h"
         if catalog == "pg_roles" {
             // Roles are compared by oid and name.
-            return "\(head) FROM (SELECT pg_catalog.hashtext(oid::text || ':' || rolname)::bigint AS b FROM pg_catalog.pg_roles) r"
+            return "\(head) FROM (SELECT pg_catalog.hashtext(oid::pg_catalog.text || ':' || rolname)::bigint AS b FROM pg_catalog.pg_roles) r"
         }
         // A backend's temporary schemas are made on its first temporary table and stay: not a change.
         let filter = catalog == "pg_namespace" ? " WHERE t.nspname !~ '^pg_(toast_)?temp_'" : ""
@@ -70,7 +70,7 @@ public enum CatalogMark {
 
     /// The mark of the catalog as the connection sees it now (in its transaction's snapshot, if one is open).
     public static func read(_ connection: PostgresConnection) throws(PostgresError) -> Reading {
-        let row = try connection.query("SELECT \(expression), pg_catalog.pg_current_snapshot()::text").rows.first
+        let row = try connection.query("SELECT \(expression), pg_catalog.pg_current_snapshot()::pg_catalog.text").rows.first
         guard let row, let mark = row[0], let snapshot = row[1] else { throw .protocolError("the catalog mark query returned no row") }
         return Reading(mark: mark, snapshot: snapshot)
     }
@@ -87,25 +87,28 @@ public enum CatalogMark {
     /// mark), nor rolled-back ones (they changed nothing). A subtransaction of the run that wrote and was
     /// released has an id of its own, not in `$own`: no mark either (`--atomic` runs, exception blocks that
     /// succeed). Nor when more than 100,000 transactions started since, or the registry table has triggers
-    /// (they would run after the mark is taken).
+    /// (they would run after the mark is taken), or the session has made temporary objects (in its temporary
+    /// schema they shadow `pg_catalog`'s names in what a capture renders, and ON COMMIT DROP can take permanent
+    /// objects with them after the capture).
     ///
     /// So on a cluster where other sessions write while apply runs, runs record no mark. The caller makes sure
     /// that the state its run recorded is exactly what its transactions changed: the mark stands for that state.
     public static func guardedExpression(since: String, own: String) -> String {
         """
         (SELECT CASE WHEN w.span < 100000
-                     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pg_catalog.to_regclass('bundle.registry'))
+                     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pg_catalog.to_regclass('bundle.registry'::pg_catalog.text))
+                     AND pg_catalog.pg_my_temp_schema() = 0
                      AND NOT EXISTS (
                          SELECT 1 FROM pg_catalog.generate_series(w.since_xmin, w.lx - 1) AS x
                          WHERE x <> ALL (w.own)
-                           AND NOT pg_catalog.pg_visible_in_snapshot(x::text::pg_catalog.xid8, \(since)::pg_catalog.pg_snapshot)
-                           AND pg_catalog.pg_xact_status(x::text::pg_catalog.xid8) = 'committed')
+                           AND NOT pg_catalog.pg_visible_in_snapshot(x::pg_catalog.text::pg_catalog.xid8, \(since)::pg_catalog.pg_snapshot)
+                           AND pg_catalog.pg_xact_status(x::pg_catalog.text::pg_catalog.xid8) = 'committed')
                 THEN \(expression) END
-         FROM (SELECT pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::text::bigint AS since_xmin,
-                      pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint AS lx,
-                      pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint
-                        - pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::text::bigint AS span,
-                      \(own)::bigint[] || coalesce(pg_catalog.pg_current_xact_id_if_assigned()::text::bigint, 0) AS own) w)
+         FROM (SELECT pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::pg_catalog.text::bigint AS since_xmin,
+                      pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::pg_catalog.text::bigint AS lx,
+                      pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::pg_catalog.text::bigint
+                        - pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::pg_catalog.text::bigint AS span,
+                      \(own)::bigint[] || coalesce(pg_catalog.pg_current_xact_id_if_assigned()::pg_catalog.text::bigint, 0) AS own) w)
         """
     }
 }

@@ -222,8 +222,9 @@ public final class Applier {
         var liveState: [String: String]? = nil
         // The catalog's mark (and its snapshot) when it was found equal to the state this run starts from.
         var startMark: CatalogMark.Reading? = nil
-        // A mark for the tip taken by a drift check that found nothing (recorded if the run applies nothing).
-        var verifiedMark: String? = nil
+        // The snapshot of a drift check that captured and found nothing: if the run applies nothing, the tip gets
+        // the catalog's mark then, provided nothing else committed since that snapshot.
+        var verifiedSince: String? = nil
         let tipAtDriftCheck = repository.referenceTarget(branch)
         if let tipAtDriftCheck {
             let pendingObjects = report.plan.bundles.filter { $0.status != .applied }.flatMap(\.statements).compactMap { statement -> String? in
@@ -257,7 +258,7 @@ public final class Applier {
                 if drift.report.items.isEmpty {
                     liveState = drift.live
                     startMark = drift.mark
-                    verifiedMark = drift.mark?.mark
+                    verifiedSince = drift.mark?.snapshot
                 }
                 if report.drift.contains(where: \.blocking) && !options.allowDrift {
                     report.blockedByDrift = true
@@ -283,7 +284,7 @@ public final class Applier {
             // that the state a bundle starts from is exactly its parent commit's (commit recipes rely on it).
             if tip != tipAtDriftCheck {
                 startMark = nil
-                verifiedMark = nil
+                verifiedSince = nil
             }
             if let liveState, tip == tipAtDriftCheck {
                 state = liveState.filter { !$0.key.hasPrefix("watch/") }
@@ -351,9 +352,10 @@ public final class Applier {
         }
         var published = tip!
         var unpublished: [AppliedBundle] = []
-        // Nothing applied: the drift check's mark still stands for the tip (if no one changed the catalog since).
+        // Nothing applied: the catalog is still the tip's state if no one else committed since the drift check.
         func recordVerifiedMark() {
-            if let verifiedMark, let tip, capabilities.marks { _ = try? registry.setCatalogMark(verifiedMark, target: target, commitID: tip.hex) }
+            guard let verifiedSince, let tip, capabilities.marks else { return }
+            _ = try? registry.setCatalogMark(since: verifiedSince, ownTransactions: runner.marking.ownTransactions, target: target, commitID: tip.hex)
         }
         var lastPublished = Date()
         do {

@@ -200,12 +200,16 @@ public struct Registry {
         }
     }
 
-    /// Records `mark`, taken in the snapshot of a capture that found the catalog exactly as `commitID` records it,
-    /// with `target`'s newest row for that commit (there is none for a baseline commit).
-    func setCatalogMark(_ mark: String, target: String, commitID: String) throws(PostgresError) {
+    /// Records, with `target`'s newest row for `commitID` (there is none for a baseline commit), the catalog's
+    /// mark as it is now, provided nothing but `ownTransactions` committed since the snapshot `since` of a capture
+    /// that found the catalog exactly as `commitID` records it (`CatalogMark.guardedExpression`; else no mark).
+    func setCatalogMark(since: String, ownTransactions: [String], target: String, commitID: String) throws(PostgresError) {
         _ = try connection.query(
-            "UPDATE bundle.registry SET catalog_mark = $3 WHERE id = (SELECT max(id) FROM bundle.registry WHERE target = $1 AND commit_id = $2)",
-            [target, commitID, mark])
+            """
+            UPDATE bundle.registry SET catalog_mark = \(CatalogMark.guardedExpression(since: "$3", own: "$4"))
+            WHERE id = (SELECT max(id) FROM bundle.registry WHERE target = $1 AND commit_id = $2)
+            """,
+            [target, commitID, since, pgArray(ownTransactions)])
     }
 
     /// Forgets the recipes of `target`'s rows up to `id`, whose commits are all in the repository.
