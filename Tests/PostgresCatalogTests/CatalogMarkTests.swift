@@ -93,6 +93,12 @@ import Testing
         func guarded(since: CatalogMark.Reading, own: [String] = []) throws -> String? {
             try ours.query("SELECT " + CatalogMark.guardedExpression(since: "$1", own: "$2"), [since.snapshot, pgArray(own)]).rows[0][0] ?? nil
         }
+        /// The guarded mark inside a transaction of ours that creates `table` (rolled back afterwards).
+        func guardedWhileCreating(_ table: String, since: CatalogMark.Reading, own: [String] = []) throws -> String? {
+            try ours.execute("BEGIN; CREATE TABLE public.\(table) (x int)")
+            defer { _ = try? ours.execute("ROLLBACK") }
+            return try guarded(since: since, own: own)
+        }
         try ours.execute("CREATE TABLE public.a (x int); CREATE TABLE public.a2 (x int)")
 
         // Only our own transaction since: the mark is the plain mark.
@@ -116,20 +122,15 @@ import Testing
         start = try CatalogMark.read(ours)
         try third.execute("CREATE TABLE public.h (x int)")
         try other.execute("RELEASE SAVEPOINT s; COMMIT")
-        try ours.execute("BEGIN")
-        try ours.execute("CREATE TABLE public.i (x int)")
-        #expect(try guarded(since: start, own: [try #require(try third.query("SELECT xmin::text FROM pg_class WHERE relname = 'h'").rows[0][0] ?? nil)]) == nil)
-        try ours.execute("ROLLBACK")
+        let thirdXid = try #require(try third.query("SELECT xmin::text FROM pg_class WHERE relname = 'h'").rows[0][0] ?? nil)
+        #expect(try guardedWhileCreating("i", since: start, own: [thirdXid]) == nil)
 
         // Transactions that committed before the snapshot while an older one still ran are not counted.
         try other.execute("BEGIN; SELECT pg_current_xact_id()")
         try third.execute("CREATE TABLE public.j (x int)")
         start = try CatalogMark.read(ours)
         try other.execute("ROLLBACK")
-        try ours.execute("BEGIN")
-        try ours.execute("CREATE TABLE public.k (x int)")
-        #expect(try guarded(since: start) == CatalogMark.read(ours).mark)
-        try ours.execute("ROLLBACK")
+        #expect(try guardedWhileCreating("k", since: start) != nil)
 
         // The run's own earlier transactions count only when named.
         start = try CatalogMark.read(ours)
@@ -144,9 +145,6 @@ import Testing
         // Roles: a role made meanwhile by another session means no mark.
         start = try CatalogMark.read(ours)
         try other.execute("CREATE ROLE mark_guard_role")
-        try ours.execute("BEGIN")
-        try ours.execute("CREATE TABLE public.m (x int)")
-        #expect(try guarded(since: start) == nil)
-        try ours.execute("ROLLBACK")
+        #expect(try guardedWhileCreating("m", since: start) == nil)
     }
 }
