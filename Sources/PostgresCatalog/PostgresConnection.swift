@@ -125,20 +125,24 @@ public final class PostgresConnection {
     /// outcome (`.failed(.connectionLost)`) of every statement whose result did not arrive; the results that did
     /// arrive are returned as they are (a COMMIT reported done is done). A statement libpq refused to send, and
     /// those after it, are `.notSent`: they did not run.
-    public func pipeline(_ statements: [(sql: String, parameters: [String?])]) throws(PostgresError) -> [PipelineOutcome] {
+    ///
+    /// The statements at the indexes in `unprepared` are sent as they are (the unnamed statement, as `execute`
+    /// runs one, for SQL that runs once: a bundle's DDL); they take no parameters.
+    public func pipeline(_ statements: [(sql: String, parameters: [String?])], unprepared: Set<Int> = []) throws(PostgresError) -> [PipelineOutcome] {
         let connection = try openHandle()
         // Statements not prepared yet are prepared first (once per connection), outside the pipeline.
-        var names: [String] = []
-        for statement in statements {
-            names.append(try preparedName(statement.sql, parameterCount: statement.parameters.count, on: connection))
+        var names: [String?] = []
+        for (index, statement) in statements.enumerated() {
+            names.append(unprepared.contains(index) ? nil : try preparedName(statement.sql, parameterCount: statement.parameters.count, on: connection))
         }
         guard PQenterPipelineMode(connection) == 1 else { throw .protocolError("could not enter pipeline mode: \(lastErrorMessage())") }
         defer { _ = PQexitPipelineMode(connection) }
         var sent = 0
         var sendError: PostgresError? = nil
         for (statement, name) in zip(statements, names) {
-            let ok = Self.withCParameters(statement.parameters) {
-                PQsendQueryPrepared(connection, name, Int32(statement.parameters.count), $0, nil, nil, 0)
+            let ok = Self.withCParameters(statement.parameters) { values in
+                if let name { return PQsendQueryPrepared(connection, name, Int32(statement.parameters.count), values, nil, nil, 0) }
+                return PQsendQueryParams(connection, statement.sql, 0, nil, nil, nil, nil, 0)
             }
             if ok != 1 {
                 let message = lastErrorMessage()

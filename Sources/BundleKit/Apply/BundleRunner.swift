@@ -140,7 +140,7 @@ struct BundleRunner {
     /// registry row naming that commit.
     private func stage(
         _ bundle: LoadedBundle, plan: PlanReport, parent: ObjectID, state: [String: String], listing: [String: ListedObject]?,
-        recordsBackup: Bool, savepoint: Bool, marksCatalog: Bool = false
+        recordsBackup: Bool, savepoint: Bool, marksCatalog: Bool = false, executed: Bool = false
     ) throws -> StagedBundle {
         // One transaction per bundle: the registry row's start time is the transaction's (now()).
         let startedAt = savepoint ? try Profiler.measure("timestamp") { try timestamp() } : nil
@@ -156,11 +156,14 @@ struct BundleRunner {
             return Syntax.names(statement.tree["funcname"]).last
         }
         let routinesBefore = replacedRoutines.isEmpty ? [:] : try db { try ObjectStateReader(connection: connection).routinePaths(named: replacedRoutines) }
-        if savepoint { _ = try db { try connection.execute("SAVEPOINT bundle_step") } }
-        try Profiler.measure("execute") { try execute(bundle) }
-        if savepoint { _ = try db { try connection.execute("RELEASE SAVEPOINT bundle_step") } }
         let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
-        try Profiler.measure("postconditions") { try checkPostConditions(bundle, summary: summary) }
+        // `executed`: the caller ran the statements and post-conditions already (`beginAndExecute`).
+        if !executed {
+            if savepoint { _ = try db { try connection.execute("SAVEPOINT bundle_step") } }
+            try Profiler.measure("execute") { try execute(bundle) }
+            if savepoint { _ = try db { try connection.execute("RELEASE SAVEPOINT bundle_step") } }
+            try Profiler.measure("postconditions") { try checkPostConditions(bundle, summary: summary) }
+        }
         try verify(bundle)
         let after: [String: String]
         let listingAfter: [String: ListedObject]?
@@ -214,11 +217,16 @@ struct BundleRunner {
         listing: inout [String: ListedObject]?, marksCatalog: Bool
     ) throws -> (applied: AppliedBundle, state: [String: String]) {
         let started = Date()
-        try Profiler.measure("begin") { try begin() }
+        let pipelined = Self.runsPipelined(bundle)
+        if !pipelined { try Profiler.measure("begin") { try begin() } }
         do {
+            if pipelined {
+                try Profiler.measure("beginExecute") { try beginAndExecute(bundle, summary: plan.bundles.first { $0.txn == bundle.locked.txn }) }
+            }
             let staged = try stage(
                 bundle, plan: plan, parent: tip, state: state, listing: listing,
-                recordsBackup: backup != nil && bundle.locked.txn == firstPendingTxn(plan), savepoint: false, marksCatalog: marksCatalog)
+                recordsBackup: backup != nil && bundle.locked.txn == firstPendingTxn(plan), savepoint: false, marksCatalog: marksCatalog,
+                executed: pipelined)
             TestHooks.pause("before-commit")
             let registryID = try Profiler.measure("registry+COMMIT") { try recordAndCommit(bundle, staged) }
             TestHooks.pause("after-commit")
@@ -393,6 +401,80 @@ struct BundleRunner {
         return catalogs
     }
 
+    /// Whether a bundle runs in its own transaction through `beginAndExecute`: one that is recorded from the rows
+    /// it writes (nothing to list before it), replaces no routine (whose paths are noted before it) and has no
+    /// COPY (not possible in pipeline mode).
+    static func runsPipelined(_ bundle: LoadedBundle) -> Bool {
+        bundle.script.statements.allSatisfy { statement in
+            statement.onlyAddsOrChangesInPlace && statement.kind != "CopyStmt"
+                && !(statement.kind == "CreateFunctionStmt" && statement.tree["replace"]?.bool == true)
+        }
+    }
+
+    /// One step of `beginAndExecute`'s pipelines.
+    private enum PipelineStep {
+        case control(String, [String?])
+        case statement(SQLStatement)
+        case postCondition(StatementSummary, String, [String?])
+    }
+
+    /// BEGIN with its timeouts, the bundle's statements (still one at a time, each its own protocol message) and its
+    /// post-condition checks in at most two round trips (libpq pipeline mode): BEGIN, the timeouts and the first
+    /// statement, then (after the `mid-bundle` test hook) the other statements and the checks. Failures are
+    /// reported as `execute` and `checkPostConditions` report them; the caller rolls back.
+    private func beginAndExecute(_ bundle: LoadedBundle, summary: BundlePlan?) throws {
+        let statements = bundle.script.statements
+        progress(.bundleStarted(txn: bundle.locked.txn, of: lock.bundles.count, name: bundle.locked.name, statements: statements.count))
+        let checks = Self.postConditions(summary).map { PipelineStep.postCondition($0.statement, $0.sql, $0.parameters) }
+        var first: [PipelineStep] = [
+            .control("BEGIN", []),
+            .control("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)", [options.lockTimeout, options.statementTimeout]),
+        ]
+        first += statements.prefix(1).map(PipelineStep.statement)
+        if statements.count <= 1 { first += checks }
+        try runPipeline(first, bundle)
+        TestHooks.pause("after-begin")
+        guard statements.count > 1 else { return }
+        TestHooks.pause("mid-bundle")
+        try runPipeline(statements.dropFirst().map(PipelineStep.statement) + checks, bundle)
+    }
+
+    private func runPipeline(_ steps: [PipelineStep], _ bundle: LoadedBundle) throws {
+        var sql: [(sql: String, parameters: [String?])] = []
+        var unprepared: Set<Int> = []
+        for (index, step) in steps.enumerated() {
+            switch step {
+            case .control(let text, let parameters), .postCondition(_, let text, let parameters):
+                sql.append((text, parameters))
+            case .statement(let statement):
+                progress(.statement(txn: bundle.locked.txn, index: statement.index, of: bundle.script.statements.count))
+                sql.append((statement.text, []))
+                unprepared.insert(index)
+            }
+        }
+        let outcomes = try db { try connection.pipeline(sql, unprepared: unprepared) }
+        _ = connection.takeNotices()
+        for (step, outcome) in zip(steps, outcomes) {
+            let error: PostgresError
+            switch outcome {
+            case .done(let result):
+                if case .postCondition(let statement, _, _) = step, result.rows.first?.first != "t" { throw postConditionFailure(bundle, statement) }
+                continue
+            case .skipped:
+                continue
+            case .failed(let failure), .notSent(let failure):
+                error = failure
+            }
+            guard case .statement(let statement) = step else { throw BundleError.database(error.errorDescription ?? "\(error)") }
+            let location = Self.location(of: error.serverMessage?.position, in: statement)
+            throw ApplyFailureError(
+                failure: ApplyFailure(
+                    txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: statement.index,
+                    line: location.line, column: location.column, server: error.serverMessage, message: error.errorDescription ?? "\(error)"),
+                appliedBefore: [])
+        }
+    }
+
     /// Runs the bundle's statements one at a time; a failure becomes an `ApplyFailureError` with file:line:col.
     private func execute(_ bundle: LoadedBundle) throws {
         let statements = bundle.script.statements
@@ -424,42 +506,52 @@ struct BundleRunner {
 
     /// In-transaction post-conditions: every object the plan predicted the bundle creates or replaces now exists.
     private func checkPostConditions(_ bundle: LoadedBundle, summary: BundlePlan?) throws {
+        for check in Self.postConditions(summary) {
+            let exists = try db { try connection.query(check.sql, check.parameters).rows.first?.first }
+            if exists != "t" { throw postConditionFailure(bundle, check.statement) }
+        }
+    }
+
+    /// One query per object the plan predicts the bundle creates or replaces; each returns `t` when it exists.
+    static func postConditions(_ summary: BundlePlan?) -> [(statement: StatementSummary, sql: String, parameters: [String?])] {
+        var checks: [(statement: StatementSummary, sql: String, parameters: [String?])] = []
         for statement in summary?.statements ?? [] where ["create", "replace"].contains(statement.action) {
             guard let object = statement.object else { continue }
             // `object` is display text ("schema.name"); a name may itself contain '.', so every split is tried.
-            let query: (String, [String?])
             switch statement.kind {
             case "CreateFunctionStmt":
                 guard let open = object.firstIndex(of: "(") else { continue }
                 let candidates = Self.splits(object[..<open], at: ".").map { "\(quoteIdentifier($0.0)).\(quoteIdentifier($0.1))\(object[open...])" }
                 guard !candidates.isEmpty else { continue }
-                query = ("SELECT coalesce(bool_or(to_regprocedure(c) IS NOT NULL), false) FROM unnest($1::text[]) c", [pgArray(candidates)])
+                checks.append((statement, "SELECT coalesce(bool_or(to_regprocedure(c) IS NOT NULL), false) FROM unnest($1::text[]) c", [pgArray(candidates)]))
             case "CreateStmt", "ViewStmt", "IndexStmt", "CreateTableAsStmt":
                 let candidates = Self.splits(object[...], at: ".").map { "\(quoteIdentifier($0.0)).\(quoteIdentifier($0.1))" }
                 guard !candidates.isEmpty else { continue }
-                query = ("SELECT coalesce(bool_or(to_regclass(c) IS NOT NULL), false) FROM unnest($1::text[]) c", [pgArray(candidates)])
+                checks.append((statement, "SELECT coalesce(bool_or(to_regclass(c) IS NOT NULL), false) FROM unnest($1::text[]) c", [pgArray(candidates)]))
             case "CreateTrigStmt":
                 let candidates = Self.splits(object[...], at: " on ").flatMap { trigger, table in
                     Self.splits(table[...], at: ".").map { (trigger, "\(quoteIdentifier($0.0)).\(quoteIdentifier($0.1))") }
                 }
                 guard !candidates.isEmpty else { continue }
-                query = (
+                checks.append((
+                    statement,
                     "SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS c(name, tab) JOIN pg_trigger t ON t.tgname = c.name AND t.tgrelid = to_regclass(c.tab))",
                     [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1))]
-                )
+                ))
             default:
                 continue
             }
-            let exists = try db { try connection.query(query.0, query.1).rows.first?.first }
-            if exists != "t" {
-                throw ApplyFailureError(
-                    failure: ApplyFailure(
-                        txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: statement.index, line: statement.line, column: 1,
-                        server: nil,
-                        message: "post-condition failed: the plan predicted this statement would \(statement.action) \(object), but it does not exist after the bundle; the bundle was rolled back"),
-                    appliedBefore: [])
-            }
         }
+        return checks
+    }
+
+    private func postConditionFailure(_ bundle: LoadedBundle, _ statement: StatementSummary) -> ApplyFailureError {
+        ApplyFailureError(
+            failure: ApplyFailure(
+                txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: statement.index, line: statement.line, column: 1,
+                server: nil,
+                message: "post-condition failed: the plan predicted this statement would \(statement.action) \(statement.object ?? "?"), but it does not exist after the bundle; the bundle was rolled back"),
+            appliedBefore: [])
     }
 
     /// Every way to read `text` as `left<separator>right`, e.g. `a.b.c` → (`a`, `b.c`), (`a.b`, `c`).
