@@ -204,6 +204,12 @@ public final class PostgresConnection {
         return outcomes
     }
 
+    /// Prepares `sql` on this connection now (once per connection, as `query` and `pipeline` would), so that a
+    /// later pipeline has nothing left to prepare.
+    public func prepare(_ sql: String, parameterCount: Int) throws(PostgresError) {
+        _ = try preparedName(sql, parameterCount: parameterCount, on: try openHandle())
+    }
+
     /// `pipeline` for statements that must all succeed: their results, or the first failure thrown.
     public func pipelineResults(_ statements: [(sql: String, parameters: [String?])]) throws(PostgresError) -> [QueryResult] {
         var results: [QueryResult] = []
@@ -323,7 +329,9 @@ public final class PostgresConnection {
             return QueryResult(copying: result)
         case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR:
             let message = ServerMessage(copying: result)
-            if PQstatus(connection) != CONNECTION_OK {
+            // FATAL and PANIC end the session: in pipeline mode the error comes before libpq has seen the end of
+            // the connection, which PQexec would have read through to.
+            if PQstatus(connection) != CONNECTION_OK || message.severity == "FATAL" || message.severity == "PANIC" {
                 // The result message and libpq's connection message usually repeat each other.
                 let connectionMessage = lastErrorMessage()
                 let text = connectionMessage.contains(message.message) ? connectionMessage

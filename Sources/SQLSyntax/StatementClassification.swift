@@ -229,6 +229,21 @@ extension SQLStatement {
         }
     }
 
+    /// Whether the statement refers to a parameter (`$1` outside any string): run alone, the server reports that
+    /// no such parameter exists.
+    public var refersToParameters: Bool { Self.contains("ParamRef", in: tree) }
+
+    static func contains(_ nodeType: String, in node: ParseNode) -> Bool {
+        switch node {
+        case .object(let members):
+            return members[nodeType] != nil || members.values.contains { contains(nodeType, in: $0) }
+        case .array(let items):
+            return items.contains { contains(nodeType, in: $0) }
+        default:
+            return false
+        }
+    }
+
     /// Whether a parse tree contains a function call (`FuncCall`) anywhere.
     static func callsFunctions(_ node: ParseNode) -> Bool {
         switch node {

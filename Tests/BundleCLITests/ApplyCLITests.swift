@@ -142,6 +142,21 @@ import Testing
         #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
     }
 
+    /// Review finding: a `$1` outside strings is reported as the server reports it run alone (42P02, at the `$1`),
+    /// not as a protocol error of a pipelined statement.
+    @Test func parameterReferenceIsReportedWhereItIs() throws {
+        let project = try TestProject(prefix: "apply-param")
+        defer { project.remove() }
+        try project.write("bundles/p/1-p.sql", "CREATE TABLE p1 (x int);\nINSERT INTO p1 VALUES ($1);\n")
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "p", "bundles/p/1-p.sql"], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "apply_param").conninfo
+        let result = bundle(["apply", "p", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        let report = result.stdout + result.stderr
+        #expect(report.contains("1-p.sql:2:") && report.contains("42P02"), "\(report)")
+    }
+
     @Test func atomicLeavesNothing() throws {
         let (project, db) = try failingProject(prefix: "apply_atomic")
         defer { project.remove() }

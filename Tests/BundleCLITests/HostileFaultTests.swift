@@ -58,6 +58,12 @@ import Testing
         Hostile.expectNoCrash(result)
         #expect(result.status == 1 || result.status == 2, "\(result.stdout)\(result.stderr)")
         #expect((result.stdout + result.stderr).contains("connection"), "the message says what happened: \(result.stdout)\(result.stderr)")
+        if step == "mid-bundle" {
+            // Reported at the statement it stopped: the second (the first ran before the pause).
+            #expect(result.stdout.contains("bundles/1-one.sql:2:1: error: TXN-1"), "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("apply stopped at TXN-1"), "\(result.stdout)")
+            #expect(result.stdout.contains("connection to the PostgreSQL server was lost"), "a lost connection, not a server error: \(result.stdout)")
+        }
         #expect(try Hostile.scalar(database.conninfo, "SELECT count(*) FROM pg_class WHERE relname IN ('one', 'one_b')") == "0", "nothing of TXN-1 remains")
         #expect(try Hostile.scalar(database.conninfo, "SELECT count(*) FROM bundle.registry") == "0")
         let next = Hostile.bundle(["apply", "f", "--txn", "--db", database.conninfo, "--target", "t"], cwd: project.root)

@@ -402,11 +402,13 @@ struct BundleRunner {
     }
 
     /// Whether a bundle runs in its own transaction through `beginAndExecute`: one that is recorded from the rows
-    /// it writes (nothing to list before it), replaces no routine (whose paths are noted before it) and has no
-    /// COPY (not possible in pipeline mode).
+    /// it writes (nothing to list before it), replaces no routine (whose paths are noted before it), has no COPY
+    /// (not possible in pipeline mode), no `$1` outside strings (the extended protocol would report a protocol
+    /// error instead of "there is no parameter $1") and no statement over 1 MB (parsed faster as a simple query).
     static func runsPipelined(_ bundle: LoadedBundle) -> Bool {
         bundle.script.statements.allSatisfy { statement in
-            statement.onlyAddsOrChangesInPlace && statement.kind != "CopyStmt"
+            statement.onlyAddsOrChangesInPlace && statement.kind != "CopyStmt" && !statement.refersToParameters
+                && statement.text.utf8.count <= 1 << 20
                 && !(statement.kind == "CreateFunctionStmt" && statement.tree["replace"]?.bool == true)
         }
     }
@@ -426,10 +428,15 @@ struct BundleRunner {
         let statements = bundle.script.statements
         progress(.bundleStarted(txn: bundle.locked.txn, of: lock.bundles.count, name: bundle.locked.name, statements: statements.count))
         let checks = Self.postConditions(summary).map { PipelineStep.postCondition($0.statement, $0.sql, $0.parameters) }
-        var first: [PipelineStep] = [
-            .control("BEGIN", []),
-            .control("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)", [options.lockTimeout, options.statementTimeout]),
-        ]
+        let timeouts = "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)"
+        // Everything prepared is prepared now, before BEGIN: a pipeline inside the transaction has only its own
+        // round trip (and a connection lost there is reported at the statement it stopped).
+        try db {
+            try connection.prepare("BEGIN", parameterCount: 0)
+            try connection.prepare(timeouts, parameterCount: 2)
+            for case .postCondition(_, let sql, let parameters) in checks { try connection.prepare(sql, parameterCount: parameters.count) }
+        }
+        var first: [PipelineStep] = [.control("BEGIN", []), .control(timeouts, [options.lockTimeout, options.statementTimeout])]
         first += statements.prefix(1).map(PipelineStep.statement)
         if statements.count <= 1 { first += checks }
         try runPipeline(first, bundle)
@@ -452,27 +459,43 @@ struct BundleRunner {
                 unprepared.insert(index)
             }
         }
-        let outcomes = try db { try connection.pipeline(sql, unprepared: unprepared) }
+        // Nothing sent (the connection is gone): the first step's failure, as `execute` or `begin` would report it.
+        let outcomes: [PostgresConnection.PipelineOutcome]
+        do {
+            outcomes = try connection.pipeline(sql, unprepared: unprepared)
+        } catch {
+            outcomes = steps.map { _ in .failed(error) }
+        }
         _ = connection.takeNotices()
+        var failed = false
         for (step, outcome) in zip(steps, outcomes) {
             let error: PostgresError
             switch outcome {
             case .done(let result):
                 if case .postCondition(let statement, _, _) = step, result.rows.first?.first != "t" { throw postConditionFailure(bundle, statement) }
                 continue
-            case .skipped:
+            case .skipped where failed:
                 continue
+            case .skipped:
+                error = .protocolError("the server skipped this statement without an error before it")
             case .failed(let failure), .notSent(let failure):
                 error = failure
             }
+            failed = true
+            // BEGIN, the timeouts or a check failed: reported as `begin` and `checkPostConditions` report it.
             guard case .statement(let statement) = step else { throw BundleError.database(error.errorDescription ?? "\(error)") }
-            let location = Self.location(of: error.serverMessage?.position, in: statement)
-            throw ApplyFailureError(
-                failure: ApplyFailure(
-                    txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: statement.index,
-                    line: location.line, column: location.column, server: error.serverMessage, message: error.errorDescription ?? "\(error)"),
-                appliedBefore: [])
+            throw applyFailure(bundle, statement, error)
         }
+    }
+
+    /// A statement's failure, reported at its file location (the server's error position within it, if any).
+    private func applyFailure(_ bundle: LoadedBundle, _ statement: SQLStatement, _ error: PostgresError) -> ApplyFailureError {
+        let location = Self.location(of: error.serverMessage?.position, in: statement)
+        return ApplyFailureError(
+            failure: ApplyFailure(
+                txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: statement.index,
+                line: location.line, column: location.column, server: error.serverMessage, message: error.errorDescription ?? "\(error)"),
+            appliedBefore: [])
     }
 
     /// Runs the bundle's statements one at a time; a failure becomes an `ApplyFailureError` with file:line:col.
@@ -652,7 +675,9 @@ func sqlLiteral(_ value: String) -> String {
 
 /// Test-only fault injection: `BUNDLE_TEST_KILL_AT=<step>` makes the process SIGKILL itself at that step
 /// (`after-registry-read`, `after-begin`, `mid-bundle`, `before-commit`, `after-commit`), so tests can prove crash
-/// consistency; `BUNDLE_TEST_SLEEP_AT=<step>:<seconds>` pauses there instead.
+/// consistency; `BUNDLE_TEST_SLEEP_AT=<step>:<seconds>` pauses there instead. `mid-bundle` is after the bundle's
+/// first statement ran, in its open transaction; `after-begin` is after BEGIN, and for a bundle run through
+/// `beginAndExecute` after its first statement too.
 enum TestHooks {
     static let killAt = ProcessInfo.processInfo.environment["BUNDLE_TEST_KILL_AT"]
     static let sleepAt = ProcessInfo.processInfo.environment["BUNDLE_TEST_SLEEP_AT"]
