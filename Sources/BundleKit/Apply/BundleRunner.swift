@@ -508,12 +508,7 @@ struct BundleRunner {
             do {
                 try connection.execute(statement.text)
             } catch {
-                let location = Self.location(of: error.serverMessage?.position, in: statement)
-                throw ApplyFailureError(
-                    failure: ApplyFailure(
-                        txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: statement.index,
-                        line: location.line, column: location.column, server: error.serverMessage, message: error.errorDescription ?? "\(error)"),
-                    appliedBefore: [])
+                throw applyFailure(bundle, statement, error)
             }
             _ = connection.takeNotices()
         }
