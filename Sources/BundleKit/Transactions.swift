@@ -2,9 +2,12 @@ import Foundation
 import PostgresCatalog
 
 extension PostgresConnection {
+    /// `SET LOCAL lock_timeout` ($1) and `statement_timeout` ($2) for the open transaction, as one query.
+    static let localTimeoutsSQL = "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)"
+
     /// `SET LOCAL lock_timeout` and `statement_timeout` for the open transaction, in one round trip.
     func setLocalTimeouts(lock: String, statement: String) throws(PostgresError) {
-        _ = try query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)", [lock, statement])
+        _ = try query(Self.localTimeoutsSQL, [lock, statement])
     }
 
     /// `BEGIN` and both timeouts for the new transaction, in one round trip; on failure nothing is left open.

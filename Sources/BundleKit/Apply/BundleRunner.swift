@@ -59,10 +59,7 @@ struct BundleRunner {
         func recordsExactState(_ bundle: LoadedBundle, eventTriggers: Bool) -> Bool {
             guard !eventTriggers, BundleRunner.catalogsWritten(by: bundle.script.statements) != nil else { return false }
             return bundle.script.statements.allSatisfy { statement in
-                guard statement.kind == "CreateFunctionStmt" else { return true }
-                let language = Syntax.option(statement.tree["options"], "language")?.stringValue
-                    ?? (statement.tree["sql_body"] != nil ? "sql" : "")
-                return safeLanguages.contains(language.lowercased())
+                statement.kind != "CreateFunctionStmt" || safeLanguages.contains(Syntax.functionLanguage(statement.tree).lowercased())
             }
         }
     }
@@ -147,13 +144,13 @@ struct BundleRunner {
         // A bundle that only adds objects or changes them in place, in its own transaction, is recorded from the
         // catalog rows its transaction wrote; any other needs a listing of the catalog before and after it.
         // (A pinned verify script runs in a savepoint that is rolled back: whatever it does is not recorded.)
-        let inPlace = !savepoint && bundle.script.statements.allSatisfy(\.onlyAddsOrChangesInPlace)
+        // (A bundle the caller ran through `beginAndExecute` is one: `runsPipelined` checked.)
+        let inPlace = executed || (!savepoint && bundle.script.statements.allSatisfy(\.onlyAddsOrChangesInPlace))
         let listingBefore = inPlace ? nil : try Profiler.measure("listingBefore") { try listing ?? listObjects(connection) }
         // CREATE OR REPLACE may move a routine to a new path (it may name unnamed parameters): note where the
         // routines it names are now.
         let replacedRoutines = !inPlace ? [] : bundle.script.statements.compactMap { statement -> String? in
-            guard statement.kind == "CreateFunctionStmt", statement.tree["replace"]?.bool == true else { return nil }
-            return Syntax.names(statement.tree["funcname"]).last
+            Syntax.replacesRoutine(statement) ? Syntax.names(statement.tree["funcname"]).last : nil
         }
         let routinesBefore = replacedRoutines.isEmpty ? [:] : try db { try ObjectStateReader(connection: connection).routinePaths(named: replacedRoutines) }
         let summary = plan.bundles.first { $0.txn == bundle.locked.txn }
@@ -409,7 +406,7 @@ struct BundleRunner {
         bundle.script.statements.allSatisfy { statement in
             statement.onlyAddsOrChangesInPlace && statement.kind != "CopyStmt" && !statement.refersToParameters
                 && statement.text.utf8.count <= 1 << 20
-                && !(statement.kind == "CreateFunctionStmt" && statement.tree["replace"]?.bool == true)
+                && !Syntax.replacesRoutine(statement)
         }
     }
 
@@ -428,7 +425,7 @@ struct BundleRunner {
         let statements = bundle.script.statements
         progress(.bundleStarted(txn: bundle.locked.txn, of: lock.bundles.count, name: bundle.locked.name, statements: statements.count))
         let checks = Self.postConditions(summary).map { PipelineStep.postCondition($0.statement, $0.sql, $0.parameters) }
-        let timeouts = "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)"
+        let timeouts = PostgresConnection.localTimeoutsSQL
         // Everything prepared is prepared now, before BEGIN: a pipeline inside the transaction has only its own
         // round trip (and a connection lost there is reported at the statement it stopped).
         try db {
@@ -467,21 +464,18 @@ struct BundleRunner {
             outcomes = steps.map { _ in .failed(error) }
         }
         _ = connection.takeNotices()
-        var failed = false
+        // The first failure is thrown: a statement reached as skipped had no failure before it.
         for (step, outcome) in zip(steps, outcomes) {
             let error: PostgresError
             switch outcome {
             case .done(let result):
                 if case .postCondition(let statement, _, _) = step, result.rows.first?.first != "t" { throw postConditionFailure(bundle, statement) }
                 continue
-            case .skipped where failed:
-                continue
             case .skipped:
                 error = .protocolError("the server skipped this statement without an error before it")
             case .failed(let failure), .notSent(let failure):
                 error = failure
             }
-            failed = true
             // BEGIN, the timeouts or a check failed: reported as `begin` and `checkPostConditions` report it.
             guard case .statement(let statement) = step else { throw BundleError.database(error.errorDescription ?? "\(error)") }
             throw applyFailure(bundle, statement, error)

@@ -202,7 +202,7 @@ struct StatementAnalyzer {
             else { return nil }
             return variable
         }
-        let language = Syntax.option(options, "language")?.stringValue ?? (tree["sql_body"] != nil ? "sql" : "")
+        let language = Syntax.functionLanguage(tree)
 
         if let existing {
             let old = overlay.routines[existing]

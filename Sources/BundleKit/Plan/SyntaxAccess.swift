@@ -115,6 +115,16 @@ enum Syntax {
     }
 
     /// The value of a `DefElem` option in a list, by name.
+    /// The language of a CREATE FUNCTION/PROCEDURE parse tree as written (`sql` for a SQL-standard body).
+    static func functionLanguage(_ tree: ParseNode) -> String {
+        option(tree["options"], "language")?.stringValue ?? (tree["sql_body"] != nil ? "sql" : "")
+    }
+
+    /// Whether a statement is CREATE OR REPLACE FUNCTION/PROCEDURE.
+    static func replacesRoutine(_ statement: SQLStatement) -> Bool {
+        statement.kind == "CreateFunctionStmt" && statement.tree["replace"]?.bool == true
+    }
+
     static func option(_ options: ParseNode?, _ name: String) -> ParseNode? {
         for item in options?.listItems ?? [] where item.nodeType == "DefElem" {
             if item.nodeBody?["defname"]?.string == name { return item.nodeBody?["arg"] ?? .null }
