@@ -355,7 +355,8 @@ public final class Applier {
         // Nothing applied: the catalog is still the tip's state if no one else committed since the drift check.
         func recordVerifiedMark() {
             guard let verifiedSince, let tip, capabilities.marks else { return }
-            _ = try? registry.setCatalogMark(since: verifiedSince, ownTransactions: runner.marking.ownTransactions, target: target, commitID: tip.hex)
+            let mark = Registry.MarkGuard(since: verifiedSince, ownTransactions: runner.marking.ownTransactions)
+            _ = try? registry.setCatalogMark(mark, target: target, commitID: tip.hex)
         }
         var lastPublished = Date()
         do {

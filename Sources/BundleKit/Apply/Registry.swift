@@ -158,7 +158,7 @@ public struct Registry {
             let first = 12 + extra.count
             journalColumn += ", catalog_mark"
             journalValue += ", " + CatalogMark.guardedExpression(since: "$\(first)", own: "$\(first + 1)")
-            extra += [mark.since, pgArray(mark.ownTransactions)]
+            extra += mark.parameters
         }
         return (
             """
@@ -176,6 +176,9 @@ public struct Registry {
     struct MarkGuard {
         var since: String
         var ownTransactions: [String]
+
+        /// The guard's two parameters, in `guardedExpression`'s order (`since`, then `own`).
+        var parameters: [String?] { [since, pgArray(ownTransactions)] }
     }
 
     /// The commit recipe stored with row `id` while its commit was not yet written to the repository (nil when
@@ -201,15 +204,16 @@ public struct Registry {
     }
 
     /// Records, with `target`'s newest row for `commitID` (there is none for a baseline commit), the catalog's
-    /// mark as it is now, provided nothing but `ownTransactions` committed since the snapshot `since` of a capture
-    /// that found the catalog exactly as `commitID` records it (`CatalogMark.guardedExpression`; else no mark).
-    func setCatalogMark(since: String, ownTransactions: [String], target: String, commitID: String) throws(PostgresError) {
+    /// mark as it is now, provided nothing but `mark.ownTransactions` committed since the snapshot `mark.since` of
+    /// a capture that found the catalog exactly as `commitID` records it (`CatalogMark.guardedExpression`; else
+    /// no mark).
+    func setCatalogMark(_ mark: MarkGuard, target: String, commitID: String) throws(PostgresError) {
         _ = try connection.query(
             """
             UPDATE bundle.registry SET catalog_mark = \(CatalogMark.guardedExpression(since: "$3", own: "$4"))
             WHERE id = (SELECT max(id) FROM bundle.registry WHERE target = $1 AND commit_id = $2)
             """,
-            [target, commitID, since, pgArray(ownTransactions)])
+            [target, commitID] + mark.parameters)
     }
 
     /// Forgets the recipes of `target`'s rows up to `id`, whose commits are all in the repository.
