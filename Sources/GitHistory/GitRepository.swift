@@ -640,26 +640,19 @@ public final class GitRepository {
     public func readTree(at commit: ObjectID, prefix: String = "") throws(GitHistoryError) -> [String: Data] {
         var directory = prefix
         while directory.hasSuffix("/") { directory.removeLast() }
-        let root = try rootTree(of: commit)
-        defer { git_tree_free(root) }
-        if directory.isEmpty { return try walkFiles(root, base: "") }
-
-        try Self.validate(path: directory)
-        var entry: OpaquePointer?
-        let code = git_tree_entry_bypath(&entry, root, directory)
-        if code == GIT_ENOTFOUND.rawValue { return [:] }
-        try check(code, "find \(directory) at \(commit.hex)")
-        defer { git_tree_entry_free(entry) }
-        switch git_tree_entry_type(entry) {
-        case GIT_OBJECT_BLOB:
-            return [directory: try readBlob(git_tree_entry_id(entry)!)]
-        case GIT_OBJECT_TREE:
-            var subtree: OpaquePointer?
-            try check(git_tree_lookup(&subtree, handle, git_tree_entry_id(entry)), "read \(directory) at \(commit.hex)")
-            defer { git_tree_free(subtree) }
-            return try walkFiles(subtree!, base: directory + "/")
-        default:
+        if directory.isEmpty {
+            let root = try rootTree(of: commit)
+            defer { git_tree_free(root) }
+            return try walkFiles(root, base: "")
+        }
+        switch try lookUp(directory, at: commit) {
+        case .missing:
             return [:]
+        case .file(var id):
+            return [directory: try readBlob(&id)]
+        case .tree(let subtree):
+            defer { git_tree_free(subtree) }
+            return try walkFiles(subtree, base: directory + "/")
         }
     }
 
@@ -667,21 +660,41 @@ public final class GitRepository {
     /// (invalid bytes repaired): what `readTree` gives, without a `Data` copy of every file for callers that
     /// want text. Empty when the directory does not exist.
     public func readTextTree(at commit: ObjectID, directory: String) throws(GitHistoryError) -> [String: String] {
-        try Self.validate(path: directory)
+        guard case .tree(let subtree) = try lookUp(directory, at: commit) else { return [:] }
+        defer { git_tree_free(subtree) }
+        var files: [String: String] = [:]
+        try walkBlobs(subtree, base: "") { path, bytes in files[path] = String(decoding: bytes, as: UTF8.self) }
+        return files
+    }
+
+    /// What stands at `path` in `commit`'s tree.
+    private enum TreeEntry {
+        case missing
+        case file(git_oid)
+        /// A tree the caller frees (`git_tree_free`).
+        case tree(OpaquePointer)
+    }
+
+    /// What stands at `path` (not empty, validated here) in `commit`'s tree.
+    private func lookUp(_ path: String, at commit: ObjectID) throws(GitHistoryError) -> TreeEntry {
+        try Self.validate(path: path)
         let root = try rootTree(of: commit)
         defer { git_tree_free(root) }
         var entry: OpaquePointer?
-        let code = git_tree_entry_bypath(&entry, root, directory)
-        if code == GIT_ENOTFOUND.rawValue { return [:] }
-        try check(code, "find \(directory) at \(commit.hex)")
+        let code = git_tree_entry_bypath(&entry, root, path)
+        if code == GIT_ENOTFOUND.rawValue { return .missing }
+        try check(code, "find \(path) at \(commit.hex)")
         defer { git_tree_entry_free(entry) }
-        guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return [:] }
-        var subtree: OpaquePointer?
-        try check(git_tree_lookup(&subtree, handle, git_tree_entry_id(entry)), "read \(directory) at \(commit.hex)")
-        defer { git_tree_free(subtree) }
-        var files: [String: String] = [:]
-        try walkBlobs(subtree!, base: "") { path, bytes in files[path] = String(decoding: bytes, as: UTF8.self) }
-        return files
+        switch git_tree_entry_type(entry) {
+        case GIT_OBJECT_BLOB:
+            return .file(git_tree_entry_id(entry)!.pointee)
+        case GIT_OBJECT_TREE:
+            var subtree: OpaquePointer?
+            try check(git_tree_lookup(&subtree, handle, git_tree_entry_id(entry)), "read \(path) at \(commit.hex)")
+            return .tree(subtree!)
+        default:
+            return .missing
+        }
     }
 
     /// The files that differ between `old`'s tree (the empty tree when nil) and `new`'s tree, sorted by path.
