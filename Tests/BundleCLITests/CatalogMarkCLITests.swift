@@ -49,96 +49,94 @@ import Testing
         return Outcome(status: result.status, driftCheck: json["drift_check"] as? String, drift: drift, output: result.stdout + result.stderr)
     }
 
-    /// A cluster of its own: other tests' transactions (ids are cluster-wide) would make runs record no mark.
-    func isolatedDatabase() throws -> (LocalCluster, String) {
+    /// Runs `body` with a database (its connection string and a connection to it) prepared with `setup`, in a
+    /// cluster of its own: other tests' transactions (ids are cluster-wide) would make runs record no mark. The
+    /// project and the cluster are removed afterwards.
+    func withIsolatedDatabase(setup: String, _ body: (String, PostgresConnection) throws -> Void) throws {
+        defer { project.remove() }
         let cluster = try TestCluster.isolated()
-        let admin = try PostgresConnection(conninfo: cluster.conninfo)
-        defer { admin.close() }
-        try admin.execute("CREATE DATABASE marks")
-        return (cluster, cluster.conninfo(database: "marks"))
+        defer { try? cluster.remove() }
+        do {
+            let admin = try PostgresConnection(conninfo: cluster.conninfo)
+            defer { admin.close() }
+            try admin.execute("CREATE DATABASE marks")
+        }
+        let db = cluster.conninfo(database: "marks")
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        try connection.execute(setup)
+        try body(db, connection)
     }
 
     @Test func markSkipsTheCaptureUntilSomethingChanges() throws {
-        defer { project.remove() }
-        let (cluster, db) = try isolatedDatabase()
-        defer { try? cluster.remove() }
-        let connection = try PostgresConnection(conninfo: db)
-        defer { connection.close() }
         // A table owned by a role: its file names the role.
-        try connection.execute("CREATE ROLE mark_owner; CREATE TABLE public.pre (a int); ALTER TABLE public.pre OWNER TO mark_owner")
+        let setup = "CREATE ROLE mark_owner; CREATE TABLE public.pre (a int); ALTER TABLE public.pre OWNER TO mark_owner"
+        try withIsolatedDatabase(setup: setup) { db, connection in
+            let first = try apply("m1", db)
+            #expect(first.status == 0 && first.driftCheck == nil, "no recorded state yet: the baseline is captured\n\(first.output)")
+            let second = try apply("m2", db)
+            #expect(second.status == 0 && second.driftCheck == "catalog-mark", "\(second.output)")
 
-        let first = try apply("m1", db)
-        #expect(first.status == 0 && first.driftCheck == nil, "no recorded state yet: the baseline is captured\n\(first.output)")
-        let second = try apply("m2", db)
-        #expect(second.status == 0 && second.driftCheck == "catalog-mark", "\(second.output)")
+            // A catalog change that no state file shows (a new relfilenode): a capture finds no drift, and its mark
+            // stands for the tip even though the bundle after it fails.
+            try connection.execute("TRUNCATE public.pre")
+            let failed = try apply("fails", db)
+            #expect(failed.status == 1 && failed.driftCheck == "capture" && failed.drift.isEmpty, "\(failed.output)")
+            let third = try apply("m3", db)
+            #expect(third.status == 0 && third.driftCheck == "catalog-mark", "\(third.output)")
 
-        // A catalog change that no state file shows (a new relfilenode): a capture finds no drift, and its mark
-        // stands for the tip even though the bundle after it fails.
-        try connection.execute("TRUNCATE public.pre")
-        let failed = try apply("fails", db)
-        #expect(failed.status == 1 && failed.driftCheck == "capture" && failed.drift.isEmpty, "\(failed.output)")
-        let third = try apply("m3", db)
-        #expect(third.status == 0 && third.driftCheck == "catalog-mark", "\(third.output)")
-
-        // A change only the owner's name shows (a shared catalog).
-        try connection.execute("ALTER ROLE mark_owner RENAME TO mark_owner_renamed")
-        let fourth = try apply("m4", db)
-        #expect(fourth.status == 0 && fourth.driftCheck == "capture", "\(fourth.output)")
-        #expect(fourth.drift == ["public/tables/pre.sql"], "\(fourth.output)")
-        // The drift stays visible: the run records no mark while the recorded state is not the catalog.
-        try connection.execute("ALTER ROLE mark_owner_renamed RENAME TO mark_owner")
-        #expect(runBundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
-        try connection.execute("ALTER ROLE mark_owner RENAME TO mark_owner_renamed")
-        #expect(runBundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 1)
+            // A change only the owner's name shows (a shared catalog).
+            try connection.execute("ALTER ROLE mark_owner RENAME TO mark_owner_renamed")
+            let fourth = try apply("m4", db)
+            #expect(fourth.status == 0 && fourth.driftCheck == "capture", "\(fourth.output)")
+            #expect(fourth.drift == ["public/tables/pre.sql"], "\(fourth.output)")
+            // The drift stays visible: the run records no mark while the recorded state is not the catalog.
+            try connection.execute("ALTER ROLE mark_owner_renamed RENAME TO mark_owner")
+            #expect(runBundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+            try connection.execute("ALTER ROLE mark_owner RENAME TO mark_owner_renamed")
+            #expect(runBundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 1)
+        }
     }
 
     /// A change made by someone else while a run applies its bundles is not in the state the run records: the
     /// run must record no mark, so that the next apply captures and reports it.
     @Test func changeMadeDuringARunIsNotHidden() throws {
-        defer { project.remove() }
-        let (cluster, db) = try isolatedDatabase()
-        defer { try? cluster.remove() }
-        let connection = try PostgresConnection(conninfo: db)
-        defer { connection.close() }
-        try connection.execute("CREATE TABLE public.dropped_meanwhile (a int)")
-        #expect(try apply("m1", db).status == 0)
+        try withIsolatedDatabase(setup: "CREATE TABLE public.dropped_meanwhile (a int)") { db, _ in
+            #expect(try apply("m1", db).status == 0)
 
-        // The run pauses before its bundle's COMMIT; meanwhile another session drops a table (rows removed, none
-        // added: only the row counts show it).
-        nonisolated(unsafe) var during: Outcome? = nil
-        DispatchQueue.concurrentPerform(iterations: 2) { index in
-            if index == 0 {
-                during = try? apply("m2", db, environment: ["BUNDLE_TEST_SLEEP_AT": "before-commit:1.5"])
-            } else {
-                Thread.sleep(forTimeInterval: 0.7)
-                if let other = try? PostgresConnection(conninfo: db) {
-                    _ = try? other.execute("DROP TABLE public.dropped_meanwhile")
-                    other.close()
+            // The run pauses before its bundle's COMMIT; meanwhile another session drops a table (rows removed, none
+            // added: the other session's committed transaction shows it).
+            nonisolated(unsafe) var during: Outcome? = nil
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                if index == 0 {
+                    during = try? apply("m2", db, environment: ["BUNDLE_TEST_SLEEP_AT": "before-commit:1.5"])
+                } else {
+                    Thread.sleep(forTimeInterval: 0.7)
+                    if let other = try? PostgresConnection(conninfo: db) {
+                        _ = try? other.execute("DROP TABLE public.dropped_meanwhile")
+                        other.close()
+                    }
                 }
             }
+            #expect(during?.status == 0 && during?.driftCheck == "catalog-mark", "\(during?.output ?? "")")
+            let next = try apply("m3", db)
+            #expect(next.status == 0 && next.driftCheck == "capture", "\(next.output)")
+            #expect(next.drift == ["public/tables/dropped_meanwhile.sql"], "\(next.output)")
         }
-        #expect(during?.status == 0 && during?.driftCheck == "catalog-mark", "\(during?.output ?? "")")
-        let next = try apply("m3", db)
-        #expect(next.status == 0 && next.driftCheck == "capture", "\(next.output)")
-        #expect(next.drift == ["public/tables/dropped_meanwhile.sql"], "\(next.output)")
     }
 
     /// On a database prepared with `setup`: a first apply, then `lock`, whose bundles change the catalog behind
     /// their recorded state's back; the run must record no mark, so that the next apply captures the catalog
     /// and reports `drifted`, as before marks.
     func expectNoMarkAfter(_ lock: String, setup: String, drifted: String) throws {
-        defer { project.remove() }
-        let (cluster, db) = try isolatedDatabase()
-        defer { try? cluster.remove() }
-        let connection = try PostgresConnection(conninfo: db)
-        defer { connection.close() }
-        try connection.execute(setup)
-        #expect(try apply("m1", db).status == 0)
-        let run = try apply(lock, db)
-        #expect(run.status == 0 && run.driftCheck == "catalog-mark", "\(run.output)")
-        let next = try apply("m2", db)
-        #expect(next.status == 0 && next.driftCheck == "capture", "\(next.output)")
-        #expect(next.drift == [drifted], "\(next.output)")
+        try withIsolatedDatabase(setup: setup) { db, _ in
+            #expect(try apply("m1", db).status == 0)
+            let run = try apply(lock, db)
+            #expect(run.status == 0 && run.driftCheck == "catalog-mark", "\(run.output)")
+            let next = try apply("m2", db)
+            #expect(next.status == 0 && next.driftCheck == "capture", "\(next.output)")
+            #expect(next.drift == [drifted], "\(next.output)")
+        }
     }
 
     /// Review finding: a bundle that runs user code (DML firing a trigger) can change the catalog in ways its

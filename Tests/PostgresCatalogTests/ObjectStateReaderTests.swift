@@ -11,20 +11,6 @@ import Testing
         return connection
     }
 
-    /// Review finding: session settings that change deparsed text are pinned while capturing.
-    @Test func captureDoesNotDependOnSessionSettings() throws {
-        let connection = try database([
-            "CREATE TABLE public.t (id int PRIMARY KEY, note text DEFAULT E'x\\\\y', price money DEFAULT 1.5)",
-            "CREATE VIEW public.v AS SELECT id, note FROM public.t WHERE note <> 'a''b'",
-        ])
-        defer { connection.close() }
-        let reader = ObjectStateReader(connection: connection)
-        let plain = try reader.capture()
-        try connection.execute("SET quote_all_identifiers = on; SET standard_conforming_strings = off; SET lc_monetary = 'C.UTF-8'")
-        #expect(try reader.capture() == plain)
-        #expect(try connection.query("SHOW quote_all_identifiers").rows[0][0] == "on", "the session's own settings are put back")
-    }
-
     @Test func captureIsDeterministicAndScopedPerObject() throws {
         let connection = try database([
             "CREATE SCHEMA app",
@@ -57,14 +43,24 @@ import Testing
         #expect(third["app/functions/f(a integer, b text).sql"]?.contains("REVOKE ALL ON FUNCTION app.f(a integer, b text) FROM PUBLIC;") == true)
     }
 
-    @Test func captureDoesNotDependOnTheSessionSearchPath() throws {
-        let connection = try database(["CREATE SCHEMA app", "CREATE TABLE app.t (id int)", "CREATE VIEW app.v AS SELECT id FROM app.t"])
+    /// Session settings that change deparsed text (the search_path; quote_all_identifiers,
+    /// standard_conforming_strings and lc_monetary, a review finding) are pinned while capturing, and the
+    /// session's own values are put back.
+    @Test(arguments: [
+        (["CREATE SCHEMA app", "CREATE TABLE app.t (id int)", "CREATE VIEW app.v AS SELECT id FROM app.t"],
+         "SET search_path = app, public", "SHOW search_path", "app, public"),
+        (["CREATE TABLE public.t (id int PRIMARY KEY, note text DEFAULT E'x\\\\y', price money DEFAULT 1.5)",
+          "CREATE VIEW public.v AS SELECT id, note FROM public.t WHERE note <> 'a''b'"],
+         "SET quote_all_identifiers = on; SET standard_conforming_strings = off; SET lc_monetary = 'C.UTF-8'", "SHOW quote_all_identifiers", "on"),
+    ])
+    func captureDoesNotDependOnSessionSettings(setup: [String], settings: String, show: String, shown: String) throws {
+        let connection = try database(setup)
         defer { connection.close() }
         let reader = ObjectStateReader(connection: connection)
         let plain = try reader.capture()
-        try connection.execute("SET search_path = app, public")
+        try connection.execute(settings)
         #expect(try reader.capture() == plain)
-        #expect(try connection.query("SHOW search_path").rows[0][0] == "app, public", "the session setting is left as it was")
+        #expect(try connection.query(show).rows[0][0] == shown, "the session's own setting is left as it was")
     }
 
     @Test func pathComponentsAreEncodedForGit() {
