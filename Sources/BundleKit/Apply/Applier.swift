@@ -295,16 +295,11 @@ public final class Applier {
                 state = try Profiler.measure("readTipState") { () throws(BundleError) in try readState(repository, at: tip) }
             }
         } else {
-            let reader = ObjectStateReader(connection: connection)
-            if runMayMark {
-                let baseline = try Profiler.measure("baselineCapture") { () throws(BundleError) in
-                    try db { try reader.captureMarked(excludedSchemas: [Registry.schema], watch: watchSpec(watch)) }
-                }
-                state = baseline.files
-                startMark = baseline.mark
-            } else {
-                state = try Profiler.measure("baselineCapture") { () throws(BundleError) in try captureState(connection, watch: watch) }
+            let baseline = try Profiler.measure("baselineCapture") { () throws(BundleError) in
+                try captureState(connection, watch: watch, marking: runMayMark)
             }
+            state = baseline.files
+            startMark = baseline.mark
             let message = CommitMessage.baseline(target: target, facts: facts)
             let commit = try Profiler.measure("baselineCommit") { () throws(BundleError) in try git {
                 try repository.writeCommit(

@@ -7,6 +7,14 @@ func captureState(_ connection: PostgresConnection, watch: WatchList?) throws(Bu
     return try db { try ObjectStateReader(connection: connection).capture(excludedSchemas: [Registry.schema], watch: spec) }
 }
 
+/// `captureState`, and with `marking` the catalog mark taken in the same snapshot (nil without).
+func captureState(_ connection: PostgresConnection, watch: WatchList?, marking: Bool) throws(BundleError) -> (files: [String: String], mark: CatalogMark.Reading?) {
+    guard marking else { return (try captureState(connection, watch: watch), nil) }
+    let spec = watchSpec(watch)
+    let marked = try db { try ObjectStateReader(connection: connection).captureMarked(excludedSchemas: [Registry.schema], watch: spec) }
+    return (marked.files, marked.mark)
+}
+
 /// The catalog listing (paths and fingerprints of every captured object), excluding the registry schema.
 func listObjects(_ connection: PostgresConnection) throws(BundleError) -> [String: ListedObject] {
     try db { try ObjectStateReader(connection: connection).listing(excludedSchemas: [Registry.schema]) }
@@ -196,7 +204,7 @@ private func mergedASCIISignatures(_ previous: String, _ update: String) -> Stri
     return String(decoding: output, as: UTF8.self)
 }
 
-func watchSpec(_ watch: WatchList?) -> StateWatchSpec? {
+private func watchSpec(_ watch: WatchList?) -> StateWatchSpec? {
     watch.map { list in
         StateWatchSpec(
             tables: list.tables ?? [],

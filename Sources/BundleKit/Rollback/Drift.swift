@@ -51,11 +51,7 @@ public enum DriftDetector {
         for (path, id) in try git({ try repository.fileIDs(at: tip, prefix: "state") }) where path.hasPrefix("state/") {
             recordedIDs[String(path.dropFirst("state/".count))] = id
         }
-        let spec = watchSpec(watch)
-        let reader = ObjectStateReader(connection: connection)
-        let (live, mark) = marking
-            ? try db { try reader.captureMarked(excludedSchemas: [Registry.schema], watch: spec) }
-            : (try db { try reader.capture(excludedSchemas: [Registry.schema], watch: spec) }, nil)
+        let (live, mark) = try captureState(connection, watch: watch, marking: marking)
         var items: [DriftItem] = []
         for path in Set(recordedIDs.keys).union(live.keys).sorted() where !path.hasPrefix("watch/") {
             let liveText = live[path]
