@@ -52,10 +52,22 @@ public struct Project: Sendable, Equatable {
         if relativePath.isEmpty || relativePath.hasPrefix("/") || relativePath.contains("\0") { return nil }
         let components = relativePath.split(separator: "/", omittingEmptySubsequences: false)
         if components.contains(where: { $0 == ".." || $0.isEmpty }) { return nil }
-        let resolved = url(for: relativePath).resolvingSymlinksInPath().standardizedFileURL
         let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        // realpath(3) resolves an existing file in one call (Foundation's resolution costs ~0.1 ms a file, which a
+        // lock of 1,000 bundles pays twice); a missing file keeps Foundation's answer, which still names it.
+        if let real = Self.realPath(rootPath + relativePath) {
+            return real.hasPrefix(rootPath) ? URL(fileURLWithPath: real) : nil
+        }
+        let resolved = url(for: relativePath).resolvingSymlinksInPath().standardizedFileURL
         guard resolved.path.hasPrefix(rootPath) else { return nil }
         return resolved
+    }
+
+    /// The canonical absolute path of an existing file (symlinks resolved), or nil.
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// The project-relative form of a path given on the command line (relative to `cwd`).

@@ -931,18 +931,31 @@ struct RawTree {
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
-        var index = 0
-        while index < bytes.count {
-            starts.append(index)
-            var space = index
-            while space < bytes.count && bytes[space] != 0x20 { space += 1 }
-            nameStarts.append(space + 1)
-            var end = space + 1
-            while end < bytes.count && bytes[end] != 0 { end += 1 }
-            nameEnds.append(end)
-            // A tree's mode is 40000 (the only mode of five digits starting with '4').
-            directories.append(space - index == 5 && bytes[index] == 0x34)
-            index = end + 21
+        // Every commit of a run parses the trees on its paths (large ones such as `rollback/` grow by one entry a
+        // bundle): scan with memchr, into arrays sized for ~40-byte entries.
+        let estimate = bytes.count / 40 + 1
+        starts.reserveCapacity(estimate)
+        nameStarts.reserveCapacity(estimate)
+        nameEnds.reserveCapacity(estimate)
+        directories.reserveCapacity(estimate)
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let count = buffer.count
+            func find(_ byte: UInt8, from index: Int) -> Int {
+                guard index < count, let found = memchr(base + index, Int32(byte), count - index) else { return count }
+                return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            }
+            var index = 0
+            while index < count {
+                starts.append(index)
+                let space = find(0x20, from: index)
+                nameStarts.append(space + 1)
+                let end = find(0, from: space + 1)
+                nameEnds.append(end)
+                // A tree's mode is 40000 (the only mode of five digits starting with '4').
+                directories.append(space - index == 5 && base[index] == 0x34)
+                index = end + 21
+            }
         }
     }
 

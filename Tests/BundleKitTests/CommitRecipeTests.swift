@@ -49,6 +49,24 @@ import Testing
         #expect(try decoded.write(to: repository) == direct, "\(name)")
     }
 
+    /// `json()` is written by hand: it must be exactly what `JSONEncoder` writes (sorted keys, unescaped slashes),
+    /// for every ASCII character, quotes, backslashes, line breaks, non-ASCII text and absent fields.
+    @Test func handWrittenJSONIsWhatTheEncoderWrites() throws {
+        let every = String(String.UnicodeScalarView((0..<128).compactMap(Unicode.Scalar.init)))
+        let person = Signature(name: "Zoë \"Q\" \\ / \(every)", email: "z@example.com", time: Date(timeIntervalSince1970: -5), timeZoneOffsetMinutes: -330)
+        var recipe = CommitRecipe(
+            parent: ObjectID(hex: String(repeating: "ab", count: 20))!,
+            changes: [.upsert(path: "state/s/tables/t\u{2028}é.sql", contents: Data(every.utf8)), .remove(path: "applied/a/b.sql")],
+            message: "apply m3a TXN-1 A: \(every)\n\nTrailer: x 🚀", author: person, committer: author)
+        #expect(recipe.json() == recipe.encodedJSON())
+        recipe.changes[0].prefix = 0
+        recipe.changes[0].suffix = 12_345
+        #expect(recipe.json() == recipe.encodedJSON())
+        #expect(CommitRecipe.decode(recipe.json()) == recipe)
+        recipe.changes = []
+        #expect(recipe.json() == recipe.encodedJSON())
+    }
+
     @Test func aRecipeThatDoesNotFitItsParentIsRefused() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("recipe-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }

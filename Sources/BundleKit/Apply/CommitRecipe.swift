@@ -75,7 +75,67 @@ struct CommitRecipe: Codable, Equatable {
     }
 
     /// The recipe as one line of JSON (stored in `bundle.registry.commit_journal`).
+    ///
+    /// Written by hand, byte for byte as `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes` writes it
+    /// (`CommitRecipeTests` compares the two): every bundle of a run writes one, and the encoder cost more than the
+    /// commit it describes.
     func json() -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + changes.reduce(0) { $0 + $1.path.utf8.count + ($1.contents?.utf8.count ?? 0) + 48 })
+        func string(_ text: String) {
+            out.append(UInt8(ascii: "\""))
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+                case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+                case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                case 0..<0x20:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+                default: out.append(byte)
+                }
+            }
+            out.append(UInt8(ascii: "\""))
+        }
+        func key(_ name: String) {
+            string(name)
+            out.append(UInt8(ascii: ":"))
+        }
+        func number<T: BinaryInteger>(_ value: T) { out += Array(String(value).utf8) }
+        func person(_ person: Person) {
+            out.append(UInt8(ascii: "{"))
+            key("email"); string(person.email); out.append(UInt8(ascii: ","))
+            key("name"); string(person.name); out.append(UInt8(ascii: ","))
+            key("offsetMinutes"); number(person.offsetMinutes); out.append(UInt8(ascii: ","))
+            key("time"); number(person.time)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "{"))
+        key("author"); person(author); out.append(UInt8(ascii: ","))
+        key("changes"); out.append(UInt8(ascii: "["))
+        for (index, change) in changes.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "{"))
+            if let contents = change.contents { key("contents"); string(contents); out.append(UInt8(ascii: ",")) }
+            key("path"); string(change.path)
+            if let prefix = change.prefix { out.append(UInt8(ascii: ",")); key("prefix"); number(prefix) }
+            if let suffix = change.suffix { out.append(UInt8(ascii: ",")); key("suffix"); number(suffix) }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]")); out.append(UInt8(ascii: ","))
+        key("committer"); person(committer); out.append(UInt8(ascii: ","))
+        key("message"); string(message); out.append(UInt8(ascii: ","))
+        key("parent"); string(parent)
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `json()` as `JSONEncoder` writes it (for tests).
+    func encodedJSON() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)

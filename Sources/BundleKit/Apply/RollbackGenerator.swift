@@ -36,7 +36,8 @@ struct RollbackGenerator {
         }
 
         static func decode(_ component: String) -> String {
-            component.removingPercentEncoding ?? component
+            // Most names have no escapes: skip Foundation's decoder (a CFString round trip) for them.
+            component.utf8.contains(UInt8(ascii: "%")) ? component.removingPercentEncoding ?? component : component
         }
 
         var qualified: String { "\(quoteIdentifier(schema)).\(quoteIdentifier(name))" }
