@@ -70,8 +70,21 @@ public enum CatalogMark {
 
     /// The mark of the catalog as the connection sees it now (in its transaction's snapshot, if one is open).
     public static func read(_ connection: PostgresConnection) throws(PostgresError) -> Reading {
-        let row = try connection.query("SELECT \(expression), pg_catalog.pg_current_snapshot()::pg_catalog.text").rows.first
-        guard let row, let mark = row[0], let snapshot = row[1] else { throw .protocolError("the catalog mark query returned no row") }
+        try reading(connection.query(readSQL))
+    }
+
+    /// `read`, with the caller's `work` done while the server computes the mark (`PostgresConnection.query(_:_:overlapping:)`).
+    public static func read<T, E: Error>(
+        _ connection: PostgresConnection, overlapping work: () throws(E) -> T
+    ) throws(E) -> (reading: Result<Reading, PostgresError>, work: T) {
+        let (result, value) = try connection.query(readSQL, overlapping: work)
+        return (result.flatMap { result in Result { () throws(PostgresError) in try reading(result) } }, value)
+    }
+
+    private static var readSQL: String { "SELECT \(expression), pg_catalog.pg_current_snapshot()::pg_catalog.text" }
+
+    private static func reading(_ result: QueryResult) throws(PostgresError) -> Reading {
+        guard let row = result.rows.first, let mark = row[0], let snapshot = row[1] else { throw .protocolError("the catalog mark query returned no row") }
         return Reading(mark: mark, snapshot: snapshot)
     }
 

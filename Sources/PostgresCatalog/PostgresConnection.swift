@@ -108,6 +108,56 @@ public final class PostgresConnection {
         }
     }
 
+    /// `query`, with the caller's `work` done while the server runs the statement: it is sent
+    /// (`PQsendQueryPrepared`), `work` runs, then its result is read (also when `work` throws, so the connection
+    /// stays usable). For client work that does not need the connection, such as reading git history while the
+    /// server computes a catalog mark.
+    public func query<T, E: Error>(
+        _ sql: String, _ parameters: [String?] = [], overlapping work: () throws(E) -> T
+    ) throws(E) -> (result: Result<QueryResult, PostgresError>, work: T) {
+        let sent: Result<OpaquePointer, PostgresError>
+        do {
+            let connection = try openHandle()
+            let name = try preparedName(sql, parameterCount: parameters.count, on: connection)
+            if Self.withCParameters(parameters, { PQsendQueryPrepared(connection, name, Int32(parameters.count), $0, nil, nil, 0) }) == 1 {
+                sent = .success(connection)
+            } else {
+                let message = lastErrorMessage()
+                sent = .failure(PQstatus(connection) != CONNECTION_OK ? .connectionLost(message: message) : .protocolError(message))
+            }
+        } catch {
+            sent = .failure(error)
+        }
+        func receive() -> Result<QueryResult, PostgresError> {
+            guard case .success(let connection) = sent else {
+                if case .failure(let error) = sent { return .failure(error) }
+                return .failure(.protocolError("not sent"))
+            }
+            // One statement: its result, then NULL (the first failure, if any, is what counts).
+            var outcome: Result<QueryResult, PostgresError>? = nil
+            while let result = PQgetResult(connection) {
+                let collected = Result { () throws(PostgresError) in try collect(result, on: connection) }
+                if outcome == nil { outcome = collected }
+                if PQstatus(connection) != CONNECTION_OK { break }
+            }
+            return outcome ?? .failure(.connectionLost(message: lastErrorMessage()))
+        }
+        let value: T
+        do {
+            value = try work()
+        } catch {
+            _ = receive()
+            throw error
+        }
+        let result = receive()
+        if case .failure(let error) = result, error.sqlstate == "26000", transactionStatus == .idle {
+            // Someone ran DEALLOCATE ALL on this session (as `query` handles it): prepare again, this time waiting.
+            prepared = [:]
+            return (Result { () throws(PostgresError) in try query(sql, parameters) }, value)
+        }
+        return (result, value)
+    }
+
     /// What became of one statement of a `pipeline`.
     public enum PipelineOutcome {
         case done(QueryResult)

@@ -196,6 +196,25 @@ private func capturingStandardError(_ body: () throws -> Void) throws -> String 
         #expect(try connection.query("SELECT count(*) AS n FROM note").rows == [["2"]])
     }
 
+    /// A query overlapping the caller's work: the server runs it while the work runs (the work sees the
+    /// connection busy), both results come back, and a failing statement or failing work leaves it usable.
+    @Test func queryOverlappingWork() throws {
+        struct WorkFailed: Error {}
+        let connection = try connectToNewDatabase("overlap")
+        let (result, busy) = connection.query("SELECT pg_sleep(0.2), $1::int * 2", ["21"]) { connection.transactionStatus }
+        #expect(busy == .active, "the statement is still running while the work runs")
+        #expect(try result.get().rows.first?[1] == "42")
+        #expect(connection.transactionStatus == .idle)
+
+        let (failed, _) = connection.query("SELECT 1 / $1::int", ["0"]) { 0 }
+        #expect(throws: PostgresError.self) { try failed.get() }
+        #expect((try? failed.get()) == nil)
+        if case .failure(let error) = failed { #expect(error.sqlstate == "22012") }
+
+        #expect(throws: WorkFailed.self) { _ = try connection.query("SELECT pg_sleep(0.1)") { () throws(WorkFailed) in throw WorkFailed() } }
+        #expect(try connection.query("SELECT 7").rows == [["7"]], "the overlapped result was read before the next query")
+    }
+
     @Test func transactionStatusFollowsTransactionBlocks() throws {
         let connection = try connectToNewDatabase("txn")
         #expect(connection.transactionStatus == .idle)

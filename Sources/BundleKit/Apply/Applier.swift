@@ -226,6 +226,8 @@ public final class Applier {
         // the catalog's mark then, provided nothing else committed since that snapshot.
         var verifiedSince: String? = nil
         let tipAtDriftCheck = repository.referenceTarget(branch)
+        // The state recorded at `tipAtDriftCheck`, when the mark check read it.
+        var tipStateAtDriftCheck: [String: String]? = nil
         if let tipAtDriftCheck {
             let pendingObjects = report.plan.bundles.filter { $0.status != .applied }.flatMap(\.statements).compactMap { statement -> String? in
                 guard let object = statement.object else { return nil }
@@ -238,7 +240,13 @@ public final class Applier {
                 try db { try registry.catalogMark(target: target, commitID: tipAtDriftCheck.hex) }
             }
             if let recordedMark {
-                let live = try Profiler.measure("markCheck") { () throws(BundleError) in try db { try CatalogMark.read(connection) } }
+                // The tip's recorded state is read from git while the server computes the live mark: it is the
+                // run's starting state when the marks agree (and, after a capture with drift, too).
+                let (reading, tipState) = try Profiler.measure("markCheck") { () throws(BundleError) in
+                    try CatalogMark.read(connection) { () throws(BundleError) in try readState(repository, at: tipAtDriftCheck) }
+                }
+                tipStateAtDriftCheck = tipState
+                let live = try db { try reading.get() }
                 if live.mark == recordedMark {
                     report.driftCheck = .catalogMark
                     startMark = live
@@ -291,6 +299,8 @@ public final class Applier {
                 for (path, text) in try git({ try repository.readTextTree(at: tip, directory: "state/watch") }) {
                     state["watch/" + path] = text
                 }
+            } else if let tipStateAtDriftCheck, tip == tipAtDriftCheck {
+                state = tipStateAtDriftCheck
             } else {
                 state = try Profiler.measure("readTipState") { () throws(BundleError) in try readState(repository, at: tip) }
             }
