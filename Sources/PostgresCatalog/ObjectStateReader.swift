@@ -231,7 +231,7 @@ public struct ObjectStateReader {
         let excluded = pgArray(excludedSchemas)
         func only(_ oids: [UInt32]?) -> String? { selection == nil ? nil : pgArray((oids ?? []).map(String.init)) }
         // Separate statements for "all" and "these": each gets a plan that fits (a sequential scan, an index scan).
-        func selected(_ column: String) -> String { selection == nil ? "$2::oid[] IS NULL" : "\(column) = ANY($2::oid[])" }
+        let selected: (String) -> String = { column in selection == nil ? "$2::oid[] IS NULL" : "\(column) = ANY($2::oid[])" }
         var files: [String: String] = [:]
 
         // A selection names objects by kind: kinds it does not name are not queried at all.
@@ -241,24 +241,104 @@ public struct ObjectStateReader {
         let wantTypes = selection.map { !$0.types.isEmpty } ?? true
         let completeSummaries = selection?.completeSummaryFiles ?? true
 
-        // Schemas.
-        for row in try !wantSchemas ? [] : connection.query(
-            """
-            SELECT n.nspname, quote_ident(n.nspname), quote_ident(pg_get_userbyid(n.nspowner)), n.nspacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = n.oid AND de.classoid = 'pg_namespace'::regclass AND de.objsubid = 0),
-                   pg_get_userbyid(n.nspowner)
-            FROM pg_namespace n
-            WHERE \(Self.userSchemaFilter) AND \(selected("n.oid"))
-              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
-            ORDER BY n.nspname COLLATE "C"
-            """, [excluded, only(selection?.schemas)]
-        ).rows {
-            var text = "CREATE SCHEMA \(row[1]!);\nALTER SCHEMA \(row[1]!) OWNER TO \(row[2]!);\n"
-            text += Self.grants(acl: row[3], object: "SCHEMA \(row[1]!)", owner: row[5]!, fullOwnerCount: 2, publicByDefault: false)
-            if let comment = row[4] { text += "COMMENT ON SCHEMA \(row[1]!) IS \(Self.literal(comment));\n" }
-            files["schemas/\(Self.component(row[0]!)).sql"] = text
+        if wantSchemas {
+            Self.renderSchemas(try connection.query(Self.schemasSQL(selected), [excluded, only(selection?.schemas)]).rows, into: &files)
         }
 
-        // Relations.
+        // Relations, then their parts (`relationPartsSQL`).
+        let relationsSQL = Self.relationsSQL(selected)
+        var relationRows: [[String?]] = []
+        var partRows: [[String?]] = []
+        if wantRelations, let selected = selection?.relations, !selected.isEmpty {
+            // One round trip: the selected relations' parts are read by the same OIDs alongside (rows of relations
+            // the first query leaves out are ignored).
+            let results = try connection.pipelineResults([
+                (relationsSQL, [excluded, only(selected)]), (Self.relationPartsSQL, [pgArray(selected.map(String.init))]),
+            ])
+            relationRows = results[0].rows
+            partRows = results[1].rows
+        } else if wantRelations {
+            relationRows = try connection.query(relationsSQL, [excluded, only(selection?.relations)]).rows
+            if !relationRows.isEmpty { partRows = try connection.query(Self.relationPartsSQL, [pgArray(relationRows.map { $0[0]! })]).rows }
+        }
+        Self.renderRelations(relationRows, parts: partRows, into: &files)
+
+        // Routines (functions, procedures, window functions).
+        var signatures: [String] = []
+        if wantRoutines {
+            Self.renderRoutines(try connection.query(Self.routinesSQL(selected), [excluded, only(selection?.routines)]).rows, into: &files, signatures: &signatures)
+        }
+        // signatures.tsv: every routine, or with an incomplete-summaries selection only the selected routines'
+        // lines, which the caller merges by their first three columns. Both come from the rows above, except a
+        // complete file for a selection, which has its own query (cheap: no definitions are rendered).
+        if wantRoutines && (selection == nil || !completeSummaries) {
+            files["signatures.tsv"] = Self.signaturesFile(signatures)
+        } else if completeSummaries {
+            let rows = try connection.query(Self.allSignaturesSQL, [excluded]).rows
+            files["signatures.tsv"] = Self.signaturesFile(rows.map { $0.map { $0 ?? "" }.joined(separator: "\t") })
+        }
+
+        // Types: enums, domains, composites, ranges.
+        if wantTypes {
+            Self.renderTypes(try connection.query(Self.typesSQL(selected), [excluded, only(selection?.types)]).rows, into: &files)
+        }
+
+        // Extensions.
+        if completeSummaries {
+            let extensions = try connection.query(Self.extensionsSQL).rows.map { $0[0]! }
+            if !extensions.isEmpty { files["extensions.sql"] = extensions.joined(separator: "\n") + "\n" }
+        }
+
+        // Watched tables and configuration rows.
+        if let watch {
+            let queries = Self.watchQueries(watch)
+            Self.renderWatch(watch, results: try queries.map { (sql, parameters) throws(PostgresError) in try connection.query(sql, parameters) }, into: &files)
+        }
+        return files
+    }
+
+    // MARK: - The capture's queries and how their rows become files
+
+    static func schemasSQL(_ selected: (String) -> String) -> String {
+        """
+        SELECT n.nspname, quote_ident(n.nspname), quote_ident(pg_get_userbyid(n.nspowner)), n.nspacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = n.oid AND de.classoid = 'pg_namespace'::regclass AND de.objsubid = 0),
+               pg_get_userbyid(n.nspowner)
+        FROM pg_namespace n
+        WHERE \(userSchemaFilter) AND \(selected("n.oid"))
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+        ORDER BY n.nspname COLLATE "C"
+        """
+    }
+
+    static func renderSchemas(_ rows: [[String?]], into files: inout [String: String]) {
+        for row in rows {
+            var text = "CREATE SCHEMA \(row[1]!);\nALTER SCHEMA \(row[1]!) OWNER TO \(row[2]!);\n"
+            text += grants(acl: row[3], object: "SCHEMA \(row[1]!)", owner: row[5]!, fullOwnerCount: 2, publicByDefault: false)
+            if let comment = row[4] { text += "COMMENT ON SCHEMA \(row[1]!) IS \(literal(comment));\n" }
+            files["schemas/\(component(row[0]!)).sql"] = text
+        }
+    }
+
+    static func relationsSQL(_ selected: (String) -> String) -> String {
+        """
+        SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname), c.relkind::text,
+               quote_ident(pg_get_userbyid(c.relowner)), c.relacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = c.oid AND de.classoid = 'pg_class'::regclass AND de.objsubid = 0),
+               c.relrowsecurity, c.relforcerowsecurity,
+               CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+               CASE WHEN c.relispartition THEN (SELECT format('%I.%I', pn.nspname, pc.relname) || ' ' || pg_get_expr(c.relpartbound, c.oid)
+                    FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+                    WHERE i.inhrelid = c.oid) END,
+               CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END,
+               c.reloptions::text[], pg_get_userbyid(c.relowner)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(userSchemaFilter) AND \(selected("c.oid"))
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        """
+    }
+
+    /// The files of the relations in `relationRows` (`relationsSQL`), from their parts (`relationPartsSQL`; rows of
+    /// other relations are ignored).
+    static func renderRelations(_ relationRows: [[String?]], parts partRows: [[String?]], into files: inout [String: String]) {
         struct Relation {
             var schema: String
             var name: String
@@ -269,38 +349,10 @@ public struct ObjectStateReader {
             var tail: [String] = []
         }
         var relations: [String: Relation] = [:]
-        let relationsSQL = """
-            SELECT c.oid, n.nspname, c.relname, format('%I.%I', n.nspname, c.relname), c.relkind::text,
-                   quote_ident(pg_get_userbyid(c.relowner)), c.relacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = c.oid AND de.classoid = 'pg_class'::regclass AND de.objsubid = 0),
-                   c.relrowsecurity, c.relforcerowsecurity,
-                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
-                   CASE WHEN c.relispartition THEN (SELECT format('%I.%I', pn.nspname, pc.relname) || ' ' || pg_get_expr(c.relpartbound, c.oid)
-                        FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-                        WHERE i.inhrelid = c.oid) END,
-                   CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END,
-                   c.reloptions::text[], pg_get_userbyid(c.relowner)
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(Self.userSchemaFilter) AND \(selected("c.oid"))
-              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-            """
-        let partsSQL = Self.relationPartsSQL
-        var relationRows = QueryResult(columns: [], rows: [], commandTag: "", affectedRows: nil)
-        var selectedParts: QueryResult? = nil
-        if wantRelations, let selected = selection?.relations, !selected.isEmpty {
-            // One round trip: the selected relations' parts are read by the same OIDs alongside (rows of relations
-            // the first query leaves out are ignored below).
-            let results = try connection.pipelineResults([(relationsSQL, [excluded, only(selected)]), (partsSQL, [pgArray(selected.map(String.init))])])
-            relationRows = results[0]
-            selectedParts = results[1]
-        } else if wantRelations {
-            relationRows = try connection.query(relationsSQL, [excluded, only(selection?.relations)])
-        }
-        var ownerOf: [String: String] = [:]
-        for row in relationRows.rows {
+        for row in relationRows {
             let oid = row[0]!
             var relation = Relation(schema: row[1]!, name: row[2]!, qualified: row[3]!, kind: row[4]!)
             let noun = ["r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE", "f": "FOREIGN TABLE"][relation.kind]!
-            ownerOf[oid] = row[14]!
             switch relation.kind {
             case "v":
                 relation.lines.append("CREATE OR REPLACE VIEW \(relation.qualified) AS\n\(row[12] ?? "")")
@@ -322,22 +374,11 @@ public struct ObjectStateReader {
             relation.tail.append("ALTER \(noun) \(relation.qualified) OWNER TO \(row[5]!);")
             let fullCount = relation.kind == "S" ? 3 : 7
             relation.tail.append(
-                contentsOf: Self.grants(acl: row[6], object: "\(relation.kind == "S" ? "SEQUENCE" : "TABLE") \(relation.qualified)", owner: row[14]!, fullOwnerCount: fullCount, publicByDefault: false)
+                contentsOf: grants(acl: row[6], object: "\(relation.kind == "S" ? "SEQUENCE" : "TABLE") \(relation.qualified)", owner: row[14]!, fullOwnerCount: fullCount, publicByDefault: false)
                     .split(separator: "\n").map(String.init))
-            if let comment = row[7] { relation.tail.append("COMMENT ON \(noun) \(relation.qualified) IS \(Self.literal(comment));") }
+            if let comment = row[7] { relation.tail.append("COMMENT ON \(noun) \(relation.qualified) IS \(literal(comment));") }
             if let partKey = row[10] { relation.columns.append("__PARTITION__ \(partKey)") }
             relations[oid] = relation
-        }
-        let oids = pgArray(Array(relations.keys))
-
-        // The relations' parts (`relationPartsSQL`), in one round trip.
-        let partRows: [[String?]]
-        if relations.isEmpty {
-            partRows = []
-        } else if let selectedParts {
-            partRows = selectedParts.rows
-        } else {
-            partRows = try connection.query(partsSQL, [oids]).rows
         }
         for row in partRows {
             guard var relation = relations[row[1]!] else { continue }
@@ -360,10 +401,10 @@ public struct ObjectStateReader {
                 } else if relation.kind == "v" || relation.kind == "m" {
                     if let expression = value[3] { relation.tail.append("ALTER VIEW \(relation.qualified) ALTER COLUMN \(name) SET DEFAULT \(expression);") }
                 }
-                if let comment = value[7] { relation.tail.append("COMMENT ON COLUMN \(relation.qualified).\(name) IS \(Self.literal(comment));") }
+                if let comment = value[7] { relation.tail.append("COMMENT ON COLUMN \(relation.qualified).\(name) IS \(literal(comment));") }
                 if let acl = value[8] {
                     relation.tail.append(
-                        contentsOf: Self.grants(acl: acl, object: "TABLE \(relation.qualified)", owner: "", fullOwnerCount: 99, publicByDefault: false, column: name)
+                        contentsOf: grants(acl: acl, object: "TABLE \(relation.qualified)", owner: "", fullOwnerCount: 99, publicByDefault: false, column: name)
                             .split(separator: "\n").map(String.init))
                 }
             case "2":  // a constraint
@@ -398,73 +439,68 @@ public struct ObjectStateReader {
             for line in relation.lines { text += line + "\n" }
             for line in relation.tail { text += line + "\n" }
             let folder = ["r": "tables", "p": "tables", "f": "tables", "v": "views", "m": "matviews", "S": "sequences"][relation.kind]!
-            files["\(Self.component(relation.schema))/\(folder)/\(Self.component(relation.name)).sql"] = text
+            files["\(component(relation.schema))/\(folder)/\(component(relation.name)).sql"] = text
         }
+    }
 
-        // Routines (functions, procedures, window functions).
-        var signatures: [String] = []
-        for row in try !wantRoutines ? [] : connection.query(
-            """
-            SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), p.prokind::text,
-                   format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
-                   quote_ident(pg_get_userbyid(p.proowner)), p.proacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = p.oid AND de.classoid = 'pg_proc'::regclass AND de.objsubid = 0),
-                   pg_get_function_arguments(p.oid), md5(p.prosrc), length(p.prosrc), p.prosecdef, coalesce(array_to_string(p.proconfig, ','), ''),
-                   pg_get_userbyid(p.proowner)
-            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter) AND \(selected("p.oid"))
-              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
-            """, [excluded, only(selection?.routines)]
-        ).rows {
+    static func routinesSQL(_ selected: (String) -> String) -> String {
+        """
+        SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), p.prokind::text,
+               format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
+               quote_ident(pg_get_userbyid(p.proowner)), p.proacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = p.oid AND de.classoid = 'pg_proc'::regclass AND de.objsubid = 0),
+               pg_get_function_arguments(p.oid), md5(p.prosrc), length(p.prosrc), p.prosecdef, coalesce(array_to_string(p.proconfig, ','), ''),
+               pg_get_userbyid(p.proowner)
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE p.prokind IN ('f', 'p', 'w') AND \(userSchemaFilter) AND \(selected("p.oid"))
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+        """
+    }
+
+    /// The routines' files, and their `signatures.tsv` lines (the same columns `allSignaturesSQL` reads).
+    static func renderRoutines(_ rows: [[String?]], into files: inout [String: String], signatures: inout [String]) {
+        for row in rows {
             let noun = row[4] == "p" ? "PROCEDURE" : "FUNCTION"
             var text = row[3]!.hasSuffix("\n") ? row[3]! : row[3]! + "\n"
-            text = Self.trimmingLineBreaks(text) + ";\n"
+            text = trimmingLineBreaks(text) + ";\n"
             text += "ALTER \(noun) \(row[5]!) OWNER TO \(row[6]!);\n"
-            text += Self.grants(acl: row[7], object: "\(noun) \(row[5]!)", owner: row[14]!, fullOwnerCount: 1, publicByDefault: true)
-            if let comment = row[8] { text += "COMMENT ON \(noun) \(row[5]!) IS \(Self.literal(comment));\n" }
-            files[Self.routinePath(schema: row[0]!, signature: row[1]! + "(" + row[2]! + ")")] = text
-            // The routine's signatures.tsv line (the same columns the query below reads).
+            text += grants(acl: row[7], object: "\(noun) \(row[5]!)", owner: row[14]!, fullOwnerCount: 1, publicByDefault: true)
+            if let comment = row[8] { text += "COMMENT ON \(noun) \(row[5]!) IS \(literal(comment));\n" }
+            files[routinePath(schema: row[0]!, signature: row[1]! + "(" + row[2]! + ")")] = text
             signatures.append(([row[0], row[1], row[2]] + row[9...13]).map { $0 ?? "" }.joined(separator: "\t"))
         }
-        // signatures.tsv: every routine, or with an incomplete-summaries selection only the selected routines'
-        // lines, which the caller merges by their first three columns. Both come from the rows above, except a
-        // complete file for a selection, which has its own query (cheap: no definitions are rendered).
-        if wantRoutines && (selection == nil || !completeSummaries) {
-            signatures.sort()
-            files["signatures.tsv"] = ([Self.signaturesHeader] + signatures).joined(separator: "\n") + "\n"
-        } else if completeSummaries {
-            signatures = []
-            for row in try connection.query(
-                """
-                SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_arguments(p.oid), md5(p.prosrc),
-                       length(p.prosrc), p.prosecdef, coalesce(array_to_string(p.proconfig, ','), '')
-                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                WHERE p.prokind IN ('f', 'p', 'w') AND \(Self.userSchemaFilter) AND \(completeSummaries ? "$2::oid[] IS NULL" : "p.oid = ANY($2::oid[])")
-                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
-                """, [excluded, completeSummaries ? nil : only(selection?.routines)]
-            ).rows {
-                signatures.append(row.map { $0 ?? "" }.joined(separator: "\t"))
-            }
-            signatures.sort()
-            files["signatures.tsv"] = ([Self.signaturesHeader] + signatures).joined(separator: "\n") + "\n"
-        }
+    }
 
-        // Types: enums, domains, composites, ranges.
-        for row in try !wantTypes ? [] : connection.query(
-            """
-            SELECT n.nspname, t.typname, format('%I.%I', n.nspname, t.typname), t.typtype::text,
-                   ARRAY(SELECT quote_literal(e.enumlabel) FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)::text[],
-                   format_type(t.typbasetype, t.typtypmod), t.typdefault, t.typnotnull,
-                   ARRAY(SELECT format('CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)) FROM pg_constraint c WHERE c.contypid = t.oid ORDER BY c.conname COLLATE "C")::text[],
-                   ARRAY(SELECT format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) FROM pg_attribute a
-                         WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[],
-                   (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid),
-                   quote_ident(pg_get_userbyid(t.typowner)), t.typacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = t.oid AND de.classoid = 'pg_type'::regclass AND de.objsubid = 0), pg_get_userbyid(t.typowner)
-            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-            WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
-              AND \(Self.userSchemaFilter) AND \(selected("t.oid"))
-              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
-            """, [excluded, only(selection?.types)]
-        ).rows {
+    static let allSignaturesSQL = """
+        SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_arguments(p.oid), md5(p.prosrc),
+               length(p.prosrc), p.prosecdef, coalesce(array_to_string(p.proconfig, ','), '')
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE p.prokind IN ('f', 'p', 'w') AND \(userSchemaFilter)
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+        """
+
+    static func signaturesFile(_ lines: [String]) -> String {
+        ([signaturesHeader] + lines.sorted()).joined(separator: "\n") + "\n"
+    }
+
+    static func typesSQL(_ selected: (String) -> String) -> String {
+        """
+        SELECT n.nspname, t.typname, format('%I.%I', n.nspname, t.typname), t.typtype::text,
+               ARRAY(SELECT quote_literal(e.enumlabel) FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)::text[],
+               format_type(t.typbasetype, t.typtypmod), t.typdefault, t.typnotnull,
+               ARRAY(SELECT format('CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)) FROM pg_constraint c WHERE c.contypid = t.oid ORDER BY c.conname COLLATE "C")::text[],
+               ARRAY(SELECT format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)) FROM pg_attribute a
+                     WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)::text[],
+               (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid),
+               quote_ident(pg_get_userbyid(t.typowner)), t.typacl::text[], (SELECT de.description FROM pg_description de WHERE de.objoid = t.oid AND de.classoid = 'pg_type'::regclass AND de.objsubid = 0), pg_get_userbyid(t.typowner)
+        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+          AND \(userSchemaFilter) AND \(selected("t.oid"))
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+        """
+    }
+
+    static func renderTypes(_ rows: [[String?]], into files: inout [String: String]) {
+        for row in rows {
             let qualified = row[2]!
             var text: String
             switch row[3]! {
@@ -479,36 +515,36 @@ public struct ObjectStateReader {
             default: text = "CREATE TYPE \(qualified) AS (\(parsePGArray(row[9]).joined(separator: ", ")));\n"
             }
             text += "ALTER \(row[3] == "d" ? "DOMAIN" : "TYPE") \(qualified) OWNER TO \(row[11]!);\n"
-            text += Self.grants(acl: row[12], object: "\(row[3] == "d" ? "DOMAIN" : "TYPE") \(qualified)", owner: row[14]!, fullOwnerCount: 1, publicByDefault: true)
-            if let comment = row[13] { text += "COMMENT ON \(row[3] == "d" ? "DOMAIN" : "TYPE") \(qualified) IS \(Self.literal(comment));\n" }
-            files["\(Self.component(row[0]!))/types/\(Self.component(row[1]!)).sql"] = text
+            text += grants(acl: row[12], object: "\(row[3] == "d" ? "DOMAIN" : "TYPE") \(qualified)", owner: row[14]!, fullOwnerCount: 1, publicByDefault: true)
+            if let comment = row[13] { text += "COMMENT ON \(row[3] == "d" ? "DOMAIN" : "TYPE") \(qualified) IS \(literal(comment));\n" }
+            files["\(component(row[0]!))/types/\(component(row[1]!)).sql"] = text
         }
+    }
 
-        // Extensions.
-        let extensions = try !completeSummaries ? [] : connection.query(
-            "SELECT format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I VERSION %L;', e.extname, n.nspname, e.extversion) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.extname COLLATE \"C\""
-        ).rows.map { $0[0]! }
-        if !extensions.isEmpty { files["extensions.sql"] = extensions.joined(separator: "\n") + "\n" }
+    static let extensionsSQL =
+        "SELECT format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I VERSION %L;', e.extname, n.nspname, e.extversion) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.extname COLLATE \"C\""
 
-        // Watched tables and configuration rows.
-        if let watch {
-            var counts = ["table\trows"]
-            for table in watch.tables.sorted() {
-                let count = try connection.query("SELECT count(*) FROM \(Self.qualify(table))").rows[0][0] ?? "0"
-                counts.append("\(table)\t\(count)")
-            }
-            files["watch/row-counts.tsv"] = counts.joined(separator: "\n") + "\n"
-            var config: [String] = []
-            for spec in watch.config {
-                let rows = try connection.query(
-                    "SELECT \(quoteIdentifier(spec.key))::text, \(quoteIdentifier(spec.value))::text FROM \(Self.qualify(spec.table)) WHERE \(quoteIdentifier(spec.key))::text LIKE $1 || '%'",
+    /// One query per watched table (its row count), then one per configuration table, in `watch`'s order.
+    static func watchQueries(_ watch: StateWatchSpec) -> [(sql: String, parameters: [String?])] {
+        watch.tables.sorted().map { ("SELECT count(*) FROM \(qualify($0))", []) }
+            + watch.config.map { spec in
+                (
+                    "SELECT \(quoteIdentifier(spec.key))::text, \(quoteIdentifier(spec.value))::text FROM \(qualify(spec.table)) WHERE \(quoteIdentifier(spec.key))::text LIKE $1 || '%'",
                     [spec.prefix ?? ""]
-                ).rows
-                for row in rows { config.append("\(spec.table)\t\(row[0] ?? "")\t\(row[1] ?? "")") }
+                )
             }
-            files["watch/config.tsv"] = (["table\tkey\tvalue"] + Array(Set(config)).sorted()).joined(separator: "\n") + "\n"
+    }
+
+    /// `watch/row-counts.tsv` and `watch/config.tsv` from the results of `watchQueries`.
+    static func renderWatch(_ watch: StateWatchSpec, results: [QueryResult], into files: inout [String: String]) {
+        var counts = ["table\trows"]
+        for (table, result) in zip(watch.tables.sorted(), results) { counts.append("\(table)\t\(result.rows.first.flatMap { $0[0] } ?? "0")") }
+        files["watch/row-counts.tsv"] = counts.joined(separator: "\n") + "\n"
+        var config: [String] = []
+        for (spec, result) in zip(watch.config, results.dropFirst(watch.tables.count)) {
+            for row in result.rows { config.append("\(spec.table)\t\(row[0] ?? "")\t\(row[1] ?? "")") }
         }
-        return files
+        files["watch/config.tsv"] = (["table\tkey\tvalue"] + Array(Set(config)).sorted()).joined(separator: "\n") + "\n"
     }
 
     /// Every captured object with its state path and a fingerprint over the xmin of each catalog row its text
@@ -684,37 +720,53 @@ public struct ObjectStateReader {
     public func changedInCurrentTransaction(
         catalogs: Set<String>?, pinning: Bool
     ) throws(PostgresError) -> (selection: ObjectSelection, restore: SettingsRestore?) {
-        let parts = Self.changedParts.filter { catalogs?.contains($0.catalog) ?? true }.map(\.sql)
-        let pin = pinning ? ("SELECT 'saved', i::text, saved FROM pin", Self.pinParameters) : nil
-        let pinCTE = "pin AS MATERIALIZED (\(Self.pinSQL)),"
-        if parts.isEmpty && pin == nil { return (ObjectSelection(completeSummaryFiles: false), nil) }
-        let changed = parts.isEmpty ? "" : """
-            SELECT 'rel', c.oid::text, NULL FROM owner JOIN pg_class c ON c.oid = owner.oid
+        if !pinning && !Self.changedParts.contains(where: { catalogs?.contains($0.catalog) ?? true }) {
+            return (ObjectSelection(completeSummaryFiles: false), nil)
+        }
+        let (sql, parameters) = Self.changedSQL(catalogs: catalogs, pinning: pinning)
+        return Self.changed(from: try connection.query(sql, parameters), pinning: pinning)
+    }
+
+    /// The query behind `changedInCurrentTransaction`: rows (`saved`, position, value) for the pinned settings,
+    /// then (kind, OID) for each changed object.
+    static func changedSQL(catalogs: Set<String>?, pinning: Bool) -> (String, [String?]) {
+        let parts = changedParts.filter { catalogs?.contains($0.catalog) ?? true }.map(\.sql)
+        let changed = parts.isEmpty ? "SELECT NULL::text, NULL::text WHERE false" : """
+            SELECT 'rel', c.oid::text FROM owner JOIN pg_class c ON c.oid = owner.oid
                 WHERE owner.kind = 'rel' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-            UNION ALL SELECT 'proc', p.oid::text, NULL FROM owner JOIN pg_proc p ON p.oid = owner.oid
+            UNION ALL SELECT 'proc', p.oid::text FROM owner JOIN pg_proc p ON p.oid = owner.oid
                 WHERE owner.kind = 'proc' AND p.prokind IN ('f', 'p', 'w')
-            UNION ALL SELECT 'type', t.oid::text, NULL FROM owner JOIN pg_type t ON t.oid = owner.oid
+            UNION ALL SELECT 'type', t.oid::text FROM owner JOIN pg_type t ON t.oid = owner.oid
                 WHERE owner.kind = 'type'
                   AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
-            UNION ALL SELECT 'schema', oid::text, NULL FROM owner WHERE kind = 'schema'
+            UNION ALL SELECT 'schema', oid::text FROM owner WHERE kind = 'schema'
             """
-        let rows = try connection.query(
-            parts.isEmpty ? "WITH \(pinCTE.dropLast()) \(pin!.0)" : """
-            WITH \(pin == nil ? "" : pinCTE) me AS (SELECT pg_current_xact_id()::xid AS x),
-            touched(kind, oid) AS (
-                \(parts.joined(separator: "\n    UNION "))
-            )
-            , owner(kind, oid) AS (
-                SELECT kind, oid FROM touched WHERE kind IN ('rel', 'proc', 'type', 'schema')
-                UNION SELECT 'rel', i.indrelid FROM touched JOIN pg_index i ON i.indexrelid = touched.oid WHERE kind = 'index'
-                UNION SELECT 'type', c.reltype FROM touched JOIN pg_class c ON c.oid = touched.oid WHERE kind = 'rowtype'
-            )
-            -- Only objects of the kinds a capture renders (not toast tables, row types, array types, aggregates).
-            \(pin.map { $0.0 + "\nUNION ALL " } ?? "")\(changed)
-            """, pin?.1 ?? [])
+        var ctes: [String] = []
+        if pinning { ctes.append("pin AS MATERIALIZED (\(pinSQL))") }
+        if !parts.isEmpty {
+            ctes.append("me AS (SELECT pg_current_xact_id()::xid AS x)")
+            ctes.append("touched(kind, oid) AS (\n    \(parts.joined(separator: "\n    UNION "))\n)")
+            ctes.append("""
+                owner(kind, oid) AS (
+                    SELECT kind, oid FROM touched WHERE kind IN ('rel', 'proc', 'type', 'schema')
+                    UNION SELECT 'rel', i.indrelid FROM touched JOIN pg_index i ON i.indexrelid = touched.oid WHERE kind = 'index'
+                    UNION SELECT 'type', c.reltype FROM touched JOIN pg_class c ON c.oid = touched.oid WHERE kind = 'rowtype'
+                )
+                """)
+        }
+        // Only objects of the kinds a capture renders (not toast tables, row types, array types, aggregates).
+        ctes.append("changed(kind, oid) AS MATERIALIZED (\n\(changed)\n)")
+        var selects: [String] = []
+        if pinning { selects.append("SELECT 'saved', i::text, saved FROM pin") }
+        selects.append("SELECT kind, oid, NULL FROM changed")
+        return ("WITH " + ctes.joined(separator: ",\n") + "\n" + selects.joined(separator: "\nUNION ALL "), pinning ? pinParameters : [])
+    }
+
+    /// The selection and the settings restore from the rows of `changedSQL`.
+    static func changed(from result: QueryResult, pinning: Bool) -> (selection: ObjectSelection, restore: SettingsRestore?) {
         var selection = ObjectSelection(completeSummaryFiles: false)
         var saved: [(Int, String)] = []
-        for row in rows.rows {
+        for row in result.rows {
             guard let kind = row[0], let text = row[1] else { continue }
             if kind == "saved" {
                 saved.append((Int(text) ?? 0, row[2] ?? ""))
@@ -724,7 +776,7 @@ public struct ObjectStateReader {
         }
         guard pinning else { return (selection, nil) }
         let values = saved.sorted { $0.0 < $1.0 }.map(\.1)
-        return (selection, SettingsRestore(sql: Self.setLocallySQL, parameters: [pgArray(Self.pinnedSettings.map(\.0)), pgArray(values)]))
+        return (selection, SettingsRestore(sql: setLocallySQL, parameters: [pgArray(pinnedSettings.map(\.0)), pgArray(values)]))
     }
 
     /// The state paths of the routines called one of `names` (any user schema, any arguments), by OID. CREATE OR
