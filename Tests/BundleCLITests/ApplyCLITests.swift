@@ -157,6 +157,40 @@ import Testing
         #expect(report.contains("1-p.sql:2:") && report.contains("42P02"), "\(report)")
     }
 
+    /// Scratch tables a bundle creates, uses and drops again (a temporary one named like a permanent table, and a
+    /// permanent one) are not expected to exist after the bundle: it applies, the next bundle of the same session
+    /// still sees the temporary table it kept, and the recorded state has none of them.
+    @Test func scratchTablesCreatedAndDroppedInABundleApply() throws {
+        let project = try TestProject(prefix: "apply-scratch")
+        defer { project.remove() }
+        try project.write("bundles/s/1-s.sql", """
+            CREATE TEMP TABLE accounts (id int, note text);
+            INSERT INTO accounts (id, note) VALUES (1, 'scratch');
+            CREATE TABLE public.staging AS SELECT id FROM accounts;
+            UPDATE public.accounts SET balance = balance + 1 WHERE id IN (SELECT id FROM public.staging);
+            DROP TABLE public.staging;
+            DROP TABLE accounts;
+            CREATE TEMP TABLE kept (n int);
+
+            """)
+        try project.write("bundles/s/2-s.sql", "INSERT INTO kept VALUES (1);\nCREATE TABLE public.audit (n int);\n")
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "s", "bundles/s/1-s.sql", "bundles/s/2-s.sql"], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "apply_scratch").conninfo
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        try connection.execute("CREATE TABLE public.accounts (id int, balance int); INSERT INTO public.accounts VALUES (1, 10)")
+        let plan = bundle(["plan", "s", "--db", db], cwd: project.root)
+        #expect(plan.status == 0, "\(plan.stdout)\(plan.stderr)")
+        let result = bundle(["apply", "s", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(try connection.query("SELECT balance FROM public.accounts").rows == [["11"]])
+        let files = gitOutput(["ls-tree", "-r", "--name-only", "bundle/t", "state/"], cwd: project.root)
+        #expect(files.contains("state/public/tables/audit.sql") && files.contains("state/public/tables/accounts.sql"), "\(files)")
+        #expect(!files.contains("staging") && !files.contains("kept") && !files.contains("pg_temp"), "\(files)")
+        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+    }
+
     @Test func atomicLeavesNothing() throws {
         let (project, db) = try failingProject(prefix: "apply_atomic")
         defer { project.remove() }

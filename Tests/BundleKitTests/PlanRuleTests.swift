@@ -249,6 +249,27 @@ import Testing
         PlanCase(name: "add_generated_on_generated", prestate: generated, bundle: "ALTER TABLE t ADD COLUMN h int GENERATED ALWAYS AS (g * 2) STORED;", rule: "generated-column-uses-generated-column"),
         PlanCase(name: "add_generated_missing", prestate: generated, bundle: "ALTER TABLE t ADD COLUMN h int GENERATED ALWAYS AS (x * 2) STORED;", rule: "column-does-not-exist"),
         PlanCase(name: "add_generated", prestate: generated, bundle: "ALTER TABLE t ADD COLUMN h int GENERATED ALWAYS AS (b * 3) STORED;", rule: nil),
+        // Temporary objects live in the session's own schema, searched first for relations and types.
+        PlanCase(
+            name: "temp_shadows_table", prestate: "CREATE TABLE t (a int); INSERT INTO t VALUES (1);",
+            bundle: "CREATE TEMP TABLE t (a int, note text); INSERT INTO t (a, note) VALUES (2, 'x'); ALTER TABLE t ADD COLUMN more int; DROP TABLE t; INSERT INTO t (a) VALUES (3);",
+            rule: nil),
+        PlanCase(
+            name: "pg_temp_qualified", prestate: "CREATE TABLE scratch (a int);",
+            bundle: "CREATE TABLE pg_temp.scratch (b int); INSERT INTO scratch (b) VALUES (1); CREATE TEMPORARY TABLE other (c int); DROP TABLE pg_temp.other;",
+            rule: nil),
+        PlanCase(name: "temp_in_permanent_schema", prestate: "", bundle: "CREATE TEMP TABLE public.x (a int);", rule: "temporary-in-permanent-schema"),
+        PlanCase(name: "temp_name_taken", prestate: "", bundle: "CREATE TEMP TABLE s (a int); CREATE TEMPORARY TABLE s (a int);", rule: "relation-already-exists"),
+        // CREATE TABLE … AS / CREATE MATERIALIZED VIEW create relations later statements use.
+        PlanCase(
+            name: "ctas_then_drop", prestate: "CREATE TABLE src (a int, b text);",
+            bundle: "CREATE TABLE copy AS SELECT a, b FROM src; CREATE MATERIALIZED VIEW mv (x) AS SELECT a FROM src; ALTER TABLE copy RENAME COLUMN b TO c; DROP MATERIALIZED VIEW mv; DROP TABLE copy;",
+            rule: nil),
+        PlanCase(name: "ctas_name_taken", prestate: "CREATE TABLE copy (a int);", bundle: "CREATE TABLE copy AS SELECT 1 AS a;", rule: "relation-already-exists"),
+        PlanCase(
+            name: "ctas_column_missing", prestate: "CREATE TABLE src (a int);",
+            bundle: "CREATE TABLE copy (x) AS SELECT a FROM src; ALTER TABLE copy RENAME COLUMN a TO y;", rule: "column-does-not-exist"),
+        PlanCase(name: "temp_gone_after_drop", prestate: "", bundle: "CREATE TEMP TABLE s (a int); DROP TABLE s; INSERT INTO s VALUES (1);", rule: "relation-does-not-exist"),
     ]
 
     static let rowsT = "CREATE TABLE t (a int, b int); INSERT INTO t VALUES (1, 0), (-1, 0);"
@@ -263,7 +284,7 @@ import Testing
             "check_rows", "check_rows_clean", "fk_rows", "fk_rows_clean", "alter_type_no_cast", "alter_type_bad_rows", "alter_type_good_rows",
             "routine_not_owner", "routine_owner", "schema_create_denied", "schema_create_granted", "index_no_opclass", "index_jsonb",
             "call_not_unique", "call_preferred", "drop_schema_not_empty", "drop_schema_emptied", "pending_alter", "pending_set_immediate",
-            "drop_column_generated", "add_generated", "remove_default", "keep_default",
+            "drop_column_generated", "add_generated", "remove_default", "keep_default", "temp_shadows_table", "temp_in_permanent_schema",
         ].contains($0.name)
     }
 

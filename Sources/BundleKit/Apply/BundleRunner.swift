@@ -525,10 +525,21 @@ struct BundleRunner {
     }
 
     /// One query per object the plan predicts the bundle creates or replaces; each returns `t` when it exists.
+    /// Whether a later statement of the bundle drops or renames `object` (or drops its schema): a scratch table
+    /// created, used and dropped again (often a temporary one) is not expected to exist at the end.
+    static func removedLater(_ object: String, by later: ArraySlice<StatementSummary>) -> Bool {
+        later.contains { statement in
+            guard statement.kind == "DropStmt" || statement.kind == "RenameStmt", let named = statement.object else { return false }
+            let items = named.components(separatedBy: ", ")
+            return items.contains(object) || items.contains { object.hasPrefix($0 + ".") }
+        }
+    }
+
     static func postConditions(_ summary: BundlePlan?) -> [(statement: StatementSummary, sql: String, parameters: [String?])] {
         var checks: [(statement: StatementSummary, sql: String, parameters: [String?])] = []
-        for statement in summary?.statements ?? [] where ["create", "replace"].contains(statement.action) {
-            guard let object = statement.object else { continue }
+        let statements = summary?.statements ?? []
+        for (position, statement) in statements.enumerated() where ["create", "replace"].contains(statement.action) {
+            guard let object = statement.object, !Self.removedLater(object, by: statements[(position + 1)...]) else { continue }
             // `object` is display text ("schema.name"); a name may itself contain '.', so every split is tried.
             switch statement.kind {
             case "CreateFunctionStmt":

@@ -45,11 +45,30 @@ struct CatalogOverlay {
 
     /// The schema an unqualified new object goes to.
     var creationSchema: String? {
-        searchPath.first { $0 != "pg_catalog" && !$0.hasPrefix("pg_temp") && schemas[$0] != nil }
+        searchPath.first { $0 != "pg_catalog" && !Self.isTemporarySchema($0) && schemas[$0] != nil }
+    }
+
+    /// The session's temporary schema, as the plan names it. PostgreSQL accepts `pg_temp` as its alias (and a
+    /// `pg_temp_N` name that is this session's own); a plan sees no other session's temporary objects. What a
+    /// bundle creates there (CREATE TEMP TABLE, `pg_temp.x`) lives until the apply session ends.
+    static let temporarySchema = "pg_temp"
+
+    static func isTemporarySchema(_ schema: String) -> Bool {
+        schema == temporarySchema || (schema.hasPrefix("pg_temp_") && Int(schema.dropFirst("pg_temp_".count)) != nil)
+    }
+
+    /// `schema`, with the temporary schema's aliases as `temporarySchema`.
+    static func canonicalSchema(_ schema: String) -> String { isTemporarySchema(schema) ? temporarySchema : schema }
+
+    /// Where unqualified relation and type names are looked up: the temporary schema first, as PostgreSQL does
+    /// unless search_path names it elsewhere, then the search path. (Routines and operators are never looked up
+    /// there.)
+    var relationSearchPath: [String] {
+        searchPath.contains(where: Self.isTemporarySchema) ? searchPath.map(Self.canonicalSchema) : [Self.temporarySchema] + searchPath
     }
 
     /// Whether objects in `schema` print unqualified.
-    func isVisible(_ schema: String) -> Bool { searchPath.contains(schema) }
+    func isVisible(_ schema: String) -> Bool { relationSearchPath.contains(Self.canonicalSchema(schema)) }
 
     /// A name as PostgreSQL prints it in messages that qualify only invisible objects.
     func display(schema: String, name: String) -> String {
@@ -58,8 +77,8 @@ struct CatalogOverlay {
 
     /// Looks a relation up like `RangeVarGetRelid`: in `schema`, or along the search path.
     func relation(schema: String?, name: String) -> RelationInfo? {
-        if let schema { return relations[Self.key(schema, name)] }
-        for candidate in searchPath {
+        if let schema { return relations[Self.key(Self.canonicalSchema(schema), name)] }
+        for candidate in relationSearchPath {
             if let found = relations[Self.key(candidate, name)] { return found }
         }
         return nil
@@ -67,8 +86,8 @@ struct CatalogOverlay {
 
     /// Looks a type up in `schema` or along the search path.
     func type(schema: String?, name: String) -> TypeInfo? {
-        if let schema { return types[Self.key(schema, name)] }
-        for candidate in searchPath {
+        if let schema { return types[Self.key(Self.canonicalSchema(schema), name)] }
+        for candidate in relationSearchPath {
             if let found = types[Self.key(candidate, name)] { return found }
         }
         return nil
@@ -77,10 +96,10 @@ struct CatalogOverlay {
     /// Routines with `name` that a call or an argument-less reference can see: in `schema`, or along the search
     /// path with earlier schemas masking identical signatures in later ones.
     func routines(schema: String?, name: String) -> [RoutineInfo] {
-        if let schema { return routines.filter { $0.schema == schema && $0.name == name } }
+        if let schema { return routines.filter { $0.schema == Self.canonicalSchema(schema) && $0.name == name } }
         var seen = Set<[String]>()
         var result: [RoutineInfo] = []
-        for candidate in searchPath {
+        for candidate in searchPath where !Self.isTemporarySchema(candidate) {
             for routine in routines where routine.schema == candidate && routine.name == name {
                 if seen.insert(routine.inputTypes).inserted { result.append(routine) }
             }

@@ -92,6 +92,7 @@ struct StatementAnalyzer {
         case "CreateStmt": createTable(tree, &overlay)
         case "CreateSeqStmt": createSequence(tree, &overlay)
         case "ViewStmt": createView(tree, &overlay)
+        case "CreateTableAsStmt": createTableAs(tree, &overlay)
         case "IndexStmt": createIndex(tree, &overlay)
         case "AlterTableStmt": alterTable(tree, &overlay)
         case "DropStmt": drop(tree, &overlay)
@@ -376,8 +377,18 @@ struct StatementAnalyzer {
 
     // MARK: Tables, views, indexes
 
-    /// The schema a new object goes to; reports a missing schema or a missing CREATE privilege.
-    private mutating func resolveCreationSchema(_ explicit: String?, _ overlay: inout CatalogOverlay) -> String? {
+    /// The schema a new object goes to; reports a missing schema or a missing CREATE privilege. `temporary`: the
+    /// statement said TEMP/TEMPORARY; a name in `pg_temp` is temporary too (`CatalogOverlay.temporarySchema`).
+    private mutating func resolveCreationSchema(_ explicit: String?, temporary: Bool = false, _ overlay: inout CatalogOverlay) -> String? {
+        if temporary || explicit.map(CatalogOverlay.isTemporarySchema) == true {
+            if let explicit, !CatalogOverlay.isTemporarySchema(explicit) {
+                error(
+                    "temporary-in-permanent-schema", "42P16", "cannot create temporary relation in non-temporary schema",
+                    hint: "Leave the schema out: temporary objects live in the session's own schema (pg_temp).")
+                return nil
+            }
+            return CatalogOverlay.temporarySchema
+        }
         guard let schema = explicit ?? overlay.creationSchema else {
             error("no-creation-schema", "3F000", "no schema has been selected to create in", hint: "Qualify the name with a schema, or fix search_path.")
             return nil
@@ -399,7 +410,7 @@ struct StatementAnalyzer {
         summary.action = "create"
         summary.lock = "AccessExclusiveLock"
         guard let (explicit, name) = Syntax.rangeVar(tree["relation"]) else { return }
-        guard let schema = resolveCreationSchema(explicit, &overlay) else { return }
+        guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(tree["relation"]), &overlay) else { return }
         summary.object = "\(schema).\(name)"
         if relationNameTaken(schema: schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: "CREATE TABLE", overlay) { return }
         if let type = overlay.types[CatalogOverlay.key(schema, name)], type.kind != "c" {
@@ -513,10 +524,38 @@ struct StatementAnalyzer {
         return true
     }
 
+    /// CREATE TABLE … AS and CREATE MATERIALIZED VIEW: the new relation, with the query's columns when the live
+    /// catalog can describe them (else unknown, and column checks on it are skipped). SELECT … INTO is parsed as
+    /// a SELECT and not modeled.
+    private mutating func createTableAs(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        let into = tree["into"].flatMap { $0.nodeType == "IntoClause" ? $0.nodeBody : $0 }
+        guard let target = into?["rel"], let (explicit, name) = Syntax.rangeVar(target) else { return }
+        let materialized = tree["objtype"]?.string == "OBJECT_MATVIEW"
+        summary.action = "create"
+        summary.lock = "AccessExclusiveLock"
+        guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(target), &overlay) else { return }
+        summary.object = "\(schema).\(name)"
+        let statementName = materialized ? "CREATE MATERIALIZED VIEW" : "CREATE TABLE"
+        if relationNameTaken(schema: schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: statementName, overlay) { return }
+        var columns: [ColumnInfo] = []
+        if let select = viewSelectText(tree), let probed = probe?.viewColumns(selectSQL: select) {
+            let aliases = Syntax.names(into?["colNames"])
+            columns = probed.enumerated().map { offset, column in
+                var renamed = column
+                if offset < aliases.count { renamed.name = aliases[offset] }
+                return renamed
+            }
+        }
+        overlay.putRelation(
+            RelationInfo(
+                oid: 0, schema: schema, name: name, kind: materialized ? "m" : "r", owner: overlay.session.user, isOwnedByCurrentRole: true,
+                estimatedRows: 0, totalBytes: 0, columns: columns))
+    }
+
     private mutating func createSequence(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
         summary.action = "create"
         guard let (explicit, name) = Syntax.rangeVar(tree["sequence"]) else { return }
-        guard let schema = resolveCreationSchema(explicit, &overlay) else { return }
+        guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(tree["sequence"]), &overlay) else { return }
         summary.object = "\(schema).\(name)"
         if relationNameTaken(schema: schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: "CREATE SEQUENCE", overlay) { return }
         overlay.putRelation(
@@ -554,7 +593,7 @@ struct StatementAnalyzer {
         summary.action = replace ? "replace" : "create"
         summary.lock = "AccessExclusiveLock"
         guard let (explicit, name) = Syntax.rangeVar(tree["view"]) else { return }
-        guard let schema = resolveCreationSchema(explicit, &overlay) else { return }
+        guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(tree["view"]), &overlay) else { return }
         summary.object = "\(schema).\(name)"
         let existing = overlay.relations[CatalogOverlay.key(schema, name)]
         var newColumns: [ColumnInfo]? = nil
@@ -1297,7 +1336,7 @@ struct StatementAnalyzer {
                     reportPendingTriggerEvents("DROP TABLE", relation)
                     return
                 }
-                if ["r", "p", "m"].contains(relation.kind) {
+                if ["r", "p", "m"].contains(relation.kind) && !CatalogOverlay.isTemporarySchema(relation.schema) {
                     warning(
                         "drop-data-loss",
                         "dropping \(relation.schema).\(relation.name) (~\(max(0, Int(relation.estimatedRows))) rows) loses its data; an automatic rollback cannot restore it",
@@ -1756,7 +1795,7 @@ struct StatementAnalyzer {
         let schemas = (tree["args"]?.listItems ?? []).compactMap { arg -> String? in
             arg.nodeBody?["sval"]?.stringValue ?? arg.nodeBody?["sval"]?.string
         }
-        overlay.searchPath = ["pg_catalog"] + schemas.filter { overlay.schemas[$0] != nil && $0 != "pg_catalog" }
+        overlay.searchPath = ["pg_catalog"] + schemas.filter { (overlay.schemas[$0] != nil || CatalogOverlay.isTemporarySchema($0)) && $0 != "pg_catalog" }
     }
 }
 

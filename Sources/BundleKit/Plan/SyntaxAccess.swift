@@ -18,6 +18,12 @@ enum Syntax {
         return (body?["schemaname"]?.string, name)
     }
 
+    /// Whether a RangeVar (or a wrapped one) names a relation to create as TEMP/TEMPORARY.
+    static func isTemporary(_ node: ParseNode?) -> Bool {
+        let body = node?.nodeType == "RangeVar" ? node?.nodeBody : node
+        return body?["relpersistence"]?.string == "t"
+    }
+
     /// Splits a qualified name list into `(schema, name)`.
     static func qualified(_ parts: [String]) -> (schema: String?, name: String)? {
         guard let name = parts.last else { return nil }
