@@ -479,7 +479,7 @@ public struct ObjectStateReader {
         """
 
     static func signaturesFile(_ lines: [String]) -> String {
-        ([signaturesHeader] + lines.sorted()).joined(separator: "\n") + "\n"
+        ([signaturesHeader] + lines.sorted(by: bytesPrecede)).joined(separator: "\n") + "\n"
     }
 
     static func typesSQL(_ selected: (String) -> String) -> String {
@@ -544,7 +544,7 @@ public struct ObjectStateReader {
         for (spec, result) in zip(watch.config, results.dropFirst(watch.tables.count)) {
             for row in result.rows { config.append("\(spec.table)\t\(row[0] ?? "")\t\(row[1] ?? "")") }
         }
-        files["watch/config.tsv"] = (["table\tkey\tvalue"] + Array(Set(config)).sorted()).joined(separator: "\n") + "\n"
+        files["watch/config.tsv"] = (["table\tkey\tvalue"] + uniqueSortedByBytes(config)).joined(separator: "\n") + "\n"
     }
 
     /// Every captured object with its state path and a fingerprint over the xmin of each catalog row its text
@@ -865,7 +865,7 @@ public struct ObjectStateReader {
                 index = grantable ? privileges.index(after: next) : next
             }
             let unquoted = grantee.hasPrefix("\"") ? Self.undoublingQuotes(String(grantee.unicodeScalars.dropFirst().dropLast())) : grantee
-            if column == nil && unquoted == owner && plain.count + withOption.count == fullOwnerCount && withOption.isEmpty { continue }
+            if column == nil && sameBytes(unquoted, owner) && plain.count + withOption.count == fullOwnerCount && withOption.isEmpty { continue }
             // PUBLIC's default privilege (EXECUTE on routines, USAGE on types) is implied, as for a NULL ACL.
             if column == nil && grantee.isEmpty && publicByDefault && plain.count == 1 && withOption.isEmpty { continue }
             let role = grantee.isEmpty ? "PUBLIC" : quoteIdentifier(unquoted)
@@ -875,7 +875,7 @@ public struct ObjectStateReader {
                 lines.append("GRANT \(withOption.sorted().map { $0 + columnPart }.joined(separator: ", ")) ON \(object) TO \(role) WITH GRANT OPTION;")
             }
         }
-        lines.sort()
+        lines.sort(by: bytesPrecede)
         if publicByDefault && !publicSeen && column == nil { lines.insert("REVOKE ALL ON \(object) FROM PUBLIC;", at: 0) }
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
     }
@@ -886,12 +886,24 @@ public struct ObjectStateReader {
     }
 
     /// A file-name component: the raw name with '%', '/', control characters and a leading '.' percent-encoded.
+    ///
+    /// A name that is not in Unicode NFC also has its non-ASCII characters escaped (as their UTF-8 bytes): paths
+    /// are `String` keys, which Swift compares by canonical equivalence, and PostgreSQL allows both "é" (U+00E9)
+    /// and "é" (e + U+0301) as distinct names. The NFC form keeps its characters.
     public static func component(_ name: String) -> String {
-        if name.utf8.first != 0x2E, name.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 != 0x25 && $0 != 0x2F }) { return name }
+        let ascii = name.utf8.allSatisfy { $0 < 0x80 }
+        if name.utf8.first != 0x2E, name.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 != 0x25 && $0 != 0x2F }),
+            ascii || sameBytes(name, name.precomposedStringWithCanonicalMapping)
+        {
+            return name
+        }
+        let escapeNonASCII = !ascii && !sameBytes(name, name.precomposedStringWithCanonicalMapping)
         var out = ""
         for (offset, scalar) in name.unicodeScalars.enumerated() {
             if scalar == "%" || scalar == "/" || scalar.value < 0x20 || scalar.value == 0x7F || (offset == 0 && scalar == ".") {
                 out += String(format: "%%%02X", scalar.value)
+            } else if escapeNonASCII && scalar.value >= 0x80 {
+                for byte in String(scalar).utf8 { out += String(format: "%%%02X", byte) }
             } else {
                 out.unicodeScalars.append(scalar)
             }

@@ -107,6 +107,58 @@ import Testing
         #expect(try Hostile.schemaDump(db) == applied)
     }
 
+    /// PostgreSQL compares names and text byte for byte; Swift's `String ==` by canonical equivalence. Two tables
+    /// and two functions named "é" precomposed (U+00E9) and decomposed (e + U+0301) are four objects: each has
+    /// its own state file, a comment changed only in its normalization is recorded, the plan tells the twins
+    /// apart, and rollback drops exactly the decomposed table a bundle created.
+    @Test func namesThatDifferOnlyInNormalizationStayApart() throws {
+        let composed = "\u{E9}"
+        let decomposed = "e\u{301}"
+        let project = try TestProject(prefix: "hostile-nfd")
+        defer { project.remove() }
+        try project.write("bundles/1-comment.sql", "COMMENT ON TABLE \"\(composed)\" IS '\(decomposed)';\n")
+        try project.write(
+            "bundles/2-create.sql",
+            "CREATE TABLE \"\(decomposed)x\" (c int);\nALTER TABLE \"\(decomposed)\" ADD COLUMN d int;\nCREATE TABLE \"\(composed)x\" (c int);\n")
+        #expect(Hostile.bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(Hostile.bundle(["lock", "n", "bundles/1-comment.sql", "bundles/2-create.sql"], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "hostile_nfd").conninfo
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        try connection.execute(
+            """
+            CREATE TABLE "\(composed)" (a int); CREATE TABLE "\(decomposed)" (b text);
+            COMMENT ON TABLE "\(composed)" IS '\(composed)';
+            CREATE FUNCTION "f\(composed)"(x int) RETURNS int LANGUAGE sql AS 'SELECT 1';
+            CREATE FUNCTION "f\(decomposed)"(x int) RETURNS int LANGUAGE sql AS 'SELECT 2';
+            """)
+        let plan = Hostile.bundle(["plan", "n", "--db", db], cwd: project.root)
+        #expect(plan.status == 0, "the twins are two tables to the plan: \(plan.stdout)\(plan.stderr)")
+        let apply = Hostile.bundle(["apply", "n", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
+
+        let files = Hostile.git(["ls-tree", "-r", "--name-only", "-z", "bundle/t", "state/"], cwd: project.root).split(separator: "\0").map(String.init)
+        let tables = files.filter { $0.hasPrefix("state/public/tables/") }
+        #expect(tables.count == 4, "\(tables.map { Array($0.utf8) })")
+        let routines = files.filter { $0.hasPrefix("state/public/functions/") }
+        #expect(routines.count == 2, "\(routines.map { Array($0.utf8) })")
+        let signatures = Hostile.git(["show", "bundle/t:state/signatures.tsv"], cwd: project.root)
+        #expect(signatures.split(separator: "\n").count == 3, "\(signatures)")
+        // Bundle 1 changed the comment's bytes only: its commit records that.
+        let changed = Hostile.git(["diff", "--name-only", "bundle/t~2", "bundle/t~1"], cwd: project.root)
+        #expect(changed.contains("state/public/tables/"), "\(changed)")
+        #expect(Hostile.bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+
+        let baseline = Hostile.git(["rev-list", "--max-parents=0", "bundle/t"], cwd: project.root).trimmingCharacters(in: .whitespacesAndNewlines)
+        let rollback = Hostile.bundle(["rollback", baseline, "--db", db, "--target", "t"], cwd: project.root)
+        #expect(rollback.status == 0, "\(rollback.stdout)\(rollback.stderr)")
+        let names = try connection.query("SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'").rows.map { $0[0] ?? "" }
+        #expect(Set(names.map { Array($0.utf8) }) == [Array(composed.utf8), Array(decomposed.utf8)], "\(names)")
+        #expect(try connection.query("SELECT obj_description('\"\(composed)\"'::regclass)").rows[0][0].map { Array($0.utf8) } == Array(composed.utf8))
+        let after = Hostile.bundle(["drift", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(after.status == 0, "\(after.stdout)\(after.stderr)")
+    }
+
     /// A bundle may create a role and grant to it in later statements (the plan tracks created roles).
     @Test func roleCreatedInTheBundleCanBeGrantedTo() throws {
         let project = try TestProject(prefix: "hostile-role")

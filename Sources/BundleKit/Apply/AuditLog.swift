@@ -75,9 +75,9 @@ public struct AuditLog {
 
     /// Whether a state path describes `object` (`schema.name`, `schema.name(args)`, or a bare name).
     static func path(_ path: String, matches object: String) -> Bool {
-        let decoded = path.removingPercentEncoding ?? path
-        let parts = decoded.split(separator: "/", maxSplits: 2).map(String.init)
-        guard parts.count == 3 else { return decoded.contains(object) }
+        // Split first: a '/' inside a name is escaped in its path component.
+        let parts = path.split(separator: "/", maxSplits: 2).map { $0.removingPercentEncoding ?? String($0) }
+        guard parts.count == 3 else { return (path.removingPercentEncoding ?? path).contains(object) }
         let file = parts[2].hasSuffix(".sql") ? String(parts[2].dropLast(4)) : parts[2]
         let fileName = file.prefix { $0 != "(" }
         var wanted = object

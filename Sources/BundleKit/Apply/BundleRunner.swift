@@ -636,7 +636,7 @@ struct BundleRunner {
         first: Bool
     ) throws -> (ObjectID, String?) {
         var changes: [TreeChange] = []
-        for path in (changed ?? Set(before.keys).union(after.keys)).sorted() where before[path] != after[path] {
+        for path in (changed ?? Set(before.keys).union(after.keys)).sorted() where !sameBytes(before[path], after[path]) {
             if let text = after[path] {
                 changes.append(.upsert(path: "state/" + path, contents: Data(text.utf8)))
             } else {

@@ -53,7 +53,7 @@ struct RollbackGenerator {
     static let createOrder = ["types", "sequences", "tables", "functions", "views", "matviews"]
 
     mutating func generate() {
-        let objectPaths = changedPaths ?? Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
+        let objectPaths = changedPaths ?? Set(before.keys).union(after.keys).filter { !sameBytes(before[$0], after[$0]) }
         let movedNew = Set(moves.keys)
         let movedOld = Set(moves.values)
         let created = objectPaths.filter { before[$0] == nil && !movedNew.contains($0) }
@@ -81,7 +81,7 @@ struct RollbackGenerator {
             for rename in Self.renamedColumns(before: createBefore, after: createAfter) { tokens[rename.new] = rename.old }
         }
         let normalizedAfter = tokens.isEmpty ? after : after.mapValues { Self.substitute(tokens, in: $0) }
-        let changed = objectPaths.filter { before[$0] != nil && after[$0] != nil && before[$0] != normalizedAfter[$0] }
+        let changed = objectPaths.filter { before[$0] != nil && after[$0] != nil && !sameBytes(before[$0], normalizedAfter[$0]) }
 
         // 0. Drop replaced views before reverting their tables: a view may read a column the bundle added,
         //    and that column cannot be dropped while the view exists. Step 3 re-creates the previous view.
@@ -375,9 +375,11 @@ struct RollbackGenerator {
     private mutating func revertTable(_ object: ObjectPath, before: String, after: String) {
         let pre = Self.statements(before)
         let post = Self.statements(after)
-        let preSet = Set(pre)
-        let postSet = Set(post)
-        for statement in post where !preSet.contains(statement) {
+        // Statements are told apart by their bytes (`ExactText`): a comment or name changed only in its Unicode
+        // normalization is a change.
+        let preSet = Set(pre.map(ExactText.init))
+        let postSet = Set(post.map(ExactText.init))
+        for statement in post where !preSet.contains(ExactText(statement)) {
             if statement.hasPrefix("CREATE TRIGGER ") || statement.hasPrefix("CREATE CONSTRAINT TRIGGER ") {
                 if let name = Self.word(after: statement.hasPrefix("CREATE TRIGGER ") ? "CREATE TRIGGER " : "CREATE CONSTRAINT TRIGGER ", in: statement) {
                     emit("DROP TRIGGER IF EXISTS \(name) ON \(object.qualified);", because: "created trigger")
@@ -394,7 +396,7 @@ struct RollbackGenerator {
             } else if statement.hasPrefix("GRANT ") || statement.hasPrefix("REVOKE ") {
                 if let inverse = Self.invertGrant(statement) { emit(inverse, because: "undo privilege change") }
             } else if let target = Self.commentTarget(statement) {
-                if !pre.contains(where: { Self.commentTarget($0) == target }) {
+                if !pre.contains(where: { Self.commentTarget($0).map { sameBytes($0, target) } ?? false }) {
                     emit(target + " IS NULL;", because: "undo comment")
                 }
             } else if statement.hasPrefix("CREATE TABLE ") {
@@ -414,7 +416,7 @@ struct RollbackGenerator {
                 emit("\(statement[..<range.lowerBound]) DETACH PARTITION \(object.qualified);", because: "undo attach")
             }
         }
-        for statement in pre where !postSet.contains(statement) {
+        for statement in pre where !postSet.contains(ExactText(statement)) {
             if statement.hasPrefix("CREATE TABLE ") { continue }
             emit(statement, because: "restore")
         }

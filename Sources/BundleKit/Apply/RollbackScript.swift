@@ -1,4 +1,5 @@
 import Foundation
+import PostgresCatalog
 
 /// The script that undoes one applied bundle, generated from the catalog pre-image (or the lock's pinned rollback).
 public struct RollbackScript: Sendable, Equatable {
@@ -16,7 +17,7 @@ public struct RollbackScript: Sendable, Equatable {
         changed: Set<String>? = nil
     ) -> RollbackScript {
         // `changed`, when the caller knows it, is every path whose text differs (saves comparing the whole state).
-        let changedPaths = changed ?? Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
+        let changedPaths = changed ?? Set(before.keys).union(after.keys).filter { !sameBytes(before[$0], after[$0]) }
         let touched = changedPaths.sorted()
         if let pinned = bundle.rollbackSQL {
             return RollbackScript(

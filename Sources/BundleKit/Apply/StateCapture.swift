@@ -101,7 +101,7 @@ func updatedStateInPlace(
         }
     }
     // Only the files just captured (and the old paths of moved routines) can differ from the previous state.
-    return (state, Set(files.keys).union(moves.values).filter { previous[$0] != state[$0] }, moves, found.restore)
+    return (state, Set(files.keys).union(moves.values).filter { !sameBytes(previous[$0], state[$0]) }, moves, found.restore)
 }
 
 /// `signatures.tsv` with the lines of `update` (same header) replacing those with the same schema, name and
@@ -118,14 +118,15 @@ func mergedSignatures(_ previous: String?, _ update: String) -> String? {
         }
         return line
     }
-    var lines: [Substring: Substring] = [:]
+    // Keyed and sorted by bytes, as PostgreSQL tells names apart and as a complete capture sorts (`ExactText`).
+    var lines: [ExactText: Substring] = [:]
     for text in [previous, update] {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().dropLast() {
             guard line.count(where: { $0 == "\t" }) == 7 else { return nil }
-            lines[key(line)] = line
+            lines[ExactText(key(line))] = line
         }
     }
-    let sorted = lines.values.map(String.init).sorted()
+    let sorted = lines.values.map(String.init).sorted(by: bytesPrecede)
     return ([ObjectStateReader.signaturesHeader] + sorted).joined(separator: "\n") + "\n"
 }
 

@@ -41,7 +41,14 @@ struct CatalogOverlay {
         liveRelationOIDs = Set(snapshot.relations.map(\.oid))
     }
 
-    static func key(_ schema: String, _ name: String) -> String { schema + "\u{1}" + name }
+    /// The overlay's dictionary key of an object. Names that are not plain ASCII are keyed by their bytes (in hex):
+    /// `String` keys compare by Unicode canonical equivalence, and PostgreSQL allows "é" precomposed and
+    /// decomposed as two distinct names.
+    static func key(_ schema: String, _ name: String) -> String {
+        let joined = schema + "\u{1}" + name
+        guard !joined.utf8.allSatisfy({ $0 < 0x80 }) else { return joined }
+        return "\u{2}" + joined.utf8.map { String($0, radix: 16) }.joined(separator: " ")
+    }
 
     /// The schema an unqualified new object goes to.
     var creationSchema: String? {

@@ -154,7 +154,7 @@ public final class RollbackRunner {
                 let currentInfo = try git { try repository.commit(currentTip) }
                 let currentState = try readState(repository, at: currentTip)
                 var changes: [TreeChange] = []
-                for (path, text) in live where currentState[path] != text { changes.append(.upsert(path: "state/" + path, contents: Data(text.utf8))) }
+                for (path, text) in live where !sameBytes(currentState[path], text) { changes.append(.upsert(path: "state/" + path, contents: Data(text.utf8))) }
                 for path in currentState.keys where live[path] == nil { changes.append(.remove(path: "state/" + path)) }
                 let message = """
                     rollback \(step.lockName) to \(goal.short): undo TXN-\(step.txn) \(step.bundleName)
@@ -273,7 +273,7 @@ public final class RollbackRunner {
             case (nil, nil): return nil
             case (let e?, nil): return StateDifference(path: path, kind: "missing", expected: e, actual: nil)
             case (nil, let a?): return StateDifference(path: path, kind: "unexpected", expected: nil, actual: a)
-            case (let e?, let a?): return e == a ? nil : StateDifference(path: path, kind: "different", expected: e, actual: a)
+            case (let e?, let a?): return sameBytes(e, a) ? nil : StateDifference(path: path, kind: "different", expected: e, actual: a)
             }
         }
     }
@@ -288,14 +288,14 @@ public enum TextDiff {
         var lcs = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
         for i in stride(from: a.count - 1, through: 0, by: -1) {
             for j in stride(from: b.count - 1, through: 0, by: -1) {
-                lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
+                lcs[i][j] = sameBytes(a[i], b[j]) ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
             }
         }
         var out = ["--- \(labels.0)", "+++ \(labels.1)"]
         var i = 0
         var j = 0
         while i < a.count || j < b.count {
-            if i < a.count, j < b.count, a[i] == b[j] {
+            if i < a.count, j < b.count, sameBytes(a[i], b[j]) {
                 i += 1
                 j += 1
             } else if j < b.count, i == a.count || lcs[i][j + 1] >= lcs[i + 1][j] {
