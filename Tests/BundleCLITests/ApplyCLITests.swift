@@ -191,6 +191,32 @@ import Testing
         #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
     }
 
+    /// A bundle that changes what the recorded state does not hold (an aggregate, default privileges): the plan
+    /// warns, and the generated rollback script names each such statement as not undone.
+    @Test func unrecordedChangesAreNamedInThePlanAndTheRollbackScript() throws {
+        let project = try TestProject(prefix: "apply-unrecorded")
+        defer { project.remove() }
+        try project.write("bundles/u/1-u.sql", """
+            CREATE FUNCTION add2(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 + $2';
+            CREATE AGGREGATE mysum(int) (SFUNC = add2, STYPE = int, INITCOND = '0');
+            ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC;
+
+            """)
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "u", "bundles/u/1-u.sql"], cwd: project.root).status == 0)
+        let db = try TestCluster.makeDatabase(prefix: "apply_unrecorded").conninfo
+        let plan = bundle(["plan", "u", "--db", db], cwd: project.root)
+        #expect(plan.status == 0, "warnings do not block: \(plan.stdout)\(plan.stderr)")
+        let report = plan.stdout + plan.stderr
+        #expect(report.contains("1-u.sql:2:1: warning: [not-recorded] aggregates") && report.contains("1-u.sql:3:1: warning: [not-recorded] default privileges"), "\(report)")
+        let apply = bundle(["apply", "u", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
+        let script = gitOutput(["show", "bundle/t:rollback/TXN-1-1.sql"], cwd: project.root)
+        #expect(script.contains("-- NOT UNDONE: statement 2 (line 2) changes aggregates"), "\(script)")
+        #expect(script.contains("-- NOT UNDONE: statement 3 (line 3) changes default privileges"), "\(script)")
+        #expect(!script.contains("statement 1 "), "\(script)")
+    }
+
     @Test func atomicLeavesNothing() throws {
         let (project, db) = try failingProject(prefix: "apply_atomic")
         defer { project.remove() }

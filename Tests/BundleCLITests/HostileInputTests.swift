@@ -66,7 +66,9 @@ enum Hostile {
         while Date() < deadline {
             if let pid = try scalar(
                 conninfo,
-                "SELECT pid::text FROM pg_stat_activity WHERE datname = '\(database)' AND application_name = 'bundle apply' AND state = 'idle in transaction'")
+                // Idle in transaction for a while: the test hook's pause, not a transaction caught between two of
+                // its round trips (a capture's, a plan probe's), which a loaded machine makes visible at times.
+                "SELECT pid::text FROM pg_stat_activity WHERE datname = '\(database)' AND application_name = 'bundle apply' AND state = 'idle in transaction' AND now() - state_change > interval '0.4 seconds'")
             {
                 return pid
             }

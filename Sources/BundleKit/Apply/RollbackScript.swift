@@ -29,7 +29,11 @@ public struct RollbackScript: Sendable, Equatable {
         generator.moves = moves
         generator.changedPaths = changedPaths
         generator.generate()
-        let header = "-- rollback of \(bundle.locked.label) \(bundle.locked.name) (\(bundle.locked.path)), generated from the catalog pre-image\n"
+        var header = "-- rollback of \(bundle.locked.label) \(bundle.locked.name) (\(bundle.locked.path)), generated from the catalog pre-image\n"
+        for statement in bundle.script.statements {
+            guard let noun = UnrecordedStatements.noun(for: statement) else { continue }
+            header += "-- NOT UNDONE: statement \(statement.index) (line \(statement.start.line)) changes \(noun), which the recorded state does not hold; undo it by hand or pin a hand-written rollback\n"
+        }
         return RollbackScript(
             text: header + generator.lines.joined(separator: "\n") + (generator.lines.isEmpty ? "-- nothing to undo\n" : "\n"),
             touchedObjects: touched, irreversible: generator.irreversible, handWritten: false)

@@ -67,6 +67,7 @@ public struct Planner {
                 if !analyzer.hasError { overlay = candidate }
                 statements.append(analyzer.summary)
                 findings.append(contentsOf: analyzer.findings)
+                if bundle.rollbackSQL == nil, let unrecorded = UnrecordedStatements.finding(statement) { findings.append(unrecorded) }
             }
             // SET (not LOCAL) persists after COMMIT only for the session that ran it; bundle uses one per bundle.
             overlay.searchPath = savedPath
