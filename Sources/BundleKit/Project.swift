@@ -56,7 +56,9 @@ public struct Project: Sendable, Equatable {
         // realpath(3) resolves an existing file in one call (Foundation's resolution costs ~0.1 ms a file, which a
         // lock of 1,000 bundles pays twice); a missing file keeps Foundation's answer, which still names it.
         if let real = Self.realPath(rootPath + relativePath) {
-            return real.hasPrefix(rootPath) ? URL(fileURLWithPath: real) : nil
+            // The root as realpath(3) spells it too (Foundation and realpath can differ, e.g. /private on Darwin).
+            let realRoot = Self.realPath(root.path).map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? rootPath
+            return real.hasPrefix(rootPath) || real.hasPrefix(realRoot) ? URL(fileURLWithPath: real) : nil
         }
         let resolved = url(for: relativePath).resolvingSymlinksInPath().standardizedFileURL
         guard resolved.path.hasPrefix(rootPath) else { return nil }

@@ -150,10 +150,11 @@ public final class PostgresConnection {
             throw error
         }
         let result = receive()
-        if case .failure(let error) = result, error.sqlstate == "26000", transactionStatus == .idle {
-            // Someone ran DEALLOCATE ALL on this session (as `query` handles it): prepare again, this time waiting.
+        if case .failure(let error) = result, error.sqlstate == "26000" {
+            // Someone ran DEALLOCATE ALL on this session (as `query` handles it): forget the names; prepare again,
+            // this time waiting, unless a transaction is open (it is aborted now).
             prepared = [:]
-            return (Result { () throws(PostgresError) in try query(sql, parameters) }, value)
+            if transactionStatus == .idle { return (Result { () throws(PostgresError) in try query(sql, parameters) }, value) }
         }
         return (result, value)
     }

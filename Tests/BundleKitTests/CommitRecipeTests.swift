@@ -58,13 +58,13 @@ import Testing
             parent: ObjectID(hex: String(repeating: "ab", count: 20))!,
             changes: [.upsert(path: "state/s/tables/t\u{2028}é.sql", contents: Data(every.utf8)), .remove(path: "applied/a/b.sql")],
             message: "apply m3a TXN-1 A: \(every)\n\nTrailer: x 🚀", author: person, committer: author)
-        #expect(recipe.json() == recipe.encodedJSON())
+        #expect(Array(recipe.json().utf8) == Array(recipe.encodedJSON().utf8))
         recipe.changes[0].prefix = 0
         recipe.changes[0].suffix = 12_345
-        #expect(recipe.json() == recipe.encodedJSON())
+        #expect(Array(recipe.json().utf8) == Array(recipe.encodedJSON().utf8))
         #expect(CommitRecipe.decode(recipe.json()) == recipe)
         recipe.changes = []
-        #expect(recipe.json() == recipe.encodedJSON())
+        #expect(Array(recipe.json().utf8) == Array(recipe.encodedJSON().utf8))
     }
 
     @Test func aRecipeThatDoesNotFitItsParentIsRefused() throws {

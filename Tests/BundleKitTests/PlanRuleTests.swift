@@ -269,6 +269,14 @@ import Testing
         PlanCase(
             name: "ctas_column_missing", prestate: "CREATE TABLE src (a int);",
             bundle: "CREATE TABLE copy (x) AS SELECT a FROM src; ALTER TABLE copy RENAME COLUMN a TO y;", rule: "column-does-not-exist"),
+        PlanCase(
+            name: "view_over_temp_is_temporary", prestate: "",
+            bundle: "CREATE TEMP TABLE tt (a int); CREATE VIEW tv AS SELECT a FROM tt; CREATE VIEW public.pv AS SELECT a FROM tt;", rule: "temporary-in-permanent-schema"),
+        PlanCase(
+            name: "set_search_path", prestate: "CREATE SCHEMA app;",
+            bundle: "SET search_path = app, public; CREATE TABLE h1 (a int); INSERT INTO app.h1 VALUES (1); SET search_path TO DEFAULT; CREATE TABLE h1 (a int); INSERT INTO public.h1 VALUES (1);",
+            rule: nil),
+        PlanCase(name: "set_search_path_missing", prestate: "", bundle: "SET search_path = nowhere; CREATE TABLE h2 (a int);", rule: "no-creation-schema"),
         PlanCase(name: "temp_gone_after_drop", prestate: "", bundle: "CREATE TEMP TABLE s (a int); DROP TABLE s; INSERT INTO s VALUES (1);", rule: "relation-does-not-exist"),
     ]
 

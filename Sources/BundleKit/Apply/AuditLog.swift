@@ -76,7 +76,10 @@ public struct AuditLog {
     /// Whether a state path describes `object` (`schema.name`, `schema.name(args)`, or a bare name).
     static func path(_ path: String, matches object: String) -> Bool {
         // Split first: a '/' inside a name is escaped in its path component.
-        let parts = path.split(separator: "/", maxSplits: 2).map { $0.removingPercentEncoding ?? String($0) }
+        let parts = path.unicodeScalars.split(separator: "/", maxSplits: 2).map { scalars in
+            let part = String(String.UnicodeScalarView(scalars))
+            return part.removingPercentEncoding ?? part
+        }
         guard parts.count == 3 else { return (path.removingPercentEncoding ?? path).contains(object) }
         let file = parts[2].hasSuffix(".sql") ? String(parts[2].dropLast(4)) : parts[2]
         let fileName = file.prefix { $0 != "(" }

@@ -157,9 +157,8 @@ struct BundleRunner {
         // `executed`: the caller ran the statements and post-conditions already (`beginAndExecute`).
         if !executed {
             if savepoint { _ = try db { try connection.execute("SAVEPOINT bundle_step") } }
-            try Profiler.measure("execute") { try execute(bundle) }
+            try Profiler.measure("execute") { try execute(bundle, summary: summary) }
             if savepoint { _ = try db { try connection.execute("RELEASE SAVEPOINT bundle_step") } }
-            try Profiler.measure("postconditions") { try checkPostConditions(bundle, summary: summary) }
         }
         try verify(bundle)
         let after: [String: String]
@@ -417,14 +416,20 @@ struct BundleRunner {
         case postCondition(StatementSummary, String, [String?])
     }
 
-    /// BEGIN with its timeouts, the bundle's statements (still one at a time, each its own protocol message) and its
-    /// post-condition checks in at most two round trips (libpq pipeline mode): BEGIN, the timeouts and the first
-    /// statement, then (after the `mid-bundle` test hook) the other statements and the checks. Failures are
-    /// reported as `execute` and `checkPostConditions` report them; the caller rolls back.
+    /// BEGIN with its timeouts, the bundle's statements (still one at a time, each its own protocol message), each
+    /// followed by its post-condition checks, in at most two round trips (libpq pipeline mode): BEGIN, the timeouts
+    /// and the first statement, then (after the `mid-bundle` test hook) the other statements. Failures are reported
+    /// as `execute` reports them; the caller rolls back.
     private func beginAndExecute(_ bundle: LoadedBundle, summary: BundlePlan?) throws {
         let statements = bundle.script.statements
         progress(.bundleStarted(txn: bundle.locked.txn, of: lock.bundles.count, name: bundle.locked.name, statements: statements.count))
         let checks = Self.postConditions(summary).map { PipelineStep.postCondition($0.statement, $0.sql, $0.parameters) }
+        func withChecks(_ statement: SQLStatement) -> [PipelineStep] {
+            [.statement(statement)] + checks.filter { step in
+                if case .postCondition(let summary, _, _) = step { return summary.index == statement.index }
+                return false
+            }
+        }
         let timeouts = PostgresConnection.localTimeoutsSQL
         // Everything prepared is prepared now, before BEGIN: a pipeline inside the transaction has only its own
         // round trip (and a connection lost there is reported at the statement it stopped).
@@ -434,13 +439,12 @@ struct BundleRunner {
             for case .postCondition(_, let sql, let parameters) in checks { try connection.prepare(sql, parameterCount: parameters.count) }
         }
         var first: [PipelineStep] = [.control("BEGIN", []), .control(timeouts, [options.lockTimeout, options.statementTimeout])]
-        first += statements.prefix(1).map(PipelineStep.statement)
-        if statements.count <= 1 { first += checks }
+        first += statements.prefix(1).flatMap(withChecks)
         try runPipeline(first, bundle)
         TestHooks.pause("after-begin")
         guard statements.count > 1 else { return }
         TestHooks.pause("mid-bundle")
-        try runPipeline(statements.dropFirst().map(PipelineStep.statement) + checks, bundle)
+        try runPipeline(statements.dropFirst().flatMap(withChecks), bundle)
     }
 
     private func runPipeline(_ steps: [PipelineStep], _ bundle: LoadedBundle) throws {
@@ -476,7 +480,7 @@ struct BundleRunner {
             case .failed(let failure), .notSent(let failure):
                 error = failure
             }
-            // BEGIN, the timeouts or a check failed: reported as `begin` and `checkPostConditions` report it.
+            // BEGIN, the timeouts or a check failed: reported as `begin` and `execute` report it.
             guard case .statement(let statement) = step else { throw BundleError.database(error.errorDescription ?? "\(error)") }
             throw applyFailure(bundle, statement, error)
         }
@@ -492,8 +496,10 @@ struct BundleRunner {
             appliedBefore: [])
     }
 
-    /// Runs the bundle's statements one at a time; a failure becomes an `ApplyFailureError` with file:line:col.
-    private func execute(_ bundle: LoadedBundle) throws {
+    /// Runs the bundle's statements one at a time, each followed by its post-condition checks; a failure becomes an
+    /// `ApplyFailureError` with file:line:col.
+    private func execute(_ bundle: LoadedBundle, summary: BundlePlan?) throws {
+        let checks = Self.postConditions(summary)
         let statements = bundle.script.statements
         progress(.bundleStarted(txn: bundle.locked.txn, of: lock.bundles.count, name: bundle.locked.name, statements: statements.count))
         for statement in statements {
@@ -505,6 +511,10 @@ struct BundleRunner {
                 throw applyFailure(bundle, statement, error)
             }
             _ = connection.takeNotices()
+            for check in checks where check.statement.index == statement.index {
+                let exists = try Profiler.measure("postconditions") { try db { try connection.query(check.sql, check.parameters).rows.first?.first } }
+                if exists != "t" { throw postConditionFailure(bundle, check.statement) }
+            }
         }
     }
 
@@ -516,30 +526,13 @@ struct BundleRunner {
         return statement.location(ofByte: statement.byteRange.lowerBound + prefix.utf8.count)
     }
 
-    /// In-transaction post-conditions: every object the plan predicted the bundle creates or replaces now exists.
-    private func checkPostConditions(_ bundle: LoadedBundle, summary: BundlePlan?) throws {
-        for check in Self.postConditions(summary) {
-            let exists = try db { try connection.query(check.sql, check.parameters).rows.first?.first }
-            if exists != "t" { throw postConditionFailure(bundle, check.statement) }
-        }
-    }
-
-    /// One query per object the plan predicts the bundle creates or replaces; each returns `t` when it exists.
-    /// Whether a later statement of the bundle drops or renames `object` (or drops its schema): a scratch table
-    /// created, used and dropped again (often a temporary one) is not expected to exist at the end.
-    static func removedLater(_ object: String, by later: ArraySlice<StatementSummary>) -> Bool {
-        later.contains { statement in
-            guard statement.kind == "DropStmt" || statement.kind == "RenameStmt", let named = statement.object else { return false }
-            let items = named.components(separatedBy: ", ")
-            return items.contains(object) || items.contains { object.hasPrefix($0 + ".") }
-        }
-    }
-
+    /// In-transaction post-conditions: one query per object the plan predicts a statement creates or replaces, run
+    /// right after that statement (so a scratch object the bundle drops or renames later still counts); each
+    /// returns `t` when the object exists.
     static func postConditions(_ summary: BundlePlan?) -> [(statement: StatementSummary, sql: String, parameters: [String?])] {
         var checks: [(statement: StatementSummary, sql: String, parameters: [String?])] = []
-        let statements = summary?.statements ?? []
-        for (position, statement) in statements.enumerated() where ["create", "replace"].contains(statement.action) {
-            guard let object = statement.object, !Self.removedLater(object, by: statements[(position + 1)...]) else { continue }
+        for statement in summary?.statements ?? [] where ["create", "replace"].contains(statement.action) {
+            guard let object = statement.object else { continue }
             // `object` is display text ("schema.name"); a name may itself contain '.', so every split is tried.
             switch statement.kind {
             case "CreateFunctionStmt":

@@ -28,7 +28,9 @@ struct RollbackGenerator {
         let name: String
 
         init?(_ path: String) {
-            let parts = path.split(separator: "/", maxSplits: 2).map(String.init)
+            // Split on the '/' scalar, not Characters: a name may start with a combining mark, which would make one
+            // Character with the '/' before it.
+            let parts = path.unicodeScalars.split(separator: "/", maxSplits: 2).map { String(String.UnicodeScalarView($0)) }
             guard parts.count == 3, parts[2].hasSuffix(".sql") else { return nil }
             schema = Self.decode(parts[0])
             kind = parts[1]
@@ -159,7 +161,7 @@ struct RollbackGenerator {
             case "types":
                 let pre = before[path]!
                 let post = normalizedAfter[path]!
-                if Self.firstStatement(pre) == Self.firstStatement(post) {
+                if sameBytes(Self.firstStatement(pre), Self.firstStatement(post)) {
                     revertAuxiliary(before: pre, after: post)
                 } else {
                     // Enum labels cannot be removed and domains cannot be redefined in place: drop and re-create.
@@ -170,7 +172,7 @@ struct RollbackGenerator {
             case "sequences":
                 let pre = before[path]!
                 let post = after[path]!
-                if Self.firstStatement(pre) == Self.firstStatement(post) {
+                if sameBytes(Self.firstStatement(pre), Self.firstStatement(post)) {
                     revertAuxiliary(before: pre, after: post)
                 } else {
                     emit("-- \(object.qualified) changed; its previous definition was:\n" + commented(pre), because: nil)
@@ -184,7 +186,7 @@ struct RollbackGenerator {
         // is back at its old name after step 0; its definition may still differ: restore it as a changed one.
         for (newPath, oldPath) in moves.sorted(by: { $0.key < $1.key }) {
             guard let object = ObjectPath(oldPath), object.kind == "functions", let pre = before[oldPath], let post = normalizedAfter[newPath],
-                  pre != post
+                  !sameBytes(pre, post)
             else { continue }
             if Self.signatureChangedIncompatibly(before: pre, after: post) {
                 let noun = pre.contains("CREATE OR REPLACE PROCEDURE") ? "PROCEDURE" : "FUNCTION"
@@ -207,7 +209,7 @@ struct RollbackGenerator {
             }
         }
         // 5. Watched configuration rows.
-        if let pre = before["watch/config.tsv"], let post = after["watch/config.tsv"], pre != post {
+        if let pre = before["watch/config.tsv"], let post = after["watch/config.tsv"], !sameBytes(pre, post) {
             revertConfig(before: pre, after: post)
         }
     }
@@ -326,17 +328,18 @@ struct RollbackGenerator {
     /// Privileges, comments and owners: GRANTs present after but not before become REVOKEs, added comments are
     /// removed, and GRANT/REVOKE/COMMENT/OWNER statements only present before are re-issued.
     private mutating func revertAuxiliary(before: String, after: String) {
-        let pre = Set(Self.statements(before))
-        let post = Set(Self.statements(after))
-        let preComments = Set(Self.statements(before).compactMap(Self.commentTarget))
-        for statement in Self.statements(after) where !pre.contains(statement) {
+        // By bytes (`ExactText`): a comment changed only in its Unicode normalization is a change.
+        let pre = Set(Self.statements(before).map(ExactText.init))
+        let post = Set(Self.statements(after).map(ExactText.init))
+        let preComments = Set(Self.statements(before).compactMap(Self.commentTarget).map(ExactText.init))
+        for statement in Self.statements(after) where !pre.contains(ExactText(statement)) {
             if let revoke = Self.invertGrant(statement) {
                 emit(revoke, because: "undo privilege change")
-            } else if let target = Self.commentTarget(statement), !preComments.contains(target) {
+            } else if let target = Self.commentTarget(statement), !preComments.contains(ExactText(target)) {
                 emit(target + " IS NULL;", because: "undo comment")
             }
         }
-        for statement in Self.statements(before) where !post.contains(statement) {
+        for statement in Self.statements(before) where !post.contains(ExactText(statement)) {
             if statement.hasPrefix("GRANT ") || statement.hasPrefix("REVOKE ") || statement.hasPrefix("COMMENT ON ")
                 || (statement.hasPrefix("ALTER ") && statement.contains(" OWNER TO "))
             {
@@ -494,12 +497,14 @@ struct RollbackGenerator {
     }
 
     private mutating func revertConfig(before: String, after: String) {
-        func rows(_ text: String) -> [String: (table: String, key: String, value: String)] {
-            var result: [String: (String, String, String)] = [:]
+        // Rows keyed and compared by bytes (`ExactText`, `sameBytes`): keys or values that differ only in their
+        // Unicode normalization are different rows and values to PostgreSQL.
+        func rows(_ text: String) -> [ExactText: (table: String, key: String, value: String)] {
+            var result: [ExactText: (String, String, String)] = [:]
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
                 guard fields.count >= 3 else { continue }
-                result[fields[0] + "\t" + fields[1]] = (fields[0], fields[1], fields[2...].joined(separator: "\t"))
+                result[ExactText(fields[0] + "\t" + fields[1])] = (fields[0], fields[1], fields[2...].joined(separator: "\t"))
             }
             return result
         }
@@ -513,7 +518,7 @@ struct RollbackGenerator {
         for (id, row) in post.sorted(by: { $0.key < $1.key }) {
             let c = columns(row.table)
             if let old = pre[id] {
-                if old.value != row.value {
+                if !sameBytes(old.value, row.value) {
                     emit("UPDATE \(c.table) SET \(c.value) = \(sqlLiteral(old.value)) WHERE \(c.key) = \(sqlLiteral(row.key));", because: "restore config value")
                 }
             } else {

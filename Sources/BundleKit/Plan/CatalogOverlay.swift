@@ -6,6 +6,9 @@ import PostgresCatalog
 struct CatalogOverlay {
     var session: SessionInfo
     var searchPath: [String]
+    /// The search path a bundle starts with: the session's, as earlier bundles' plain SETs left it (SET LOCAL ends
+    /// with the bundle's transaction).
+    var sessionSearchPath: [String]
     var schemas: [String: SchemaInfo]
     var roles: Set<String>
     var relations: [String: RelationInfo]
@@ -28,6 +31,7 @@ struct CatalogOverlay {
     init(snapshot: CatalogSnapshot) {
         session = snapshot.session
         searchPath = snapshot.session.searchPath
+        sessionSearchPath = snapshot.session.searchPath
         schemas = Dictionary(snapshot.schemas.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         roles = snapshot.roles
         relations = Dictionary(snapshot.relations.map { (Self.key($0.schema, $0.name), $0) }, uniquingKeysWith: { a, _ in a })
@@ -50,19 +54,18 @@ struct CatalogOverlay {
         return "\u{2}" + joined.utf8.map { String($0, radix: 16) }.joined(separator: " ")
     }
 
-    /// The schema an unqualified new object goes to.
+    /// The schema an unqualified new object goes to: the first existing schema search_path lists (the temporary
+    /// schema when `pg_temp` comes first).
     var creationSchema: String? {
-        searchPath.first { $0 != "pg_catalog" && !Self.isTemporarySchema($0) && schemas[$0] != nil }
+        searchPath.first { $0 != "pg_catalog" && (Self.isTemporarySchema($0) || schemas[$0] != nil) }.map(Self.canonicalSchema)
     }
 
-    /// The session's temporary schema, as the plan names it. PostgreSQL accepts `pg_temp` as its alias (and a
-    /// `pg_temp_N` name that is this session's own); a plan sees no other session's temporary objects. What a
-    /// bundle creates there (CREATE TEMP TABLE, `pg_temp.x`) lives until the apply session ends.
+    /// The session's temporary schema, as the plan names it: PostgreSQL's alias `pg_temp`. (A `pg_temp_N` name is
+    /// taken literally: the apply session's own number is not known ahead.) What a bundle creates there (CREATE
+    /// TEMP TABLE, `pg_temp.x`) lives until the apply session ends.
     static let temporarySchema = "pg_temp"
 
-    static func isTemporarySchema(_ schema: String) -> Bool {
-        schema == temporarySchema || (schema.hasPrefix("pg_temp_") && Int(schema.dropFirst("pg_temp_".count)) != nil)
-    }
+    static func isTemporarySchema(_ schema: String) -> Bool { schema == temporarySchema }
 
     /// `schema`, with the temporary schema's aliases as `temporarySchema`.
     static func canonicalSchema(_ schema: String) -> String { isTemporarySchema(schema) ? temporarySchema : schema }

@@ -57,7 +57,6 @@ public struct Planner {
             }
             overlay.enumValuesAddedInTransaction = [:]
             overlay.pendingTriggerEvents = []
-            let savedPath = overlay.searchPath
             var statements: [StatementSummary] = []
             var findings: [Finding] = []
             for statement in bundle.script.statements {
@@ -69,8 +68,8 @@ public struct Planner {
                 findings.append(contentsOf: analyzer.findings)
                 if bundle.rollbackSQL == nil, let unrecorded = UnrecordedStatements.finding(statement) { findings.append(unrecorded) }
             }
-            // SET (not LOCAL) persists after COMMIT only for the session that ran it; bundle uses one per bundle.
-            overlay.searchPath = savedPath
+            // SET LOCAL ends with the bundle's transaction; a plain SET stays for the next bundles (one session).
+            overlay.searchPath = overlay.sessionSearchPath
             let status: BundlePlan.Status =
                 findings.contains { $0.severity == .error } ? .blocked : findings.contains { $0.severity == .warning } ? .warning : .ok
             plans.append(

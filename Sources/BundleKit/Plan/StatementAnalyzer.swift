@@ -132,6 +132,8 @@ struct StatementAnalyzer {
             summary.action = "select"
             summary.lock = "AccessShareLock"
             checkCalls(tree, overlay)
+            // SELECT … INTO t creates t, as CREATE TABLE t AS would (its columns are not known ahead).
+            if !hasError, tree["intoClause"] != nil { createTableAs(.object(["into": tree["intoClause"]!]), &overlay, describing: false) }
         default:
             summary.action = "other"
         }
@@ -380,8 +382,9 @@ struct StatementAnalyzer {
     /// The schema a new object goes to; reports a missing schema or a missing CREATE privilege. `temporary`: the
     /// statement said TEMP/TEMPORARY; a name in `pg_temp` is temporary too (`CatalogOverlay.temporarySchema`).
     private mutating func resolveCreationSchema(_ explicit: String?, temporary: Bool = false, _ overlay: inout CatalogOverlay) -> String? {
-        if temporary || explicit.map(CatalogOverlay.isTemporarySchema) == true {
-            if let explicit, !CatalogOverlay.isTemporarySchema(explicit) {
+        // An unqualified name goes to the temporary schema when search_path lists `pg_temp` first.
+        if temporary || (explicit ?? overlay.creationSchema).map(CatalogOverlay.isTemporarySchema) == true {
+            if temporary, let explicit, !CatalogOverlay.isTemporarySchema(explicit) {
                 error(
                     "temporary-in-permanent-schema", "42P16", "cannot create temporary relation in non-temporary schema",
                     hint: "Leave the schema out: temporary objects live in the session's own schema (pg_temp).")
@@ -527,7 +530,7 @@ struct StatementAnalyzer {
     /// CREATE TABLE … AS and CREATE MATERIALIZED VIEW: the new relation, with the query's columns when the live
     /// catalog can describe them (else unknown, and column checks on it are skipped). SELECT … INTO is parsed as
     /// a SELECT and not modeled.
-    private mutating func createTableAs(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+    private mutating func createTableAs(_ tree: ParseNode, _ overlay: inout CatalogOverlay, describing: Bool = true) {
         let into = tree["into"].flatMap { $0.nodeType == "IntoClause" ? $0.nodeBody : $0 }
         guard let target = into?["rel"], let (explicit, name) = Syntax.rangeVar(target) else { return }
         let materialized = tree["objtype"]?.string == "OBJECT_MATVIEW"
@@ -538,7 +541,7 @@ struct StatementAnalyzer {
         let statementName = materialized ? "CREATE MATERIALIZED VIEW" : "CREATE TABLE"
         if relationNameTaken(schema: schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: statementName, overlay) { return }
         var columns: [ColumnInfo] = []
-        if let select = viewSelectText(tree), let probed = probe?.viewColumns(selectSQL: select) {
+        if describing, let select = viewSelectText(tree).map(Self.withoutDataClause), let probed = probe?.viewColumns(selectSQL: select) {
             let aliases = Syntax.names(into?["colNames"])
             columns = probed.enumerated().map { offset, column in
                 var renamed = column
@@ -593,7 +596,9 @@ struct StatementAnalyzer {
         summary.action = replace ? "replace" : "create"
         summary.lock = "AccessExclusiveLock"
         guard let (explicit, name) = Syntax.rangeVar(tree["view"]) else { return }
-        guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(tree["view"]), &overlay) else { return }
+        // A view that reads a temporary relation is temporary itself (PostgreSQL says so in a NOTICE).
+        let temporary = Syntax.isTemporary(tree["view"]) || Self.readsTemporaryRelation(tree["query"], overlay)
+        guard let schema = resolveCreationSchema(explicit, temporary: temporary, &overlay) else { return }
         summary.object = "\(schema).\(name)"
         let existing = overlay.relations[CatalogOverlay.key(schema, name)]
         var newColumns: [ColumnInfo]? = nil
@@ -647,6 +652,23 @@ struct StatementAnalyzer {
             RelationInfo(
                 oid: existing?.oid ?? 0, schema: schema, name: name, kind: "v", owner: existing?.owner ?? overlay.session.user,
                 isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: newColumns ?? existing?.columns ?? []))
+    }
+
+    /// A CREATE TABLE AS query without its trailing `WITH [NO] DATA`.
+    static func withoutDataClause(_ select: String) -> String {
+        guard let range = select.range(of: #"\s+WITH\s+(NO\s+)?DATA\s*;?\s*$"#, options: [.regularExpression, .caseInsensitive]) else { return select }
+        return String(select[..<range.lowerBound])
+    }
+
+    /// Whether a query names a relation that resolves to the session's temporary schema.
+    static func readsTemporaryRelation(_ query: ParseNode?, _ overlay: CatalogOverlay) -> Bool {
+        guard let query else { return false }
+        var found = false
+        Syntax.walkObjects(query) { members in
+            guard !found, let name = members["relname"]?.string else { return }
+            found = overlay.relation(schema: members["schemaname"]?.string, name: name)?.schema == CatalogOverlay.temporarySchema
+        }
+        return found
     }
 
     /// The SELECT of a CREATE VIEW statement: the text after the top-level `AS`, without WITH CHECK OPTION.
@@ -1789,13 +1811,29 @@ struct StatementAnalyzer {
         overlay.pendingTriggerEvents.insert(CatalogOverlay.key(relation.schema, relation.name))
     }
 
+    /// SET [LOCAL] search_path, SET search_path TO DEFAULT, RESET search_path. A plain SET outlives the bundle's
+    /// transaction: apply runs every bundle on one session, so later bundles see it (`CatalogOverlay.sessionSearchPath`).
     private mutating func variableSet(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
         summary.action = "set"
-        guard tree["name"]?.string == "search_path", tree["kind"]?.string == "VAR_SET_VALUE" else { return }
-        let schemas = (tree["args"]?.listItems ?? []).compactMap { arg -> String? in
-            arg.nodeBody?["sval"]?.stringValue ?? arg.nodeBody?["sval"]?.string
+        guard tree["name"]?.string == "search_path" else { return }
+        let path: [String]
+        switch tree["kind"]?.string {
+        case "VAR_SET_VALUE":
+            // Each element is an A_Const string (`{"sval": {"sval": "public"}}`) or an identifier.
+            let schemas = (tree["args"]?.listItems ?? []).compactMap { arg -> String? in
+                let constant = arg.nodeBody?["sval"]
+                return constant?["sval"]?.string ?? constant?.stringValue ?? constant?.string
+            }
+            path = ["pg_catalog"] + schemas.flatMap { $0.split(separator: ",", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) } }
+                .map { $0 == "$user" ? overlay.session.user : $0 }
+                .filter { (overlay.schemas[$0] != nil || CatalogOverlay.isTemporarySchema($0)) && $0 != "pg_catalog" }
+        case "VAR_SET_DEFAULT", "VAR_RESET":
+            path = overlay.session.searchPath
+        default:
+            return
         }
-        overlay.searchPath = ["pg_catalog"] + schemas.filter { (overlay.schemas[$0] != nil || CatalogOverlay.isTemporarySchema($0)) && $0 != "pg_catalog" }
+        overlay.searchPath = path
+        if tree["is_local"]?.bool != true { overlay.sessionSearchPath = path }
     }
 }
 

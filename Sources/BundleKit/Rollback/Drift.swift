@@ -132,7 +132,7 @@ public struct HistoryView {
             switch (before[path], after[path]) {
             case (nil, .some): return ObjectChange(path: path, change: "added", diff: nil)
             case (.some, nil): return ObjectChange(path: path, change: "removed", diff: nil)
-            case (let a?, let b?) where a != b: return ObjectChange(path: path, change: "changed", diff: TextDiff.unified(a, b, labels: ("before", "after")))
+            case (let a?, let b?) where !sameBytes(a, b): return ObjectChange(path: path, change: "changed", diff: TextDiff.unified(a, b, labels: ("before", "after")))
             default: return nil
             }
         }

@@ -80,16 +80,17 @@ public struct Snapshot: Codable, Sendable, Equatable {
             let delta = (a != nil && b != nil) ? (b! - a! == 0 ? "0" : String(format: "%+d", b! - a!)) : "n/a"
             lines.append(("row counts", table, a.map(String.init) ?? "-", b.map(String.init) ?? "-", delta))
         }
-        let keys = Set(before.config.map { "\($0.table)\t\($0.key)" }).union(after.config.map { "\($0.table)\t\($0.key)" }).sorted()
+        // Keys and values by bytes: PostgreSQL tells apart what differs only in Unicode normalization.
+        let keys = uniqueSortedByBytes(before.config.map { "\($0.table)\t\($0.key)" } + after.config.map { "\($0.table)\t\($0.key)" })
         for key in keys {
-            let a = before.config.first { "\($0.table)\t\($0.key)" == key }?.value
-            let b = after.config.first { "\($0.table)\t\($0.key)" == key }?.value
-            lines.append(("config", key.replacingOccurrences(of: "\t", with: " "), a ?? "-", b ?? "-", a == b ? "unchanged" : a == nil ? "added" : b == nil ? "removed" : "changed"))
+            let a = before.config.first { sameBytes("\($0.table)\t\($0.key)", key) }?.value
+            let b = after.config.first { sameBytes("\($0.table)\t\($0.key)", key) }?.value
+            lines.append(("config", key.replacingOccurrences(of: "\t", with: " "), a ?? "-", b ?? "-", sameBytes(a, b) ? "unchanged" : a == nil ? "added" : b == nil ? "removed" : "changed"))
         }
-        let identities = Set(before.signatures.map(\.identity)).union(after.signatures.map(\.identity)).sorted()
+        let identities = uniqueSortedByBytes(before.signatures.map(\.identity) + after.signatures.map(\.identity))
         for identity in identities {
-            let a = before.signatures.first { $0.identity == identity }
-            let b = after.signatures.first { $0.identity == identity }
+            let a = before.signatures.first { sameBytes($0.identity, identity) }
+            let b = after.signatures.first { sameBytes($0.identity, identity) }
             func describe(_ s: Signature?) -> String {
                 s.map { "md5 \($0.bodyMD5.prefix(8)) len \($0.bodyLength) secdef \($0.securityDefiner ? "t" : "f") \($0.config)" } ?? "-"
             }
