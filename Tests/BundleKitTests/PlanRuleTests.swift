@@ -277,6 +277,11 @@ import Testing
             bundle: "SET search_path = app, public; CREATE TABLE h1 (a int); INSERT INTO app.h1 VALUES (1); SET search_path TO DEFAULT; CREATE TABLE h1 (a int); INSERT INTO public.h1 VALUES (1);",
             rule: nil),
         PlanCase(name: "set_search_path_missing", prestate: "", bundle: "SET search_path = nowhere; CREATE TABLE h2 (a int);", rule: "no-creation-schema"),
+        // `pg_temp` names the session's temporary schema only once it has one (its first temporary object).
+        PlanCase(name: "pg_temp_before_any_temp", prestate: "", bundle: "ALTER TABLE pg_temp.nosuch ADD COLUMN a int;", rule: "schema-does-not-exist"),
+        PlanCase(
+            name: "pg_temp_relation_missing", prestate: "", bundle: "CREATE TEMP TABLE t0 (a int); ALTER TABLE pg_temp.nosuch ADD COLUMN a int;",
+            rule: "relation-does-not-exist"),
         PlanCase(name: "temp_gone_after_drop", prestate: "", bundle: "CREATE TEMP TABLE s (a int); DROP TABLE s; INSERT INTO s VALUES (1);", rule: "relation-does-not-exist"),
     ]
 

@@ -60,6 +60,10 @@ struct CatalogOverlay {
         searchPath.first { $0 != "pg_catalog" && (Self.isTemporarySchema($0) || schemas[$0] != nil) }.map(Self.canonicalSchema)
     }
 
+    /// Whether the session has its temporary schema: PostgreSQL makes it with the first temporary object, and until
+    /// then a name qualified with `pg_temp` fails with "schema "pg_temp" does not exist".
+    var temporarySchemaExists = false
+
     /// The session's temporary schema, as the plan names it: PostgreSQL's alias `pg_temp`. (A `pg_temp_N` name is
     /// taken literally: the apply session's own number is not known ahead.) What a bundle creates there (CREATE
     /// TEMP TABLE, `pg_temp.x`) lives until the apply session ends.

@@ -331,7 +331,7 @@ struct StatementAnalyzer {
         let triggerName = tree["trigname"]?.string ?? ""
         guard let (schema, table) = Syntax.rangeVar(tree["relation"]) else { return }
         guard let relation = overlay.relation(schema: schema, name: table) else {
-            if let schema, overlay.schemas[schema] == nil {
+            if let schema, overlay.schemas[schema] == nil, !(CatalogOverlay.isTemporarySchema(schema) && overlay.temporarySchemaExists) {
                 error("schema-does-not-exist", "3F000", "schema \"\(schema)\" does not exist")
             } else {
                 error("relation-does-not-exist", "42P01", "relation \"\(table)\" does not exist", hint: "Create the table first, or fix its name.")
@@ -390,6 +390,7 @@ struct StatementAnalyzer {
                     hint: "Leave the schema out: temporary objects live in the session's own schema (pg_temp).")
                 return nil
             }
+            overlay.temporarySchemaExists = true
             return CatalogOverlay.temporarySchema
         }
         guard let schema = explicit ?? overlay.creationSchema else {
@@ -787,10 +788,13 @@ struct StatementAnalyzer {
     /// Looks a relation up for a statement that needs it; reports 42P01 (or 3F000) when it is missing.
     private mutating func requireRelation(schema: String?, name: String, overlay: CatalogOverlay) -> RelationInfo? {
         if let found = overlay.relation(schema: schema, name: name) { return found }
-        if let schema, overlay.schemas[schema] == nil {
+        if let schema, overlay.schemas[schema] == nil, !(CatalogOverlay.isTemporarySchema(schema) && overlay.temporarySchemaExists) {
             error("schema-does-not-exist", "3F000", "schema \"\(schema)\" does not exist")
         } else {
-            error("relation-does-not-exist", "42P01", "relation \"\(name)\" does not exist", hint: "Create the relation first, or fix its name (search_path: \(overlay.searchPath.joined(separator: ", "))).")
+            // RangeVarGetRelidExtended names the schema when the statement did.
+            error(
+                "relation-does-not-exist", "42P01", "relation \"\(schema.map { "\($0)." } ?? "")\(name)\" does not exist",
+                hint: "Create the relation first, or fix its name (search_path: \(overlay.searchPath.joined(separator: ", "))).")
         }
         return nil
     }
@@ -1309,7 +1313,7 @@ struct StatementAnalyzer {
             for object in objects {
                 guard let (schema, name) = Syntax.qualified(Syntax.names(object)) else { continue }
                 guard let relation = overlay.relation(schema: schema, name: name) else {
-                    if let schema, overlay.schemas[schema] == nil {
+                    if let schema, overlay.schemas[schema] == nil, !(CatalogOverlay.isTemporarySchema(schema) && overlay.temporarySchemaExists) {
                         if missingOK { continue }
                         error("schema-does-not-exist", "3F000", "schema \"\(schema)\" does not exist")
                         return
