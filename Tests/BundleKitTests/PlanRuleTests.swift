@@ -282,6 +282,9 @@ import Testing
         PlanCase(
             name: "pg_temp_relation_missing", prestate: "", bundle: "CREATE TEMP TABLE t0 (a int); ALTER TABLE pg_temp.nosuch ADD COLUMN a int;",
             rule: "relation-does-not-exist"),
+        // Names that differ only in Unicode normalization are different names to PostgreSQL.
+        PlanCase(name: "schema_other_normalization", prestate: "CREATE SCHEMA \"\u{E9}\";", bundle: "CREATE TABLE \"e\u{301}\".t (a int);", rule: "schema-does-not-exist"),
+        PlanCase(name: "schema_same_normalization", prestate: "CREATE SCHEMA \"\u{E9}\";", bundle: "CREATE TABLE \"\u{E9}\".t (a int);", rule: nil),
         PlanCase(name: "temp_gone_after_drop", prestate: "", bundle: "CREATE TEMP TABLE s (a int); DROP TABLE s; INSERT INTO s VALUES (1);", rule: "relation-does-not-exist"),
     ]
 

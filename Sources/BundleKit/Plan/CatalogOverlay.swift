@@ -9,7 +9,7 @@ struct CatalogOverlay {
     /// The search path a bundle starts with: the session's, as earlier bundles' plain SETs left it (SET LOCAL ends
     /// with the bundle's transaction).
     var sessionSearchPath: [String]
-    var schemas: [String: SchemaInfo]
+    var schemas: SchemasByName
     var roles: Set<String>
     var relations: [String: RelationInfo]
     var routines: [RoutineInfo]
@@ -32,7 +32,7 @@ struct CatalogOverlay {
         session = snapshot.session
         searchPath = snapshot.session.searchPath
         sessionSearchPath = snapshot.session.searchPath
-        schemas = Dictionary(snapshot.schemas.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        schemas = SchemasByName(snapshot.schemas)
         roles = snapshot.roles
         relations = Dictionary(snapshot.relations.map { (Self.key($0.schema, $0.name), $0) }, uniquingKeysWith: { a, _ in a })
         routines = snapshot.routines
@@ -110,11 +110,11 @@ struct CatalogOverlay {
     /// Routines with `name` that a call or an argument-less reference can see: in `schema`, or along the search
     /// path with earlier schemas masking identical signatures in later ones.
     func routines(schema: String?, name: String) -> [RoutineInfo] {
-        if let schema { return routines.filter { $0.schema == Self.canonicalSchema(schema) && $0.name == name } }
+        if let schema { return routines.filter { sameBytes($0.schema, Self.canonicalSchema(schema)) && sameBytes($0.name, name) } }
         var seen = Set<[String]>()
         var result: [RoutineInfo] = []
         for candidate in searchPath where !Self.isTemporarySchema(candidate) {
-            for routine in routines where routine.schema == candidate && routine.name == name {
+            for routine in routines where sameBytes(routine.schema, candidate) && sameBytes(routine.name, name) {
                 if seen.insert(routine.inputTypes).inserted { result.append(routine) }
             }
         }
@@ -193,14 +193,29 @@ struct CatalogOverlay {
         schemasWithRemovedObjects.insert(relation.schema)
         relations[Self.key(relation.schema, relation.name)] = nil
         liveRelationOIDs.remove(relation.oid)
-        triggers.removeAll { $0.schema == relation.schema && $0.table == relation.name }
-        indexes.removeAll { $0.schema == relation.schema && ($0.table == relation.name || $0.name == relation.name) }
-        constraints.removeAll { $0.schema == relation.schema && $0.table == relation.name }
+        triggers.removeAll { sameBytes($0.schema, relation.schema) && sameBytes($0.table, relation.name) }
+        indexes.removeAll { sameBytes($0.schema, relation.schema) && (sameBytes($0.table, relation.name) || sameBytes($0.name, relation.name)) }
+        constraints.removeAll { sameBytes($0.schema, relation.schema) && sameBytes($0.table, relation.name) }
         dependents.removeAll { $0.referencedOID == relation.oid || $0.dependentOwnerOID == relation.oid }
         types[Self.key(relation.schema, relation.name)] = nil
     }
 
     mutating func putRelation(_ relation: RelationInfo) {
         relations[Self.key(relation.schema, relation.name)] = relation
+    }
+}
+
+/// Schemas by name, told apart byte for byte (`ExactText`): PostgreSQL allows names that differ only in their
+/// Unicode normalization, which a `String`-keyed dictionary would merge.
+struct SchemasByName {
+    private var storage: [ExactText: SchemaInfo] = [:]
+
+    init(_ schemas: [SchemaInfo]) {
+        for schema in schemas where storage[ExactText(schema.name)] == nil { storage[ExactText(schema.name)] = schema }
+    }
+
+    subscript(_ name: String) -> SchemaInfo? {
+        get { storage[ExactText(name)] }
+        set { storage[ExactText(name)] = newValue }
     }
 }
