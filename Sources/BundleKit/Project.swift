@@ -4,10 +4,14 @@ import Foundation
 public struct Project: Sendable, Equatable {
     /// The project root, with symlinks resolved.
     public let root: URL
+    /// The root as realpath(3) spells it, with a trailing '/' (Foundation and realpath can differ: /private on
+    /// Darwin).
+    private let realRoot: String?
 
     /// Opens the project rooted at `root` (which must contain `locks/`).
     public init(root: URL) {
         self.root = root.resolvingSymlinksInPath().standardizedFileURL
+        realRoot = Self.realPath(self.root.path).map { $0.hasSuffix("/") ? $0 : $0 + "/" }
     }
 
     /// Finds the project: `explicit` if given, else the nearest directory at or above `start` that contains `locks/`.
@@ -56,9 +60,7 @@ public struct Project: Sendable, Equatable {
         // realpath(3) resolves an existing file in one call (Foundation's resolution costs ~0.1 ms a file, which a
         // lock of 1,000 bundles pays twice); a missing file keeps Foundation's answer, which still names it.
         if let real = Self.realPath(rootPath + relativePath) {
-            // The root as realpath(3) spells it too (Foundation and realpath can differ, e.g. /private on Darwin).
-            let realRoot = Self.realPath(root.path).map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? rootPath
-            return real.hasPrefix(rootPath) || real.hasPrefix(realRoot) ? URL(fileURLWithPath: real) : nil
+            return real.hasPrefix(rootPath) || real.hasPrefix(realRoot ?? rootPath) ? URL(fileURLWithPath: real) : nil
         }
         let resolved = url(for: relativePath).resolvingSymlinksInPath().standardizedFileURL
         guard resolved.path.hasPrefix(rootPath) else { return nil }

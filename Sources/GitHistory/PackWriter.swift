@@ -11,9 +11,14 @@ import Glibc
 /// `suffix` bytes. Pack deltas (`PackWriter`) and bundle's commit recipes record changes this way.
 public func commonPrefixAndSuffix(_ old: UnsafeRawBufferPointer, _ new: UnsafeRawBufferPointer) -> (prefix: Int, suffix: Int) {
     let limit = min(old.count, new.count)
+    // Eight bytes at a time, then byte by byte: every buffered commit compares its large trees (`rollback/`,
+    // `applied/`) with their previous versions.
+    func word(_ buffer: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 { buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
     var prefix = 0
+    while prefix + 8 <= limit && word(old, prefix) == word(new, prefix) { prefix += 8 }
     while prefix < limit && old[prefix] == new[prefix] { prefix += 1 }
     var suffix = 0
+    while suffix + 8 <= limit - prefix && word(old, old.count - suffix - 8) == word(new, new.count - suffix - 8) { suffix += 8 }
     while suffix < limit - prefix && old[old.count - 1 - suffix] == new[new.count - 1 - suffix] { suffix += 1 }
     return (prefix, suffix)
 }

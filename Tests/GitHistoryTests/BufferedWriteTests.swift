@@ -158,6 +158,34 @@ import Testing
 
     /// Paths are bytes: a '/' followed by a combining mark still separates directories, and two spellings of a
     /// name that Swift's String calls equal (composed é, e + U+0301) are two files, in both write paths.
+    /// The word-at-a-time common prefix and suffix agree with a byte-by-byte count, for lengths around the word
+    /// size, overlapping prefix and suffix, and differences at every position.
+    @Test func commonPrefixAndSuffixMatchesAByteCount() {
+        func naive(_ a: [UInt8], _ b: [UInt8]) -> (Int, Int) {
+            let limit = min(a.count, b.count)
+            var prefix = 0
+            while prefix < limit && a[prefix] == b[prefix] { prefix += 1 }
+            var suffix = 0
+            while suffix < limit - prefix && a[a.count - 1 - suffix] == b[b.count - 1 - suffix] { suffix += 1 }
+            return (prefix, suffix)
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3_000 {
+            let base = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0...2, using: &generator) }
+            var other = base
+            for _ in 0..<Int.random(in: 0...3, using: &generator) {
+                switch Int.random(in: 0...2, using: &generator) {
+                case 0 where !other.isEmpty: other[Int.random(in: 0..<other.count, using: &generator)] ^= 1
+                case 1: other.insert(UInt8.random(in: 0...2, using: &generator), at: Int.random(in: 0...other.count, using: &generator))
+                default: if !other.isEmpty { other.remove(at: Int.random(in: 0..<other.count, using: &generator)) }
+                }
+            }
+            let fast = base.withUnsafeBytes { a in other.withUnsafeBytes { b in commonPrefixAndSuffix(a, b) } }
+            let expected = naive(base, other)
+            #expect(fast.prefix == expected.0 && fast.suffix == expected.1, "\(base) \(other)")
+        }
+    }
+
     @Test func pathsAreComparedAsBytes() throws {
         let pair = try RepositoryPair()
         let (direct, buffered, bufferedDirectory) = (pair.direct, pair.buffered, pair.bufferedDirectory)
