@@ -213,6 +213,38 @@ import Testing
         #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
     }
 
+    /// Post-conditions read the catalogs by name: they need no privilege the statement's role lacks (the bundle
+    /// switched to a role without USAGE on the schema), do not guess the server's name for an unnamed index, and do
+    /// not parse a function's argument types (a type whose name needs quotes).
+    @Test func postConditionsNeedNoPrivilegeAndGuessNoNames() throws {
+        let project = try TestProject(prefix: "apply-postcond")
+        defer { project.remove() }
+        let role = "pc_role_\(UInt32.random(in: 0...UInt32.max))"
+        let db = try TestCluster.makeDatabase(prefix: "apply_postcond").conninfo
+        let connection = try PostgresConnection(conninfo: db)
+        defer {
+            _ = try? connection.execute("DROP OWNED BY \(role); DROP ROLE IF EXISTS \(role)")
+            connection.close()
+        }
+        try connection.execute("CREATE ROLE \(role); CREATE SCHEMA s; GRANT CREATE ON SCHEMA s TO \(role)")
+        try project.write("bundles/c/1-c.sql", """
+            SET ROLE \(role);
+            CREATE TABLE s.owned_by_role (id int);
+            RESET ROLE;
+            CREATE TABLE public.emails (email text);
+            CREATE INDEX ON public.emails (lower(email));
+            CREATE TYPE "My Type" AS (a int);
+            CREATE FUNCTION fmt(x "My Type") RETURNS int LANGUAGE sql AS 'SELECT 1';
+
+            """)
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "c", "bundles/c/1-c.sql"], cwd: project.root).status == 0)
+        let result = bundle(["apply", "c", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(try connection.query("SELECT count(*) FROM pg_indexes WHERE tablename = 'emails'").rows == [["1"]])
+        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+    }
+
     /// A bundle that changes what the recorded state does not hold (an aggregate, default privileges): the plan
     /// warns, and the generated rollback script names each such statement as not undone.
     @Test func unrecordedChangesAreNamedInThePlanAndTheRollbackScript() throws {

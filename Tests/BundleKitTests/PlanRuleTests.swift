@@ -285,6 +285,23 @@ import Testing
         // Names that differ only in Unicode normalization are different names to PostgreSQL.
         PlanCase(name: "schema_other_normalization", prestate: "CREATE SCHEMA \"\u{E9}\";", bundle: "CREATE TABLE \"e\u{301}\".t (a int);", rule: "schema-does-not-exist"),
         PlanCase(name: "schema_same_normalization", prestate: "CREATE SCHEMA \"\u{E9}\";", bundle: "CREATE TABLE \"\u{E9}\".t (a int);", rule: nil),
+        // SET search_path, as the server reads it.
+        PlanCase(
+            name: "set_search_path_later_schema", prestate: "",
+            bundle: "SET search_path = s2, public; CREATE SCHEMA s2; CREATE TABLE tj (a int); INSERT INTO s2.tj VALUES (1); RESET ALL; CREATE TABLE tj (a int); INSERT INTO public.tj VALUES (1);",
+            rule: nil),
+        PlanCase(name: "set_search_path_string_is_one_schema", prestate: "CREATE SCHEMA app;", bundle: "SET search_path = 'app, public'; CREATE TABLE ta (a int);", rule: "no-creation-schema"),
+        PlanCase(
+            name: "cte_named_like_temp", prestate: "",
+            bundle: "CREATE TEMP TABLE tt (id int); CREATE VIEW public.v AS WITH tt AS (SELECT 1 AS id) SELECT * FROM tt; SELECT * FROM public.v;", rule: nil),
+        PlanCase(name: "select_into_union", prestate: "", bundle: "SELECT 1 AS a INTO sx UNION SELECT 2; CREATE INDEX sx_a ON sx (a);", rule: nil),
+        // Moves and renames keep the object (and a table's indexes and triggers) under the new name.
+        PlanCase(
+            name: "set_schema_then_use", prestate: "CREATE SCHEMA us; CREATE TABLE ut (a int); CREATE INDEX ut_a ON ut (a); CREATE TYPE uty AS ENUM ('x');",
+            bundle: "ALTER TABLE ut SET SCHEMA us; CREATE INDEX ut_a2 ON us.ut (a); DROP INDEX us.ut_a; ALTER TYPE uty RENAME TO uty2; DROP TYPE uty2;",
+            rule: nil),
+        PlanCase(name: "set_schema_taken", prestate: "CREATE SCHEMA us; CREATE TABLE ut (a int); CREATE TABLE us.ut (b int);", bundle: "ALTER TABLE ut SET SCHEMA us;", rule: "relation-already-exists"),
+        PlanCase(name: "type_rename_taken", prestate: "CREATE TYPE uty AS ENUM ('x'); CREATE TYPE uty2 AS ENUM ('y');", bundle: "ALTER TYPE uty RENAME TO uty2;", rule: "type-already-exists"),
         PlanCase(name: "temp_gone_after_drop", prestate: "", bundle: "CREATE TEMP TABLE s (a int); DROP TABLE s; INSERT INTO s VALUES (1);", rule: "relation-does-not-exist"),
     ]
 

@@ -423,7 +423,7 @@ struct BundleRunner {
     private func beginAndExecute(_ bundle: LoadedBundle, summary: BundlePlan?) throws {
         let statements = bundle.script.statements
         progress(.bundleStarted(txn: bundle.locked.txn, of: lock.bundles.count, name: bundle.locked.name, statements: statements.count))
-        let checks = Self.postConditions(summary).map { PipelineStep.postCondition($0.statement, $0.sql, $0.parameters) }
+        let checks = Self.postConditions(summary, statements: bundle.script.statements).map { PipelineStep.postCondition($0.statement, $0.sql, $0.parameters) }
         func withChecks(_ statement: SQLStatement) -> [PipelineStep] {
             [.statement(statement)] + checks.filter { step in
                 if case .postCondition(let summary, _, _) = step { return summary.index == statement.index }
@@ -499,7 +499,7 @@ struct BundleRunner {
     /// Runs the bundle's statements one at a time, each followed by its post-condition checks; a failure becomes an
     /// `ApplyFailureError` with file:line:col.
     private func execute(_ bundle: LoadedBundle, summary: BundlePlan?) throws {
-        let checks = Self.postConditions(summary)
+        let checks = Self.postConditions(summary, statements: bundle.script.statements)
         let statements = bundle.script.statements
         progress(.bundleStarted(txn: bundle.locked.txn, of: lock.bundles.count, name: bundle.locked.name, statements: statements.count))
         for statement in statements {
@@ -529,7 +529,15 @@ struct BundleRunner {
     /// In-transaction post-conditions: one query per object the plan predicts a statement creates or replaces, run
     /// right after that statement (so a scratch object the bundle drops or renames later still counts); each
     /// returns `t` when the object exists.
-    static func postConditions(_ summary: BundlePlan?) -> [(statement: StatementSummary, sql: String, parameters: [String?])] {
+    ///
+    /// The checks read the catalogs by name (a function by schema and name, not by its argument list): they need no
+    /// privilege on the schema (a bundle may have switched to a role without USAGE on it) and parse nothing, so a
+    /// check cannot fail where the statement itself succeeded. An index without a name of its own is not checked:
+    /// its name is the server's choice. `pg_temp` is the session's own temporary schema.
+    static func postConditions(
+        _ summary: BundlePlan?, statements: [SQLStatement]
+    ) -> [(statement: StatementSummary, sql: String, parameters: [String?])] {
+        let inSchema = "(n.nspname = c.schema OR (c.schema = 'pg_temp' AND n.oid = pg_catalog.pg_my_temp_schema()))"
         var checks: [(statement: StatementSummary, sql: String, parameters: [String?])] = []
         for statement in summary?.statements ?? [] where ["create", "replace"].contains(statement.action) {
             guard let object = statement.object else { continue }
@@ -537,22 +545,42 @@ struct BundleRunner {
             switch statement.kind {
             case "CreateFunctionStmt":
                 guard let open = object.firstIndex(of: "(") else { continue }
-                let candidates = Self.splits(object[..<open], at: ".").map { "\(quoteIdentifier($0.0)).\(quoteIdentifier($0.1))\(object[open...])" }
+                let candidates = Self.splits(object[..<open], at: ".")
                 guard !candidates.isEmpty else { continue }
-                checks.append((statement, "SELECT coalesce(bool_or(to_regprocedure(c) IS NOT NULL), false) FROM unnest($1::text[]) c", [pgArray(candidates)]))
+                checks.append((
+                    statement,
+                    """
+                    SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS c(schema, name)
+                      JOIN pg_catalog.pg_proc p ON p.proname = c.name JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE \(inSchema))
+                    """,
+                    [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1))]
+                ))
             case "CreateStmt", "ViewStmt", "IndexStmt", "CreateTableAsStmt":
-                let candidates = Self.splits(object[...], at: ".").map { "\(quoteIdentifier($0.0)).\(quoteIdentifier($0.1))" }
+                if statement.kind == "IndexStmt",
+                   statements.first(where: { $0.index == statement.index })?.tree["idxname"]?.string == nil { continue }
+                let candidates = Self.splits(object[...], at: ".")
                 guard !candidates.isEmpty else { continue }
-                checks.append((statement, "SELECT coalesce(bool_or(to_regclass(c) IS NOT NULL), false) FROM unnest($1::text[]) c", [pgArray(candidates)]))
+                checks.append((
+                    statement,
+                    """
+                    SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS c(schema, name)
+                      JOIN pg_catalog.pg_class r ON r.relname = c.name JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace WHERE \(inSchema))
+                    """,
+                    [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1))]
+                ))
             case "CreateTrigStmt":
                 let candidates = Self.splits(object[...], at: " on ").flatMap { trigger, table in
-                    Self.splits(table[...], at: ".").map { (trigger, "\(quoteIdentifier($0.0)).\(quoteIdentifier($0.1))") }
+                    Self.splits(table[...], at: ".").map { (trigger, $0.0, $0.1) }
                 }
                 guard !candidates.isEmpty else { continue }
                 checks.append((
                     statement,
-                    "SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS c(name, tab) JOIN pg_trigger t ON t.tgname = c.name AND t.tgrelid = to_regclass(c.tab))",
-                    [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1))]
+                    """
+                    SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[], $3::text[]) AS c(trigger, schema, name)
+                      JOIN pg_catalog.pg_class r ON r.relname = c.name JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+                      JOIN pg_catalog.pg_trigger t ON t.tgrelid = r.oid AND t.tgname = c.trigger WHERE \(inSchema))
+                    """,
+                    [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1)), pgArray(candidates.map(\.2))]
                 ))
             default:
                 continue
@@ -566,7 +594,7 @@ struct BundleRunner {
             failure: ApplyFailure(
                 txn: bundle.locked.txn, name: bundle.locked.name, path: bundle.locked.path, statement: statement.index, line: statement.line, column: 1,
                 server: nil,
-                message: "post-condition failed: the plan predicted this statement would \(statement.action) \(statement.object ?? "?"), but it does not exist after the bundle; the bundle was rolled back"),
+                message: "post-condition failed: the plan predicted this statement would \(statement.action) \(statement.object ?? "?"), but it does not exist after the statement; the bundle was rolled back"),
             appliedBefore: [])
     }
 

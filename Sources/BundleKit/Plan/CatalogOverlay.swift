@@ -200,6 +200,43 @@ struct CatalogOverlay {
         types[Self.key(relation.schema, relation.name)] = nil
     }
 
+    /// A relation renamed or moved to another schema (ALTER … RENAME TO, SET SCHEMA): same OID, data, indexes,
+    /// constraints and triggers, under its new name (its indexes and sequences follow it to a new schema).
+    mutating func moveRelation(_ relation: RelationInfo, toSchema schema: String, name: String) {
+        let (oldSchema, oldName) = (relation.schema, relation.name)
+        schemasWithRemovedObjects.insert(oldSchema)
+        relations[Self.key(oldSchema, oldName)] = nil
+        // Data probes read the live table by name, which it does not have yet: no data checks after a move.
+        liveRelationOIDs.remove(relation.oid)
+        for index in triggers.indices where sameBytes(triggers[index].schema, oldSchema) && sameBytes(triggers[index].table, oldName) {
+            triggers[index].schema = schema
+            triggers[index].table = name
+        }
+        for index in indexes.indices where sameBytes(indexes[index].schema, oldSchema) && sameBytes(indexes[index].table, oldName) {
+            if !sameBytes(schema, oldSchema), let moved = relations.removeValue(forKey: Self.key(oldSchema, indexes[index].name)) {
+                var relocated = moved
+                relocated.schema = schema
+                relations[Self.key(schema, relocated.name)] = relocated
+            }
+            indexes[index].schema = schema
+            indexes[index].table = name
+        }
+        for index in constraints.indices where sameBytes(constraints[index].schema, oldSchema) && sameBytes(constraints[index].table, oldName) {
+            constraints[index].schema = schema
+            constraints[index].table = name
+        }
+        if let type = types.removeValue(forKey: Self.key(oldSchema, oldName)) {
+            var renamed = type
+            renamed.schema = schema
+            renamed.name = name
+            types[Self.key(schema, name)] = renamed
+        }
+        var moved = relation
+        moved.schema = schema
+        moved.name = name
+        relations[Self.key(schema, name)] = moved
+    }
+
     mutating func putRelation(_ relation: RelationInfo) {
         relations[Self.key(relation.schema, relation.name)] = relation
     }

@@ -10,11 +10,14 @@ public struct PlanOptions: Sendable {
     public var lockTimeout: String
     /// `statement_timeout` for rehearsals and data probes.
     public var statementTimeout: String
+    /// The bundles will run in one transaction (`apply --atomic`): a SET LOCAL lasts until the end of the lock.
+    public var oneTransaction: Bool
 
-    public init(rehearse: Bool = false, lockTimeout: String = "3s", statementTimeout: String = "5s") {
+    public init(rehearse: Bool = false, lockTimeout: String = "3s", statementTimeout: String = "5s", oneTransaction: Bool = false) {
         self.rehearse = rehearse
         self.lockTimeout = lockTimeout
         self.statementTimeout = statementTimeout
+        self.oneTransaction = oneTransaction
     }
 }
 
@@ -68,8 +71,9 @@ public struct Planner {
                 findings.append(contentsOf: analyzer.findings)
                 if bundle.rollbackSQL == nil, let unrecorded = UnrecordedStatements.finding(statement) { findings.append(unrecorded) }
             }
-            // SET LOCAL ends with the bundle's transaction; a plain SET stays for the next bundles (one session).
-            overlay.searchPath = overlay.sessionSearchPath
+            // SET LOCAL ends with the bundle's transaction (with --atomic, with the lock's); a plain SET stays for the
+            // next bundles (one session).
+            if !options.oneTransaction { overlay.searchPath = overlay.sessionSearchPath }
             let status: BundlePlan.Status =
                 findings.contains { $0.severity == .error } ? .blocked : findings.contains { $0.severity == .warning } ? .warning : .ok
             plans.append(
@@ -144,7 +148,14 @@ public struct Planner {
             case "IndexStmt":
                 if let name = tree["idxname"]?.string { scope.relationNames.insert(name) }
             case "RenameStmt":
-                if let name = tree["newname"]?.string { scope.relationNames.insert(name) }
+                if let name = tree["newname"]?.string {
+                    scope.relationNames.insert(name)
+                    scope.typeNames.insert(name)
+                }
+                if ["OBJECT_TYPE", "OBJECT_DOMAIN"].contains(tree["renameType"]?.string ?? ""), let name = Syntax.names(tree["object"]).last {
+                    scope.typeNames.insert(name)
+                    scope.relationNames.insert(name)
+                }
             case "DropStmt":
                 for object in tree["objects"]?.listItems ?? [] {
                     if let name = Syntax.names(object).last {

@@ -97,6 +97,7 @@ struct StatementAnalyzer {
         case "AlterTableStmt": alterTable(tree, &overlay)
         case "DropStmt": drop(tree, &overlay)
         case "RenameStmt": rename(tree, &overlay)
+        case "AlterObjectSchemaStmt": alterObjectSchema(tree, &overlay)
         case "CreateSchemaStmt": createSchema(tree, &overlay)
         case "GrantStmt": grant(tree, &overlay)
         case "GrantRoleStmt": grantRole(tree, &overlay)
@@ -133,7 +134,7 @@ struct StatementAnalyzer {
             summary.lock = "AccessShareLock"
             checkCalls(tree, overlay)
             // SELECT … INTO t creates t, as CREATE TABLE t AS would (its columns are not known ahead).
-            if !hasError, tree["intoClause"] != nil { createTableAs(.object(["into": tree["intoClause"]!]), &overlay, describing: false) }
+            if !hasError, let into = Self.intoClause(tree) { createTableAs(.object(["into": into]), &overlay, describing: false) }
         default:
             summary.action = "other"
         }
@@ -661,15 +662,32 @@ struct StatementAnalyzer {
         return String(select[..<range.lowerBound])
     }
 
-    /// Whether a query names a relation that resolves to the session's temporary schema.
+    /// Whether a query names a relation that resolves to the session's temporary schema (an unqualified name that
+    /// a WITH clause of the query defines is that query's, not a relation).
     static func readsTemporaryRelation(_ query: ParseNode?, _ overlay: CatalogOverlay) -> Bool {
         guard let query else { return false }
+        var queryNames: Set<String> = []
+        Syntax.walkObjects(query) { members in
+            if let name = members["ctename"]?.string { queryNames.insert(name) }
+        }
         var found = false
         Syntax.walkObjects(query) { members in
             guard !found, let name = members["relname"]?.string else { return }
-            found = overlay.relation(schema: members["schemaname"]?.string, name: name)?.schema == CatalogOverlay.temporarySchema
+            let schema = members["schemaname"]?.string
+            if schema == nil && queryNames.contains(name) { return }
+            found = overlay.relation(schema: schema, name: name)?.schema == CatalogOverlay.temporarySchema
         }
         return found
+    }
+
+    /// The INTO clause of SELECT … INTO: on the statement, or on the leftmost SELECT of a set operation.
+    static func intoClause(_ tree: ParseNode) -> ParseNode? {
+        var node: ParseNode? = tree
+        while let current = node {
+            if let into = current["intoClause"] { return into }
+            node = current["larg"].flatMap { $0.nodeType == "SelectStmt" ? $0.nodeBody : $0 }
+        }
+        return nil
     }
 
     /// The SELECT of a CREATE VIEW statement: the text after the top-level `AS`, without WITH CHECK OPTION.
@@ -1518,6 +1536,10 @@ struct StatementAnalyzer {
         summary.action = "alter"
         let renameType = tree["renameType"]?.string ?? ""
         guard let newName = tree["newname"]?.string else { return }
+        if renameType == "OBJECT_TYPE" || renameType == "OBJECT_DOMAIN" {
+            renameTypeObject(Syntax.names(tree["object"]), to: newName, missingOK: tree["missing_ok"]?.bool == true, &overlay)
+            return
+        }
         guard let (schema, name) = Syntax.rangeVar(tree["relation"]) else { return }
         summary.lock = "AccessExclusiveLock"
         guard var relation = overlay.relation(schema: schema, name: name) else {
@@ -1549,10 +1571,50 @@ struct StatementAnalyzer {
                 error("relation-already-exists", "42P07", "relation \"\(newName)\" already exists", hint: "Choose another name, or drop the other relation first.")
                 return
             }
-            overlay.removeRelation(relation)
-            relation.name = newName
-            overlay.putRelation(relation)
+            overlay.moveRelation(relation, toSchema: relation.schema, name: newName)
         }
+    }
+
+    /// ALTER TYPE / DOMAIN … RENAME TO: the type under its new name (42704 when missing, 42710 when taken).
+    private mutating func renameTypeObject(_ parts: [String], to newName: String, missingOK: Bool, _ overlay: inout CatalogOverlay) {
+        guard let (schema, name) = Syntax.qualified(parts) else { return }
+        guard let type = overlay.type(schema: schema, name: name) else {
+            if !missingOK { error("type-does-not-exist", "42704", "type \"\(parts.joined(separator: "."))\" does not exist") }
+            return
+        }
+        summary.object = "\(type.schema).\(type.name)"
+        if overlay.types[CatalogOverlay.key(type.schema, newName)] != nil {
+            error("type-already-exists", "42710", "type \"\(newName)\" already exists")
+            return
+        }
+        var renamed = type
+        renamed.name = newName
+        overlay.types[CatalogOverlay.key(type.schema, name)] = nil
+        overlay.types[CatalogOverlay.key(type.schema, newName)] = renamed
+    }
+
+    /// ALTER TABLE / VIEW / SEQUENCE / MATERIALIZED VIEW … SET SCHEMA: the relation (with its indexes, constraints
+    /// and triggers) in its new schema.
+    private mutating func alterObjectSchema(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = "alter"
+        let kinds = ["OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_SEQUENCE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"]
+        guard kinds.contains(tree["objectType"]?.string ?? ""), let newSchema = tree["newschema"]?.string,
+              let (schema, name) = Syntax.rangeVar(tree["relation"]) else { return }
+        summary.lock = "AccessExclusiveLock"
+        guard let relation = overlay.relation(schema: schema, name: name) else {
+            if tree["missing_ok"]?.bool != true { _ = requireRelation(schema: schema, name: name, overlay: overlay) }
+            return
+        }
+        summary.object = "\(relation.schema).\(relation.name)"
+        guard overlay.schemas[newSchema] != nil else {
+            error("schema-does-not-exist", "3F000", "schema \"\(newSchema)\" does not exist")
+            return
+        }
+        if overlay.relations[CatalogOverlay.key(newSchema, relation.name)] != nil {
+            error("relation-already-exists", "42P07", "relation \"\(relation.name)\" already exists in schema \"\(newSchema)\"")
+            return
+        }
+        overlay.moveRelation(relation, toSchema: newSchema, name: relation.name)
     }
 
     private mutating func createSchema(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
@@ -1815,29 +1877,38 @@ struct StatementAnalyzer {
         overlay.pendingTriggerEvents.insert(CatalogOverlay.key(relation.schema, relation.name))
     }
 
-    /// SET [LOCAL] search_path, SET search_path TO DEFAULT, RESET search_path. A plain SET outlives the bundle's
-    /// transaction: apply runs every bundle on one session, so later bundles see it (`CatalogOverlay.sessionSearchPath`).
+    /// SET [LOCAL] search_path, SET search_path TO DEFAULT / FROM CURRENT, RESET search_path, RESET ALL. A plain
+    /// SET outlives the bundle's transaction: apply runs every bundle on one session, so later bundles see it
+    /// (`CatalogOverlay.sessionSearchPath`). Schemas are kept by name even when they do not exist (yet): PostgreSQL
+    /// looks the path up again for every name, so a schema the bundle creates afterwards counts from then on.
     private mutating func variableSet(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
         summary.action = "set"
+        let local = tree["is_local"]?.bool == true
+        if tree["kind"]?.string == "VAR_RESET_ALL" {
+            overlay.searchPath = overlay.session.searchPath
+            if !local { overlay.sessionSearchPath = overlay.searchPath }
+            return
+        }
         guard tree["name"]?.string == "search_path" else { return }
-        let path: [String]
         switch tree["kind"]?.string {
         case "VAR_SET_VALUE":
-            // Each element is an A_Const string (`{"sval": {"sval": "public"}}`) or an identifier.
+            // Each element is one schema name: an identifier, or a string constant taken whole (`'a, b'` names the
+            // schema "a, b"), as the server quotes list elements of search_path.
             let schemas = (tree["args"]?.listItems ?? []).compactMap { arg -> String? in
                 let constant = arg.nodeBody?["sval"]
                 return constant?["sval"]?.string ?? constant?.stringValue ?? constant?.string
             }
-            path = ["pg_catalog"] + schemas.flatMap { $0.split(separator: ",", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) } }
-                .map { $0 == "$user" ? overlay.session.user : $0 }
-                .filter { (overlay.schemas[$0] != nil || CatalogOverlay.isTemporarySchema($0)) && $0 != "pg_catalog" }
+            overlay.searchPath = ["pg_catalog"] + schemas.map { $0 == "$user" ? overlay.session.user : $0 }.filter { $0 != "pg_catalog" }
         case "VAR_SET_DEFAULT", "VAR_RESET":
-            path = overlay.session.searchPath
+            overlay.searchPath = overlay.session.searchPath
+        case "VAR_SET_CURRENT":
+            // FROM CURRENT: the value in effect becomes the session's (a SET LOCAL's value outlives the transaction).
+            overlay.sessionSearchPath = overlay.searchPath
+            return
         default:
             return
         }
-        overlay.searchPath = path
-        if tree["is_local"]?.bool != true { overlay.sessionSearchPath = path }
+        if !local { overlay.sessionSearchPath = overlay.searchPath }
     }
 }
 

@@ -32,7 +32,13 @@ enum UnrecordedStatements {
         case "DropStmt": return objectType("removeType")
         case "RenameStmt": return objectType("renameType")
         case "AlterOwnerStmt", "AlterObjectSchemaStmt": return objectType("objectType")
-        case "CommentStmt", "GrantStmt": return objectType("objtype")
+        case "CommentStmt":
+            // Comments on a table's or domain's parts other than columns are not rendered either.
+            if ["OBJECT_INDEX", "OBJECT_TABCONSTRAINT", "OBJECT_DOMCONSTRAINT", "OBJECT_TRIGGER", "OBJECT_POLICY"].contains(tree["objtype"]?.string ?? "") {
+                return "comments on indexes, constraints, triggers and policies"
+            }
+            return objectType("objtype")
+        case "GrantStmt": return objectType("objtype")
         case "AlterDefaultPrivilegesStmt": return "default privileges"
         case "CreateRoleStmt", "AlterRoleStmt", "DropRoleStmt", "GrantRoleStmt", "AlterRoleSetStmt": return "roles and role memberships"
         case "AlterDatabaseSetStmt", "AlterDatabaseStmt", "AlterDatabaseRefreshCollStmt": return "database settings"
