@@ -302,6 +302,10 @@ import Testing
             rule: nil),
         PlanCase(name: "set_schema_taken", prestate: "CREATE SCHEMA us; CREATE TABLE ut (a int); CREATE TABLE us.ut (b int);", bundle: "ALTER TABLE ut SET SCHEMA us;", rule: "relation-already-exists"),
         PlanCase(name: "type_rename_taken", prestate: "CREATE TYPE uty AS ENUM ('x'); CREATE TYPE uty2 AS ENUM ('y');", bundle: "ALTER TYPE uty RENAME TO uty2;", rule: "type-already-exists"),
+        PlanCase(name: "on_commit_not_temporary", prestate: "", bundle: "CREATE TABLE oc (a int) ON COMMIT DROP;", rule: "on-commit-not-temporary"),
+        PlanCase(
+            name: "matview_over_temp", prestate: "", bundle: "CREATE TEMP TABLE tt (a int); CREATE MATERIALIZED VIEW mv AS SELECT a FROM tt;",
+            rule: "materialized-view-uses-temporary"),
         PlanCase(name: "temp_gone_after_drop", prestate: "", bundle: "CREATE TEMP TABLE s (a int); DROP TABLE s; INSERT INTO s VALUES (1);", rule: "relation-does-not-exist"),
     ]
 
@@ -324,6 +328,20 @@ import Testing
     @Test(arguments: cases)
     func rule(_ planCase: PlanCase) throws {
         try PlanHarness.check(planCase)
+    }
+
+    /// A temporary table created ON COMMIT DROP is gone for the next bundle (apply runs each in its own
+    /// transaction), while one without it stays for the session.
+    @Test func onCommitDropEndsWithTheBundle() throws {
+        let conninfo = try TestCluster.makeDatabase(prefix: "plan_oncommit").conninfo
+        let (report, project) = try PlanHarness.plan(conninfo: conninfo, bundles: [
+            ("1", "CREATE TEMP TABLE gone (a int) ON COMMIT DROP; INSERT INTO gone VALUES (1); CREATE TEMP TABLE kept (a int);"),
+            ("2", "INSERT INTO kept VALUES (2); INSERT INTO gone VALUES (2);"),
+        ])
+        defer { project.remove() }
+        #expect(report.bundles[0].firstError == nil, "\(report.bundles[0].findings)")
+        let error = try #require(report.bundles[1].firstError)
+        #expect(error.rule == "relation-does-not-exist" && error.statement == 2, "\(error)")
     }
 
     @Test(arguments: rehearsed)

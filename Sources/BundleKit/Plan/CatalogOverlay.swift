@@ -63,6 +63,8 @@ struct CatalogOverlay {
     /// Whether the session has its temporary schema: PostgreSQL makes it with the first temporary object, and until
     /// then a name qualified with `pg_temp` fails with "schema "pg_temp" does not exist".
     var temporarySchemaExists = false
+    /// Temporary tables created ON COMMIT DROP in the bundle being planned: gone when its transaction commits.
+    var droppedAtCommit: [String] = []
 
     /// The session's temporary schema, as the plan names it: PostgreSQL's alias `pg_temp`. (A `pg_temp_N` name is
     /// taken literally: the apply session's own number is not known ahead.) What a bundle creates there (CREATE

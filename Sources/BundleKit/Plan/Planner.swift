@@ -73,7 +73,13 @@ public struct Planner {
             }
             // SET LOCAL ends with the bundle's transaction (with --atomic, with the lock's); a plain SET stays for the
             // next bundles (one session).
-            if !options.oneTransaction { overlay.searchPath = overlay.sessionSearchPath }
+            if !options.oneTransaction {
+                overlay.searchPath = overlay.sessionSearchPath
+                for name in overlay.droppedAtCommit {
+                    if let relation = overlay.relations[CatalogOverlay.key(CatalogOverlay.temporarySchema, name)] { overlay.removeRelation(relation) }
+                }
+                overlay.droppedAtCommit = []
+            }
             let status: BundlePlan.Status =
                 findings.contains { $0.severity == .error } ? .blocked : findings.contains { $0.severity == .warning } ? .warning : .ok
             plans.append(

@@ -418,6 +418,13 @@ struct StatementAnalyzer {
         guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(tree["relation"]), &overlay) else { return }
         summary.object = "\(schema).\(name)"
         if relationNameTaken(schema: schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: "CREATE TABLE", overlay) { return }
+        let onCommit = tree["oncommit"]?.string ?? "ONCOMMIT_NOOP"
+        if onCommit != "ONCOMMIT_NOOP" && !CatalogOverlay.isTemporarySchema(schema) {
+            error("on-commit-not-temporary", "42P16", "ON COMMIT can only be used on temporary tables", hint: "Make the table TEMPORARY, or leave ON COMMIT out.")
+            return
+        }
+        // ON COMMIT DROP: gone when the bundle's transaction commits (`Planner` removes it then).
+        if onCommit == "ONCOMMIT_DROP" { overlay.droppedAtCommit.append(name) }
         if let type = overlay.types[CatalogOverlay.key(schema, name)], type.kind != "c" {
             error(
                 "relation-name-collides-with-type", "42710", "type \"\(name)\" already exists",
@@ -538,6 +545,10 @@ struct StatementAnalyzer {
         let materialized = tree["objtype"]?.string == "OBJECT_MATVIEW"
         summary.action = "create"
         summary.lock = "AccessExclusiveLock"
+        if materialized, Self.readsTemporaryRelation(tree["query"], overlay) {
+            error("materialized-view-uses-temporary", "0A000", "materialized views must not use temporary tables or views", hint: "Read permanent relations only, or create a TEMPORARY table instead.")
+            return
+        }
         guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(target), &overlay) else { return }
         summary.object = "\(schema).\(name)"
         let statementName = materialized ? "CREATE MATERIALIZED VIEW" : "CREATE TABLE"
