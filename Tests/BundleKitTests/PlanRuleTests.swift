@@ -306,6 +306,12 @@ import Testing
         PlanCase(
             name: "matview_over_temp", prestate: "", bundle: "CREATE TEMP TABLE tt (a int); CREATE MATERIALIZED VIEW mv AS SELECT a FROM tt;",
             rule: "materialized-view-uses-temporary"),
+        PlanCase(
+            name: "cte_body_reads_temp", prestate: "",
+            bundle: "CREATE TEMP TABLE stage (a int); CREATE VIEW v AS WITH stage AS (SELECT a FROM stage WHERE a > 0) SELECT a FROM stage; CREATE VIEW public.pv AS WITH stage AS (SELECT a FROM stage WHERE a > 0) SELECT a FROM stage;",
+            rule: "temporary-in-permanent-schema"),
+        PlanCase(name: "set_schema_same_schema", prestate: "CREATE TABLE t (a int);", bundle: "ALTER TABLE public.t SET SCHEMA public; INSERT INTO public.t VALUES (1);", rule: nil),
+        PlanCase(name: "domain_rename", prestate: "", bundle: "CREATE DOMAIN d AS int; ALTER DOMAIN d RENAME TO d2; DROP DOMAIN d2;", rule: nil),
         PlanCase(name: "temp_gone_after_drop", prestate: "", bundle: "CREATE TEMP TABLE s (a int); DROP TABLE s; INSERT INTO s VALUES (1);", rule: "relation-does-not-exist"),
     ]
 
@@ -342,6 +348,26 @@ import Testing
         #expect(report.bundles[0].firstError == nil, "\(report.bundles[0].findings)")
         let error = try #require(report.bundles[1].firstError)
         #expect(error.rule == "relation-does-not-exist" && error.statement == 2, "\(error)")
+
+        // Dropped and created again without ON COMMIT DROP: the new table stays.
+        let (again, second) = try PlanHarness.plan(conninfo: conninfo, bundles: [
+            ("1", "CREATE TEMP TABLE t (a int) ON COMMIT DROP; DROP TABLE t; CREATE TEMP TABLE t (a int);"), ("2", "INSERT INTO t VALUES (1);"),
+        ])
+        defer { second.remove() }
+        #expect(again.bundles.allSatisfy { $0.firstError == nil }, "\(again.bundles.map(\.findings))")
+    }
+
+    /// SET LOCAL ends with the bundle's transaction, even after SET LOCAL … FROM CURRENT; a plain SET stays.
+    @Test func setLocalEndsWithTheBundle() throws {
+        let conninfo = try TestCluster.makeDatabase(prefix: "plan_setlocal").conninfo
+        try PlanHarness.load(conninfo, sql: "CREATE SCHEMA s; CREATE TABLE s.t (a int);")
+        let (report, project) = try PlanHarness.plan(conninfo: conninfo, bundles: [
+            ("1", "SET LOCAL search_path = s; SET LOCAL search_path FROM CURRENT; INSERT INTO t VALUES (1);"), ("2", "CREATE TABLE t (a int);"),
+            ("3", "SET search_path = s;"), ("4", "CREATE TABLE t (a int);"),
+        ])
+        defer { project.remove() }
+        #expect(report.bundles[0].firstError == nil && report.bundles[1].firstError == nil && report.bundles[2].firstError == nil, "\(report.bundles.map(\.findings))")
+        #expect(report.bundles[3].firstError?.rule == "relation-already-exists", "\(report.bundles[3].findings)")
     }
 
     @Test(arguments: rehearsed)

@@ -192,6 +192,7 @@ struct CatalogOverlay {
     }
 
     mutating func removeRelation(_ relation: RelationInfo) {
+        if relation.schema == Self.temporarySchema { droppedAtCommit.removeAll { sameBytes($0, relation.name) } }
         schemasWithRemovedObjects.insert(relation.schema)
         relations[Self.key(relation.schema, relation.name)] = nil
         liveRelationOIDs.remove(relation.oid)
@@ -206,6 +207,9 @@ struct CatalogOverlay {
     /// constraints and triggers, under its new name (its indexes and sequences follow it to a new schema).
     mutating func moveRelation(_ relation: RelationInfo, toSchema schema: String, name: String) {
         let (oldSchema, oldName) = (relation.schema, relation.name)
+        if oldSchema == Self.temporarySchema, let position = droppedAtCommit.firstIndex(where: { sameBytes($0, oldName) }) {
+            droppedAtCommit[position] = name  // still dropped at COMMIT, under its new name
+        }
         schemasWithRemovedObjects.insert(oldSchema)
         relations[Self.key(oldSchema, oldName)] = nil
         // Data probes read the live table by name, which it does not have yet: no data checks after a move.

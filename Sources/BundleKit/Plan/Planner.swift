@@ -170,7 +170,8 @@ public struct Planner {
                     }
                 }
             case "AlterEnumStmt", "CreateEnumStmt", "CreateDomainStmt", "CreateRangeStmt":
-                if let name = Syntax.names(tree["typeName"] ?? tree["domainname"]).last {
+                // A domain's `typeName` is its base type; its own name is `domainname`.
+                if let name = Syntax.names(statement.kind == "CreateDomainStmt" ? tree["domainname"] : tree["typeName"]).last {
                     scope.typeNames.insert(name)
                     scope.relationNames.insert(name)
                 }

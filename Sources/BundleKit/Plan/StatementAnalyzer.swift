@@ -673,22 +673,38 @@ struct StatementAnalyzer {
         return String(select[..<range.lowerBound])
     }
 
-    /// Whether a query names a relation that resolves to the session's temporary schema (an unqualified name that
-    /// a WITH clause of the query defines is that query's, not a relation).
+    /// Whether a query names a relation that resolves to the session's temporary schema. An unqualified name that a
+    /// WITH clause defines means that query where it is in scope: in the statement after the WITH, in later WITH
+    /// queries, and in its own body only when RECURSIVE.
     static func readsTemporaryRelation(_ query: ParseNode?, _ overlay: CatalogOverlay) -> Bool {
         guard let query else { return false }
-        var queryNames: Set<String> = []
-        Syntax.walkObjects(query) { members in
-            if let name = members["ctename"]?.string { queryNames.insert(name) }
+        func visit(_ node: ParseNode, _ scope: Set<String>) -> Bool {
+            switch node {
+            case .array(let items):
+                return items.contains { visit($0, scope) }
+            case .object(var members):
+                if let name = members["relname"]?.string, members["schemaname"]?.string != nil || !scope.contains(name),
+                   overlay.relation(schema: members["schemaname"]?.string, name: name)?.schema == CatalogOverlay.temporarySchema {
+                    return true
+                }
+                var inner = scope
+                if let with = members.removeValue(forKey: "withClause") {
+                    let body = with.nodeType == "WithClause" ? with.nodeBody : with
+                    let recursive = body?["recursive"]?.bool == true
+                    for cte in body?["ctes"]?.listItems ?? [] {
+                        let definition = cte.nodeType == "CommonTableExpr" ? cte.nodeBody : cte
+                        let name = definition?["ctename"]?.string
+                        let own = recursive ? inner.union(name.map { [$0] } ?? []) : inner
+                        if let cteQuery = definition?["ctequery"], visit(cteQuery, own) { return true }
+                        if let name { inner.insert(name) }
+                    }
+                }
+                return members.values.contains { visit($0, inner) }
+            default:
+                return false
+            }
         }
-        var found = false
-        Syntax.walkObjects(query) { members in
-            guard !found, let name = members["relname"]?.string else { return }
-            let schema = members["schemaname"]?.string
-            if schema == nil && queryNames.contains(name) { return }
-            found = overlay.relation(schema: schema, name: name)?.schema == CatalogOverlay.temporarySchema
-        }
-        return found
+        return visit(query, [])
     }
 
     /// The INTO clause of SELECT … INTO: on the statement, or on the leftmost SELECT of a set operation.
@@ -1617,6 +1633,7 @@ struct StatementAnalyzer {
             return
         }
         summary.object = "\(relation.schema).\(relation.name)"
+        if sameBytes(CatalogOverlay.canonicalSchema(newSchema), relation.schema) { return }  // already there: nothing to do
         guard overlay.schemas[newSchema] != nil else {
             error("schema-does-not-exist", "3F000", "schema \"\(newSchema)\" does not exist")
             return
@@ -1709,7 +1726,8 @@ struct StatementAnalyzer {
             guard let (schema, name) = Syntax.rangeVar(tree["typevar"]) else { return }
             parts = (schema.map { [$0] } ?? []) + [name]
         } else {
-            parts = Syntax.names(tree["typeName"] ?? tree["domainname"] ?? tree["typeName"])
+            // A domain's `typeName` is its base type; its own name is `domainname`.
+            parts = Syntax.names(statement.kind == "CreateDomainStmt" ? tree["domainname"] : tree["typeName"])
         }
         guard let (explicit, name) = Syntax.qualified(parts) else { return }
         guard let schema = resolveCreationSchema(explicit, &overlay) else { return }
@@ -1913,8 +1931,9 @@ struct StatementAnalyzer {
         case "VAR_SET_DEFAULT", "VAR_RESET":
             overlay.searchPath = overlay.session.searchPath
         case "VAR_SET_CURRENT":
-            // FROM CURRENT: the value in effect becomes the session's (a SET LOCAL's value outlives the transaction).
-            overlay.sessionSearchPath = overlay.searchPath
+            // FROM CURRENT: the value in effect becomes the session's (a SET LOCAL's value outlives the transaction);
+            // SET LOCAL … FROM CURRENT changes nothing.
+            if !local { overlay.sessionSearchPath = overlay.searchPath }
             return
         default:
             return
