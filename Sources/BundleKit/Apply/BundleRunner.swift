@@ -537,7 +537,23 @@ struct BundleRunner {
     static func postConditions(
         _ summary: BundlePlan?, statements: [SQLStatement]
     ) -> [(statement: StatementSummary, sql: String, parameters: [String?])] {
-        let inSchema = "(n.nspname = c.schema OR (c.schema = 'pg_temp' AND n.oid = pg_catalog.pg_my_temp_schema()))"
+        // One candidate (the usual case: no '.' in the names) gets a query without arrays, whose generic plan the
+        // server keeps after a few runs; the array form is planned again on every run.
+        func inSchema(_ schema: String) -> String { "(n.nspname = \(schema) OR (\(schema) = 'pg_temp' AND n.oid = pg_catalog.pg_my_temp_schema()))" }
+        func relationCheck(_ candidates: [(String, String)]) -> (String, [String?]) {
+            if candidates.count == 1 {
+                return (
+                    """
+                    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class r JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+                      WHERE r.relname = $2 AND \(inSchema("$1")))
+                    """, [candidates[0].0, candidates[0].1])
+            }
+            return (
+                """
+                SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS c(schema, name)
+                  JOIN pg_catalog.pg_class r ON r.relname = c.name JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace WHERE \(inSchema("c.schema")))
+                """, [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1))])
+        }
         var checks: [(statement: StatementSummary, sql: String, parameters: [String?])] = []
         for statement in summary?.statements ?? [] where ["create", "replace"].contains(statement.action) {
             guard let object = statement.object else { continue }
@@ -547,27 +563,32 @@ struct BundleRunner {
                 guard let open = object.firstIndex(of: "(") else { continue }
                 let candidates = Self.splits(object[..<open], at: ".")
                 guard !candidates.isEmpty else { continue }
-                checks.append((
-                    statement,
-                    """
-                    SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS c(schema, name)
-                      JOIN pg_catalog.pg_proc p ON p.proname = c.name JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE \(inSchema))
-                    """,
-                    [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1))]
-                ))
+                if candidates.count == 1 {
+                    checks.append((
+                        statement,
+                        """
+                        SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                          WHERE p.proname = $2 AND \(inSchema("$1")))
+                        """,
+                        [candidates[0].0, candidates[0].1]
+                    ))
+                } else {
+                    checks.append((
+                        statement,
+                        """
+                        SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS c(schema, name)
+                          JOIN pg_catalog.pg_proc p ON p.proname = c.name JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE \(inSchema("c.schema")))
+                        """,
+                        [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1))]
+                    ))
+                }
             case "CreateStmt", "ViewStmt", "IndexStmt", "CreateTableAsStmt":
                 if statement.kind == "IndexStmt",
                    statements.first(where: { $0.index == statement.index })?.tree["idxname"]?.string == nil { continue }
                 let candidates = Self.splits(object[...], at: ".")
                 guard !candidates.isEmpty else { continue }
-                checks.append((
-                    statement,
-                    """
-                    SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS c(schema, name)
-                      JOIN pg_catalog.pg_class r ON r.relname = c.name JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace WHERE \(inSchema))
-                    """,
-                    [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1))]
-                ))
+                let (sql, parameters) = relationCheck(candidates)
+                checks.append((statement, sql, parameters))
             case "CreateTrigStmt":
                 let candidates = Self.splits(object[...], at: " on ").flatMap { trigger, table in
                     Self.splits(table[...], at: ".").map { (trigger, $0.0, $0.1) }
@@ -578,7 +599,7 @@ struct BundleRunner {
                     """
                     SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[], $3::text[]) AS c(trigger, schema, name)
                       JOIN pg_catalog.pg_class r ON r.relname = c.name JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
-                      JOIN pg_catalog.pg_trigger t ON t.tgrelid = r.oid AND t.tgname = c.trigger WHERE \(inSchema))
+                      JOIN pg_catalog.pg_trigger t ON t.tgrelid = r.oid AND t.tgname = c.trigger WHERE \(inSchema("c.schema")))
                     """,
                     [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1)), pgArray(candidates.map(\.2))]
                 ))
