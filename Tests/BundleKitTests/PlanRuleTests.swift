@@ -312,6 +312,12 @@ import Testing
             rule: "temporary-in-permanent-schema"),
         PlanCase(name: "set_schema_same_schema", prestate: "CREATE TABLE t (a int);", bundle: "ALTER TABLE public.t SET SCHEMA public; INSERT INTO public.t VALUES (1);", rule: nil),
         PlanCase(name: "domain_rename", prestate: "", bundle: "CREATE DOMAIN d AS int; ALTER DOMAIN d RENAME TO d2; DROP DOMAIN d2;", rule: nil),
+        PlanCase(
+            name: "set_schema_index_taken", prestate: "",
+            bundle: "CREATE SCHEMA s; CREATE TABLE t (a int); CREATE INDEX i ON t (a); CREATE TABLE s.i (x int); ALTER TABLE t SET SCHEMA s;",
+            rule: "relation-already-exists"),
+        PlanCase(name: "set_schema_temporary", prestate: "CREATE SCHEMA s;", bundle: "CREATE TEMP TABLE tt (a int); ALTER TABLE tt SET SCHEMA s;", rule: "move-temporary"),
+        PlanCase(name: "rename_row_type", prestate: "CREATE TABLE t (a int);", bundle: "ALTER TYPE t RENAME TO t2;", rule: "rename-row-type"),
         PlanCase(name: "temp_gone_after_drop", prestate: "", bundle: "CREATE TEMP TABLE s (a int); DROP TABLE s; INSERT INTO s VALUES (1);", rule: "relation-does-not-exist"),
     ]
 

@@ -1609,6 +1609,11 @@ struct StatementAnalyzer {
             if !missingOK { error("type-does-not-exist", "42704", "type \"\(parts.joined(separator: "."))\" does not exist") }
             return
         }
+        // A table's (view's, sequence's) row type is renamed with its relation.
+        if let relation = overlay.relations[CatalogOverlay.key(type.schema, type.name)], relation.kind != "c" {
+            error("rename-row-type", "42809", "\(name) is a table's row type", hint: "Use ALTER TABLE instead.")
+            return
+        }
         summary.object = "\(type.schema).\(type.name)"
         if overlay.types[CatalogOverlay.key(type.schema, newName)] != nil {
             error("type-already-exists", "42710", "type \"\(newName)\" already exists")
@@ -1634,12 +1639,18 @@ struct StatementAnalyzer {
         }
         summary.object = "\(relation.schema).\(relation.name)"
         if sameBytes(CatalogOverlay.canonicalSchema(newSchema), relation.schema) { return }  // already there: nothing to do
+        if CatalogOverlay.isTemporarySchema(relation.schema) || CatalogOverlay.isTemporarySchema(newSchema) {
+            error("move-temporary", "0A000", "cannot move objects into or out of temporary schemas")
+            return
+        }
         guard overlay.schemas[newSchema] != nil else {
             error("schema-does-not-exist", "3F000", "schema \"\(newSchema)\" does not exist")
             return
         }
-        if overlay.relations[CatalogOverlay.key(newSchema, relation.name)] != nil {
-            error("relation-already-exists", "42P07", "relation \"\(relation.name)\" already exists in schema \"\(newSchema)\"")
+        // The table's indexes move with it: each name must be free there too.
+        let moving = [relation.name] + overlay.indexes.filter { sameBytes($0.schema, relation.schema) && sameBytes($0.table, relation.name) }.map(\.name)
+        if let taken = moving.first(where: { overlay.relations[CatalogOverlay.key(newSchema, $0)] != nil }) {
+            error("relation-already-exists", "42P07", "relation \"\(taken)\" already exists in schema \"\(newSchema)\"")
             return
         }
         overlay.moveRelation(relation, toSchema: newSchema, name: relation.name)
