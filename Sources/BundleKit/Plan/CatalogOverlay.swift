@@ -57,7 +57,7 @@ struct CatalogOverlay {
     /// The schema an unqualified new object goes to: the first existing schema search_path lists (the temporary
     /// schema when `pg_temp` comes first).
     var creationSchema: String? {
-        searchPath.first { $0 != "pg_catalog" && (Self.isTemporarySchema($0) || schemas[$0] != nil) }.map(Self.canonicalSchema)
+        searchPath.first { $0 != "pg_catalog" && (Self.isTemporarySchema($0) || schemas[$0] != nil) }
     }
 
     /// Whether the session has its temporary schema: PostgreSQL makes it with the first temporary object, and until
@@ -73,18 +73,21 @@ struct CatalogOverlay {
 
     static func isTemporarySchema(_ schema: String) -> Bool { schema == temporarySchema }
 
-    /// `schema`, with the temporary schema's aliases as `temporarySchema`.
-    static func canonicalSchema(_ schema: String) -> String { isTemporarySchema(schema) ? temporarySchema : schema }
+    /// Whether `schema` exists for a statement that names it: a schema of the catalog, or the temporary schema once
+    /// the session has made it.
+    func schemaExists(_ schema: String) -> Bool {
+        schemas[schema] != nil || (Self.isTemporarySchema(schema) && temporarySchemaExists)
+    }
 
     /// Where unqualified relation and type names are looked up: the temporary schema first, as PostgreSQL does
     /// unless search_path names it elsewhere, then the search path. (Routines and operators are never looked up
     /// there.)
     var relationSearchPath: [String] {
-        searchPath.contains(where: Self.isTemporarySchema) ? searchPath.map(Self.canonicalSchema) : [Self.temporarySchema] + searchPath
+        searchPath.contains(where: Self.isTemporarySchema) ? searchPath : [Self.temporarySchema] + searchPath
     }
 
     /// Whether objects in `schema` print unqualified.
-    func isVisible(_ schema: String) -> Bool { relationSearchPath.contains(Self.canonicalSchema(schema)) }
+    func isVisible(_ schema: String) -> Bool { relationSearchPath.contains(schema) }
 
     /// A name as PostgreSQL prints it in messages that qualify only invisible objects.
     func display(schema: String, name: String) -> String {
@@ -93,7 +96,7 @@ struct CatalogOverlay {
 
     /// Looks a relation up like `RangeVarGetRelid`: in `schema`, or along the search path.
     func relation(schema: String?, name: String) -> RelationInfo? {
-        if let schema { return relations[Self.key(Self.canonicalSchema(schema), name)] }
+        if let schema { return relations[Self.key(schema, name)] }
         for candidate in relationSearchPath {
             if let found = relations[Self.key(candidate, name)] { return found }
         }
@@ -102,7 +105,7 @@ struct CatalogOverlay {
 
     /// Looks a type up in `schema` or along the search path.
     func type(schema: String?, name: String) -> TypeInfo? {
-        if let schema { return types[Self.key(Self.canonicalSchema(schema), name)] }
+        if let schema { return types[Self.key(schema, name)] }
         for candidate in relationSearchPath {
             if let found = types[Self.key(candidate, name)] { return found }
         }
@@ -112,7 +115,7 @@ struct CatalogOverlay {
     /// Routines with `name` that a call or an argument-less reference can see: in `schema`, or along the search
     /// path with earlier schemas masking identical signatures in later ones.
     func routines(schema: String?, name: String) -> [RoutineInfo] {
-        if let schema { return routines.filter { sameBytes($0.schema, Self.canonicalSchema(schema)) && sameBytes($0.name, name) } }
+        if let schema { return routines.filter { sameBytes($0.schema, schema) && sameBytes($0.name, name) } }
         var seen = Set<[String]>()
         var result: [RoutineInfo] = []
         for candidate in searchPath where !Self.isTemporarySchema(candidate) {

@@ -332,7 +332,7 @@ struct StatementAnalyzer {
         let triggerName = tree["trigname"]?.string ?? ""
         guard let (schema, table) = Syntax.rangeVar(tree["relation"]) else { return }
         guard let relation = overlay.relation(schema: schema, name: table) else {
-            if let schema, overlay.schemas[schema] == nil, !(CatalogOverlay.isTemporarySchema(schema) && overlay.temporarySchemaExists) {
+            if let schema, !overlay.schemaExists(schema) {
                 error("schema-does-not-exist", "3F000", "schema \"\(schema)\" does not exist")
             } else {
                 error("relation-does-not-exist", "42P01", "relation \"\(table)\" does not exist", hint: "Create the table first, or fix its name.")
@@ -833,7 +833,7 @@ struct StatementAnalyzer {
     /// Looks a relation up for a statement that needs it; reports 42P01 (or 3F000) when it is missing.
     private mutating func requireRelation(schema: String?, name: String, overlay: CatalogOverlay) -> RelationInfo? {
         if let found = overlay.relation(schema: schema, name: name) { return found }
-        if let schema, overlay.schemas[schema] == nil, !(CatalogOverlay.isTemporarySchema(schema) && overlay.temporarySchemaExists) {
+        if let schema, !overlay.schemaExists(schema) {
             error("schema-does-not-exist", "3F000", "schema \"\(schema)\" does not exist")
         } else {
             // RangeVarGetRelidExtended names the schema when the statement did.
@@ -1358,7 +1358,7 @@ struct StatementAnalyzer {
             for object in objects {
                 guard let (schema, name) = Syntax.qualified(Syntax.names(object)) else { continue }
                 guard let relation = overlay.relation(schema: schema, name: name) else {
-                    if let schema, overlay.schemas[schema] == nil, !(CatalogOverlay.isTemporarySchema(schema) && overlay.temporarySchemaExists) {
+                    if let schema, !overlay.schemaExists(schema) {
                         if missingOK { continue }
                         error("schema-does-not-exist", "3F000", "schema \"\(schema)\" does not exist")
                         return
@@ -1638,7 +1638,7 @@ struct StatementAnalyzer {
             return
         }
         summary.object = "\(relation.schema).\(relation.name)"
-        if sameBytes(CatalogOverlay.canonicalSchema(newSchema), relation.schema) { return }  // already there: nothing to do
+        if sameBytes(newSchema, relation.schema) { return }  // already there: nothing to do
         if CatalogOverlay.isTemporarySchema(relation.schema) || CatalogOverlay.isTemporarySchema(newSchema) {
             error("move-temporary", "0A000", "cannot move objects into or out of temporary schemas")
             return
