@@ -108,7 +108,7 @@ public enum CatalogMark {
     /// that the state its run recorded is exactly what its transactions changed: the mark stands for that state.
     public static func guardedExpression(since: String, own: String) -> String {
         """
-        (SELECT CASE WHEN w.span < 100000
+        (SELECT CASE WHEN w.lx - w.since_xmin < 100000
                      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pg_catalog.to_regclass('bundle.registry'::pg_catalog.text))
                      AND pg_catalog.pg_my_temp_schema() = 0
                      AND NOT EXISTS (
@@ -119,8 +119,6 @@ public enum CatalogMark {
                 THEN \(expression) END
          FROM (SELECT pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::pg_catalog.text::bigint AS since_xmin,
                       pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::pg_catalog.text::bigint AS lx,
-                      pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::pg_catalog.text::bigint
-                        - pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::pg_catalog.text::bigint AS span,
                       \(own)::bigint[] || coalesce(pg_catalog.pg_current_xact_id_if_assigned()::pg_catalog.text::bigint, 0) AS own) w)
         """
     }

@@ -159,7 +159,9 @@ public final class Applier {
         var applied = Registry.appliedBundles(try db { try registry.entries(target: target) }, lockName: lock.lock.name)
         TestHooks.pause("after-registry-read")
         try checkAppliedHashes(lock, applied: applied)
-        let plan = try Profiler.measure("plan") { () throws(BundleError) in try Planner(connection: connection, options: PlanOptions(oneTransaction: options.atomic)).plan(lock, applied: Set(applied.keys)) }
+        // With --atomic a SET LOCAL lasts to the end of the lock: the plan must know.
+        let planner = Planner(connection: connection, options: PlanOptions(oneTransaction: options.atomic))
+        let plan = try Profiler.measure("plan") { () throws(BundleError) in try planner.plan(lock, applied: Set(applied.keys)) }
         var report = ApplyReport(plan: plan, target: target, branch: branch, reconciled: reconciled)
         report.skipped = lock.bundles.filter { applied[$0.locked.name] != nil }.map(\.locked.name)
         report.pending = lock.bundles.filter { applied[$0.locked.name] == nil }.map(\.locked.name)
@@ -200,11 +202,11 @@ public final class Applier {
             report.pending = lock.bundles.filter { applied[$0.locked.name] == nil }.map(\.locked.name)
             if report.pending.isEmpty {
                 // Everything turned out applied: the plan taken before the lock is stale.
-                if report.plan.isBlocked { report.plan = try Planner(connection: connection, options: PlanOptions(oneTransaction: options.atomic)).plan(lock, applied: Set(applied.keys)) }
+                if report.plan.isBlocked { report.plan = try planner.plan(lock, applied: Set(applied.keys)) }
                 return report
             }
             if report.plan.isBlocked || report.pending.count != report.plan.bundles.filter({ $0.status != .applied }).count {
-                report.plan = try Planner(connection: connection, options: PlanOptions(oneTransaction: options.atomic)).plan(lock, applied: Set(applied.keys))
+                report.plan = try planner.plan(lock, applied: Set(applied.keys))
                 if report.plan.isBlocked { return report }
             }
         }

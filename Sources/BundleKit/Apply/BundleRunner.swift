@@ -423,12 +423,9 @@ struct BundleRunner {
     private func beginAndExecute(_ bundle: LoadedBundle, summary: BundlePlan?) throws {
         let statements = bundle.script.statements
         progress(.bundleStarted(txn: bundle.locked.txn, of: lock.bundles.count, name: bundle.locked.name, statements: statements.count))
-        let checks = Self.postConditions(summary, statements: bundle.script.statements).map { PipelineStep.postCondition($0.statement, $0.sql, $0.parameters) }
+        let checks = Self.postConditions(summary, statements: statements)
         func withChecks(_ statement: SQLStatement) -> [PipelineStep] {
-            [.statement(statement)] + checks.filter { step in
-                if case .postCondition(let summary, _, _) = step { return summary.index == statement.index }
-                return false
-            }
+            [.statement(statement)] + checks.filter { $0.statement.index == statement.index }.map { .postCondition($0.statement, $0.sql, $0.parameters) }
         }
         let timeouts = PostgresConnection.localTimeoutsSQL
         // Everything prepared is prepared now, before BEGIN: a pipeline inside the transaction has only its own
@@ -436,7 +433,7 @@ struct BundleRunner {
         try db {
             try connection.prepare("BEGIN", parameterCount: 0)
             try connection.prepare(timeouts, parameterCount: 2)
-            for case .postCondition(_, let sql, let parameters) in checks { try connection.prepare(sql, parameterCount: parameters.count) }
+            for check in checks { try connection.prepare(check.sql, parameterCount: check.parameters.count) }
         }
         var first: [PipelineStep] = [.control("BEGIN", []), .control(timeouts, [options.lockTimeout, options.statementTimeout])]
         first += statements.prefix(1).flatMap(withChecks)
@@ -499,8 +496,8 @@ struct BundleRunner {
     /// Runs the bundle's statements one at a time, each followed by its post-condition checks; a failure becomes an
     /// `ApplyFailureError` with file:line:col.
     private func execute(_ bundle: LoadedBundle, summary: BundlePlan?) throws {
-        let checks = Self.postConditions(summary, statements: bundle.script.statements)
         let statements = bundle.script.statements
+        let checks = Self.postConditions(summary, statements: statements)
         progress(.bundleStarted(txn: bundle.locked.txn, of: lock.bundles.count, name: bundle.locked.name, statements: statements.count))
         for statement in statements {
             progress(.statement(txn: bundle.locked.txn, index: statement.index, of: statements.count))
@@ -537,21 +534,22 @@ struct BundleRunner {
     static func postConditions(
         _ summary: BundlePlan?, statements: [SQLStatement]
     ) -> [(statement: StatementSummary, sql: String, parameters: [String?])] {
-        // One candidate (the usual case: no '.' in the names) gets a query without arrays, whose generic plan the
-        // server keeps after a few runs; the array form is planned again on every run.
         func inSchema(_ schema: String) -> String { "(n.nspname = \(schema) OR (\(schema) = 'pg_temp' AND n.oid = pg_catalog.pg_my_temp_schema()))" }
-        func relationCheck(_ candidates: [(String, String)]) -> (String, [String?]) {
+        /// Whether a row of `catalog` (`pg_class r`, `pg_proc r`) has one of the (schema, name) `candidates`. One
+        /// candidate (the usual case: no '.' in the names) gets a query without arrays, whose generic plan the
+        /// server keeps after a few runs; the array form is planned again on every run.
+        func nameCheck(_ catalog: String, name: String, namespace: String, _ candidates: [(String, String)]) -> (String, [String?]) {
             if candidates.count == 1 {
                 return (
                     """
-                    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class r JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
-                      WHERE r.relname = $2 AND \(inSchema("$1")))
+                    SELECT EXISTS (SELECT 1 FROM pg_catalog.\(catalog) r JOIN pg_catalog.pg_namespace n ON n.oid = r.\(namespace)
+                      WHERE r.\(name) = $2 AND \(inSchema("$1")))
                     """, [candidates[0].0, candidates[0].1])
             }
             return (
                 """
                 SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS c(schema, name)
-                  JOIN pg_catalog.pg_class r ON r.relname = c.name JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace WHERE \(inSchema("c.schema")))
+                  JOIN pg_catalog.\(catalog) r ON r.\(name) = c.name JOIN pg_catalog.pg_namespace n ON n.oid = r.\(namespace) WHERE \(inSchema("c.schema")))
                 """, [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1))])
         }
         var checks: [(statement: StatementSummary, sql: String, parameters: [String?])] = []
@@ -563,31 +561,14 @@ struct BundleRunner {
                 guard let open = object.firstIndex(of: "(") else { continue }
                 let candidates = Self.splits(object[..<open], at: ".")
                 guard !candidates.isEmpty else { continue }
-                if candidates.count == 1 {
-                    checks.append((
-                        statement,
-                        """
-                        SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-                          WHERE p.proname = $2 AND \(inSchema("$1")))
-                        """,
-                        [candidates[0].0, candidates[0].1]
-                    ))
-                } else {
-                    checks.append((
-                        statement,
-                        """
-                        SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS c(schema, name)
-                          JOIN pg_catalog.pg_proc p ON p.proname = c.name JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE \(inSchema("c.schema")))
-                        """,
-                        [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1))]
-                    ))
-                }
+                let (sql, parameters) = nameCheck("pg_proc", name: "proname", namespace: "pronamespace", candidates)
+                checks.append((statement, sql, parameters))
             case "CreateStmt", "ViewStmt", "IndexStmt", "CreateTableAsStmt":
                 if statement.kind == "IndexStmt",
                    statements.first(where: { $0.index == statement.index })?.tree["idxname"]?.string == nil { continue }
                 let candidates = Self.splits(object[...], at: ".")
                 guard !candidates.isEmpty else { continue }
-                let (sql, parameters) = relationCheck(candidates)
+                let (sql, parameters) = nameCheck("pg_class", name: "relname", namespace: "relnamespace", candidates)
                 checks.append((statement, sql, parameters))
             case "CreateTrigStmt":
                 let candidates = Self.splits(object[...], at: " on ").flatMap { trigger, table in
