@@ -13,6 +13,12 @@ import Testing
         runProcess("git", ["-C", cwd.path] + args).stdout
     }
 
+    /// `bundle init .` and `bundle lock LOCK-ARGUMENTS…` in the project, each expected to succeed.
+    func initAndLock(_ project: TestProject, _ lockArguments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(bundle(["init", "."], cwd: project.root).status == 0, sourceLocation: sourceLocation)
+        #expect(bundle(["lock"] + lockArguments, cwd: project.root).status == 0, sourceLocation: sourceLocation)
+    }
+
     func schemaDump(_ conninfo: String) throws -> String {
         try #require(dumpSchema(conninfo), "pg_dump failed")
     }
@@ -89,8 +95,7 @@ import Testing
         try project.write("bundles/f/1-one.sql", "CREATE TABLE one (a int);\n")
         try project.write("bundles/f/2-two.sql", "CREATE TABLE two (a int);\n")
         try project.write("bundles/f/3-three.sql", "CREATE TABLE three (a int);\nINSERT INTO three SELECT 1 / 0;\n")
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "f", "bundles/f/1-one.sql", "bundles/f/2-two.sql", "bundles/f/3-three.sql"], cwd: project.root).status == 0)
+        initAndLock(project, ["f", "bundles/f/1-one.sql", "bundles/f/2-two.sql", "bundles/f/3-three.sql"])
         let database = try TestCluster.makeDatabase(prefix: prefix)
         return (project, database.conninfo)
     }
@@ -124,8 +129,7 @@ import Testing
             INSERT INTO child VALUES (42);
 
             """)
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "d", "bundles/d/1-parent.sql", "bundles/d/2-child.sql"], cwd: project.root).status == 0)
+        initAndLock(project, ["d", "bundles/d/1-parent.sql", "bundles/d/2-child.sql"])
         let db = try TestCluster.makeDatabase(prefix: "apply_commit_fails").conninfo
         let result = bundle(["apply", "d", "--txn", "--db", db, "--target", "t"], cwd: project.root)
         #expect(result.status == 1)
@@ -148,8 +152,7 @@ import Testing
         let project = try TestProject(prefix: "apply-param")
         defer { project.remove() }
         try project.write("bundles/p/1-p.sql", "CREATE TABLE p1 (x int);\nINSERT INTO p1 VALUES ($1);\n")
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "p", "bundles/p/1-p.sql"], cwd: project.root).status == 0)
+        initAndLock(project, ["p", "bundles/p/1-p.sql"])
         let db = try TestCluster.makeDatabase(prefix: "apply_param").conninfo
         let result = bundle(["apply", "p", "--txn", "--db", db, "--target", "t"], cwd: project.root)
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
@@ -194,8 +197,7 @@ import Testing
 
             """)
         try project.write("bundles/s/2-s.sql", "INSERT INTO kept VALUES (1);\nSELECT n FROM kept_view;\nCREATE TABLE public.audit (n int);\n")
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "s", "bundles/s/1-s.sql", "bundles/s/2-s.sql"], cwd: project.root).status == 0)
+        initAndLock(project, ["s", "bundles/s/1-s.sql", "bundles/s/2-s.sql"])
         let db = try TestCluster.makeDatabase(prefix: "apply_scratch").conninfo
         let connection = try PostgresConnection(conninfo: db)
         defer { connection.close() }
@@ -237,8 +239,7 @@ import Testing
             CREATE FUNCTION fmt(x "My Type") RETURNS int LANGUAGE sql AS 'SELECT 1';
 
             """)
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "c", "bundles/c/1-c.sql"], cwd: project.root).status == 0)
+        initAndLock(project, ["c", "bundles/c/1-c.sql"])
         let result = bundle(["apply", "c", "--txn", "--db", db, "--target", "t"], cwd: project.root)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(try connection.query("SELECT count(*) FROM pg_indexes WHERE tablename = 'emails'").rows == [["1"]])
@@ -256,8 +257,7 @@ import Testing
             ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC;
 
             """)
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "u", "bundles/u/1-u.sql"], cwd: project.root).status == 0)
+        initAndLock(project, ["u", "bundles/u/1-u.sql"])
         let db = try TestCluster.makeDatabase(prefix: "apply_unrecorded").conninfo
         let plan = bundle(["plan", "u", "--db", db], cwd: project.root)
         #expect(plan.status == 0, "warnings do not block: \(plan.stdout)\(plan.stderr)")
@@ -360,8 +360,7 @@ import Testing
         let project = try TestProject(prefix: "apply-crash")
         defer { project.remove() }
         try project.write("bundles/s/1-one.sql", "CREATE TABLE one (a int);\nCREATE TABLE one_b (a int);\n")
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "s", "bundles/s/1-one.sql"], cwd: project.root).status == 0)
+        initAndLock(project, ["s", "bundles/s/1-one.sql"])
         let db = cluster.conninfo
         let group = DispatchGroup()
         nonisolated(unsafe) var result: (status: Int32, stdout: String, stderr: String) = (0, "", "")
@@ -387,8 +386,7 @@ import Testing
         let project = try TestProject(prefix: "apply-locked")
         defer { project.remove() }
         try project.write("bundles/l/1-alter.sql", "ALTER TABLE busy ADD COLUMN b int;\n")
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "l", "bundles/l/1-alter.sql"], cwd: project.root).status == 0)
+        initAndLock(project, ["l", "bundles/l/1-alter.sql"])
         let db = try TestCluster.makeDatabase(prefix: "apply_locked").conninfo
         let holder = try PostgresConnection(conninfo: db)
         defer { holder.close() }
@@ -415,8 +413,7 @@ import Testing
         defer { project.remove() }
         let one = try project.write("bundles/o/1-one.sql", "CREATE TABLE one (a int);\n")
         let two = try project.write("bundles/o/2-two.sql", "CREATE TABLE two (a int);\nCOMMENT ON TABLE two IS 'second';\n")
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "o", one], cwd: project.root).status == 0)
+        initAndLock(project, ["o", one])
         let database = try TestCluster.makeDatabase(prefix: "apply_oldreg")
         let cluster = try TestCluster.shared()
         #expect(bundle(["apply", "o", "--txn", "--db", database.conninfo, "--target", "t"], cwd: project.root).status == 0)
@@ -442,8 +439,7 @@ import Testing
         let project = try TestProject(prefix: "apply-owner")
         defer { project.remove() }
         try project.write("bundles/o/1-t.sql", "CREATE TABLE owned (a int);\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1';\n")
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "o", "bundles/o/1-t.sql"], cwd: project.root).status == 0)
+        initAndLock(project, ["o", "bundles/o/1-t.sql"])
         let cluster = try TestCluster.shared()
         let admin = try PostgresConnection(conninfo: cluster.conninfo)
         defer { admin.close() }
@@ -551,8 +547,7 @@ import Testing
             CREATE OR REPLACE FUNCTION g(a integer) RETURNS int LANGUAGE sql AS 'SELECT a';
 
             """)
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "p", setup, change], cwd: project.root).status == 0)
+        initAndLock(project, ["p", setup, change])
         let incremental = try TestCluster.makeDatabase(prefix: "apply_inplace").conninfo
         let full = try TestCluster.makeDatabase(prefix: "apply_inplace_full").conninfo
         let profile = project.root.appendingPathComponent("profile.txt").path
@@ -644,8 +639,7 @@ import Testing
         let project = try TestProject(prefix: "apply-evt")
         defer { project.remove() }
         let file = try project.write("bundles/e/1-f.sql", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n")
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "e", file], cwd: project.root).status == 0)
+        initAndLock(project, ["e", file])
         var databases: [String] = []
         for prefix in ["apply_evt", "apply_evt_full"] {
             let db = try TestCluster.makeDatabase(prefix: prefix).conninfo
@@ -720,8 +714,7 @@ import Testing
 
             """)
         let second = try project.write("bundles/e/2-f.sql", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\n")
-        #expect(bundle(["init", "."], cwd: project.root).status == 0)
-        #expect(bundle(["lock", "e", first, second], cwd: project.root).status == 0)
+        initAndLock(project, ["e", first, second])
         let db = try TestCluster.makeDatabase(prefix: "apply_evt_run").conninfo
         let applied = bundle(["apply", "e", "--txn", "--db", db, "--target", "t"], cwd: project.root)
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
