@@ -35,7 +35,7 @@ public struct ObjectSelection: Sendable, Equatable {
     public var types: [UInt32]
 
     /// When false, `signatures.tsv` holds only the selected routines' lines (for the caller to merge) and
-    /// `extensions.sql` is not read; when true both are complete.
+    /// `extensions.sql` and `default-privileges.sql` are not read; when true all three are complete.
     public var completeSummaryFiles: Bool
 
     public init(schemas: [UInt32] = [], relations: [UInt32] = [], routines: [UInt32] = [], types: [UInt32] = [], completeSummaryFiles: Bool = true) {
@@ -73,8 +73,8 @@ public struct ListedObject: Sendable, Equatable {
 /// Layout: `schemas/<schema>.sql`, `<schema>/tables/<t>.sql` (columns, constraints, indexes, triggers, policies,
 /// owner, grants, comments), `<schema>/views/<v>.sql`, `<schema>/matviews/<m>.sql`, `<schema>/sequences/<s>.sql`,
 /// `<schema>/functions/<name>(<identity args>).sql` (exactly `pg_get_functiondef`, then owner, grants, comment),
-/// `<schema>/types/<t>.sql`, `extensions.sql`, `signatures.tsv`, and with a watch list `watch/row-counts.tsv` and
-/// `watch/config.tsv`. Aggregates are not captured.
+/// `<schema>/types/<t>.sql`, `extensions.sql`, `default-privileges.sql`, `signatures.tsv`, and with a watch list
+/// `watch/row-counts.tsv` and `watch/config.tsv`. Aggregates are not captured.
 public struct ObjectStateReader {
     public let connection: PostgresConnection
     /// The caller's transaction already has the capture settings pinned (`changedInCurrentTransaction(…, pinning:
@@ -187,7 +187,7 @@ public struct ObjectStateReader {
         }
     }
 
-    /// Captures only the selected objects (plus `signatures.tsv`, `extensions.sql` and the watch files, which are
+    /// Captures only the selected objects (plus `signatures.tsv`, `extensions.sql`, `default-privileges.sql` and the watch files, which are
     /// always complete). Used with `listing()` to update a state with what one transaction changed.
     ///
     /// Inside the caller's transaction, `restoringSettings: false` leaves the pinned settings in place (saving a
@@ -283,10 +283,14 @@ public struct ObjectStateReader {
             Self.renderTypes(try connection.query(Self.typesSQL(selected), [excluded, only(selection?.types)]).rows, into: &files)
         }
 
-        // Extensions.
+        // Extensions and default privileges (whole files: no per-object statement changes them).
         if completeSummaries {
             let extensions = try connection.query(Self.extensionsSQL).rows.map { $0[0]! }
             if !extensions.isEmpty { files["extensions.sql"] = extensions.joined(separator: "\n") + "\n" }
+            // Written even when empty: a state without the file was recorded before bundle captured default
+            // privileges, and says nothing about them (drift and rollbacks leave them alone).
+            let defaults = try connection.query(Self.defaultPrivilegesSQL, [excluded]).rows.map { $0[0]! }
+            files[Self.defaultPrivilegesPath] = defaults.sorted(by: bytesPrecede).map { $0 + "\n" }.joined()
         }
 
         // Watched tables and configuration rows.
@@ -523,6 +527,46 @@ public struct ObjectStateReader {
 
     static let extensionsSQL =
         "SELECT format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I VERSION %L;', e.extname, n.nspname, e.extversion) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.extname COLLATE \"C\""
+
+    /// The state file of `ALTER DEFAULT PRIVILEGES` (`pg_default_acl`), in every complete capture (empty when there
+    /// are none). States recorded by earlier versions of bundle do not have it.
+    public static let defaultPrivilegesPath = "default-privileges.sql"
+
+    /// Default privileges as the `ALTER DEFAULT PRIVILEGES` statements that give them, one per role, schema,
+    /// object kind, grantee and grant option. An entry for a schema adds to the global defaults, so its ACL is
+    /// written as GRANTs; a global entry replaces the built-in defaults (`acldefault`: the owner's privileges,
+    /// PUBLIC's EXECUTE on functions and USAGE on types), so it is written as its difference from them, GRANTs and
+    /// REVOKEs. Entries for schemas in `$1` are left out.
+    static let defaultPrivilegesSQL = """
+        WITH d AS (
+            SELECT d.defaclrole AS role, d.defaclnamespace AS nsp, d.defaclobjtype AS t, d.defaclacl AS acl
+            FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+            WHERE d.defaclnamespace = 0 OR n.nspname <> ALL ($1::text[])
+        ), actual AS (
+            SELECT d.role, d.nsp, d.t, a.grantee, a.privilege_type AS p, a.is_grantable AS g FROM d, aclexplode(d.acl) a
+        ), base AS (
+            -- pg_default_acl says 'S' for sequences, acldefault 's' ('S' is a foreign server there).
+            SELECT d.role, d.nsp, d.t, x.grantee, x.privilege_type AS p, x.is_grantable AS g
+            FROM d, aclexplode(acldefault(CASE d.t WHEN 'S' THEN 's' ELSE d.t END, d.role)) x
+            WHERE d.nsp = 0
+        ), items AS (
+            SELECT 'GRANT' AS action, a.* FROM actual a
+            WHERE NOT EXISTS (SELECT FROM base b WHERE a.nsp = 0 AND (b.role, b.t, b.grantee, b.p, b.g) = (a.role, a.t, a.grantee, a.p, a.g))
+            UNION ALL
+            SELECT 'REVOKE', b.* FROM base b
+            WHERE NOT EXISTS (SELECT FROM actual a WHERE a.nsp = 0 AND (a.role, a.t, a.grantee, a.p) = (b.role, b.t, b.grantee, b.p))
+        )
+        SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s %s %s ON %s %s %s%s;',
+            pg_get_userbyid(i.role),
+            CASE WHEN i.nsp <> 0 THEN ' IN SCHEMA ' || quote_ident(n.nspname) ELSE '' END,
+            i.action, string_agg(i.p, ', ' ORDER BY i.p COLLATE "C"),
+            CASE i.t WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END,
+            CASE i.action WHEN 'GRANT' THEN 'TO' ELSE 'FROM' END,
+            CASE WHEN i.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(i.grantee)) END,
+            CASE WHEN i.g THEN ' WITH GRANT OPTION' ELSE '' END)
+        FROM items i LEFT JOIN pg_namespace n ON n.oid = i.nsp
+        GROUP BY i.role, n.nspname, i.nsp, i.t, i.action, i.grantee, i.g
+        """
 
     /// One query per watched table (its row count), then one per configuration table, in `watch`'s order.
     static func watchQueries(_ watch: StateWatchSpec) -> [(sql: String, parameters: [String?])] {

@@ -119,4 +119,63 @@ import Testing
         #expect(diff.status == 0)
         #expect(diff.stdout.contains("added    public/tables/accounts.sql"), "\(diff.stdout)")
     }
+
+    /// ALTER DEFAULT PRIVILEGES is recorded in `state/default-privileges.sql`, undone by the generated rollback
+    /// (per-schema grants revoked before their schema is dropped, a global REVOKE granted back), and a hand-made
+    /// change shows in `bundle drift`. pg_dump prints default privileges too, so the dumps compare them.
+    @Test func defaultPrivilegesAreRecordedUndoneAndSeenByDrift() throws {
+        let project = try TestProject(prefix: "rollback-defacl")
+        defer { project.remove() }
+        let database = try TestCluster.makeDatabase(prefix: "rb_defacl")
+        let db = database.conninfo
+        let reader = "reader_\(database.name)"
+        let odd = "Odd \"Role\" \(database.name)"
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        try connection.execute("CREATE ROLE \(quoteIdentifier(reader)); CREATE ROLE \(quoteIdentifier(odd)); CREATE SCHEMA app")
+        try connection.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO \(quoteIdentifier(reader))")
+        try project.write(
+            "bundles/p/1-defaults.sql",
+            """
+            CREATE SCHEMA reports;
+            ALTER DEFAULT PRIVILEGES IN SCHEMA reports GRANT SELECT, UPDATE ON TABLES TO \(quoteIdentifier(reader));
+            ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT USAGE ON SEQUENCES TO \(quoteIdentifier(odd)) WITH GRANT OPTION;
+            ALTER DEFAULT PRIVILEGES IN SCHEMA app REVOKE SELECT ON TABLES FROM \(quoteIdentifier(reader));
+            ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+            CREATE TABLE reports.daily (id int);
+            """)
+        #expect(bundle(["init", "."], cwd: project.root).status == 0)
+        #expect(bundle(["lock", "p", "bundles/p/1-defaults.sql"], cwd: project.root).status == 0)
+        let plan = bundle(["plan", "p", "--db", db], cwd: project.root)
+        #expect(plan.status == 0 && !plan.stdout.contains("not-recorded"), "\(plan.stdout)\(plan.stderr)")
+        let preState = try schemaDump(db)
+        let applied = bundle(["apply", "p", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+
+        let user = try #require(try connection.query("SELECT quote_ident(current_user)").rows.first?[0] ?? nil)
+        let recorded = git(["show", "bundle/t:state/default-privileges.sql"], cwd: project.root)
+        #expect(
+            recorded == """
+                ALTER DEFAULT PRIVILEGES FOR ROLE \(user) IN SCHEMA app GRANT USAGE ON SEQUENCES TO \(quoteIdentifier(odd)) WITH GRANT OPTION;
+                ALTER DEFAULT PRIVILEGES FOR ROLE \(user) IN SCHEMA reports GRANT SELECT, UPDATE ON TABLES TO \(quoteIdentifier(reader));
+                ALTER DEFAULT PRIVILEGES FOR ROLE \(user) REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
+                """, "\(recorded)")
+        #expect(git(["show", "bundle/t~1:state/default-privileges.sql"], cwd: project.root).contains("IN SCHEMA app GRANT SELECT ON TABLES"))
+        let script = git(["show", "bundle/t:rollback/TXN-1-1-defaults.sql"], cwd: project.root)
+        #expect(!script.contains("NOT UNDONE"), "\(script)")
+        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+
+        // A hand-made change is drift.
+        try connection.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA reports GRANT DELETE ON TABLES TO \(quoteIdentifier(reader))")
+        let drift = bundle(["drift", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(drift.status == 1 && drift.stdout.contains("default-privileges.sql"), "\(drift.stdout)")
+        try connection.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA reports REVOKE DELETE ON TABLES FROM \(quoteIdentifier(reader))")
+
+        let root = git(["rev-list", "--max-parents=0", "bundle/t"], cwd: project.root).trimmingCharacters(in: .whitespacesAndNewlines)
+        let back = bundle(["rollback", root, "--db", db, "--target", "t"], cwd: project.root)
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        #expect(try schemaDump(db) == preState, "the rollback must put the default privileges back exactly")
+        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+    }
 }

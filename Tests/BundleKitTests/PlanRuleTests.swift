@@ -87,6 +87,18 @@ import Testing
         PlanCase(name: "rename_free", prestate: "CREATE TABLE t (a int);", bundle: "ALTER TABLE t RENAME TO u;", rule: nil),
         PlanCase(name: "role_missing", prestate: "CREATE TABLE t (a int);", bundle: "GRANT SELECT ON t TO bundle_no_such_role;", rule: "role-does-not-exist"),
         PlanCase(name: "role_public", prestate: "CREATE TABLE t (a int);", bundle: "GRANT SELECT ON t TO PUBLIC;", rule: nil),
+        // ALTER DEFAULT PRIVILEGES: grantees, FOR ROLE, IN SCHEMA, in the server's order
+        PlanCase(name: "adp_grantee_missing", prestate: "SELECT 1;", bundle: "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO bundle_no_such_role;", rule: "role-does-not-exist"),
+        PlanCase(
+            name: "adp_for_role_missing", prestate: "SELECT 1;", bundle: "ALTER DEFAULT PRIVILEGES FOR ROLE bundle_no_such_role GRANT SELECT ON TABLES TO PUBLIC;",
+            rule: "role-does-not-exist"),
+        PlanCase(name: "adp_schema_missing", prestate: "SELECT 1;", bundle: "ALTER DEFAULT PRIVILEGES IN SCHEMA nope GRANT SELECT ON TABLES TO PUBLIC;", rule: "schema-does-not-exist"),
+        PlanCase(
+            name: "adp_schema_created", prestate: "SELECT 1;",
+            bundle: "CREATE SCHEMA s; ALTER DEFAULT PRIVILEGES IN SCHEMA public, s GRANT SELECT ON TABLES TO PUBLIC;", rule: nil),
+        PlanCase(name: "adp_on_schemas", prestate: "SELECT 1;", bundle: "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SCHEMAS TO PUBLIC;", rule: "in-schema-on-schemas"),
+        PlanCase(name: "adp_on_schemas_global", prestate: "SELECT 1;", bundle: "ALTER DEFAULT PRIVILEGES GRANT USAGE ON SCHEMAS TO PUBLIC;", rule: nil),
+        PlanCase(name: "adp_revoke_public", prestate: "SELECT 1;", bundle: "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;", rule: nil),
         PlanCase(name: "drop_fn_ambiguous", prestate: "CREATE FUNCTION ov(int) RETURNS int LANGUAGE sql AS 'select 1'; CREATE FUNCTION ov(text) RETURNS int LANGUAGE sql AS 'select 1';", bundle: "DROP FUNCTION ov;", rule: "function-name-not-unique"),
         PlanCase(name: "drop_fn_args", prestate: "CREATE FUNCTION ov(int) RETURNS int LANGUAGE sql AS 'select 1'; CREATE FUNCTION ov(text) RETURNS int LANGUAGE sql AS 'select 1';", bundle: "DROP FUNCTION ov(int);", rule: nil),
         PlanCase(name: "drop_fn_missing", prestate: "CREATE FUNCTION ov(int) RETURNS int LANGUAGE sql AS 'select 1';", bundle: "DROP FUNCTION ov(bigint);", rule: "function-does-not-exist"),

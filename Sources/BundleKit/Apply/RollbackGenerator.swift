@@ -106,6 +106,14 @@ struct RollbackGenerator {
             guard let object = ObjectPath(path), object.kind == "tables" else { continue }
             revertTable(object, before: before[path]!, after: normalizedAfter[path]!)
         }
+        // 1b. Default privileges the bundle added, before a schema they name is dropped. (A state recorded before
+        //     bundle captured them has no file: then nothing is known to undo.)
+        let recordedDefaults = before[Self.defaultPrivilegesPath] != nil && after[Self.defaultPrivilegesPath] != nil
+        let defaultsBefore = recordedDefaults ? Self.statements(before[Self.defaultPrivilegesPath]!) : []
+        let defaultsAfter = recordedDefaults ? Self.statements(after[Self.defaultPrivilegesPath]!) : []
+        for statement in defaultsAfter where !defaultsBefore.contains(where: { sameBytes($0, statement) }) {
+            if let inverse = Self.invertDefaultPrivileges(statement) { emit(inverse, because: "undo default privileges") }
+        }
         // 2. Drop what the bundle created, dependents first.
         for kind in Self.dropOrder {
             // Created tables (foreign keys) and views (views on views) may depend on each other: drop them in one
@@ -207,6 +215,10 @@ struct RollbackGenerator {
                 }
                 emit(before[path]!, because: "re-create dropped \(object.qualified)")
             }
+        }
+        // 4b. Default privileges the bundle removed, once the schemas they name exist again.
+        for statement in defaultsBefore where !defaultsAfter.contains(where: { sameBytes($0, statement) }) {
+            emit(statement, because: "restore default privileges")
         }
         // 5. Watched configuration rows.
         if let pre = before["watch/config.tsv"], let post = after["watch/config.tsv"], !sameBytes(pre, post) {
@@ -370,6 +382,39 @@ struct RollbackGenerator {
         if text.hasPrefix("REVOKE ") {
             guard let from = text.range(of: " FROM ", options: .backwards) else { return nil }
             return "GRANT " + text.dropFirst(7)[..<from.lowerBound] + " TO " + text[from.upperBound...] + ";"
+        }
+        return nil
+    }
+
+    static let defaultPrivilegesPath = ObjectStateReader.defaultPrivilegesPath
+
+    /// `ALTER DEFAULT PRIVILEGES FOR ROLE r [IN SCHEMA s] GRANT p ON kind TO g [WITH GRANT OPTION];` →
+    /// `… REVOKE p ON kind FROM g;` and the reverse, for the statements of `default-privileges.sql`. The role,
+    /// schema and grantee may be quoted identifiers holding any text: the statement is read token by token.
+    static func invertDefaultPrivileges(_ statement: String) -> String? {
+        let prefix = "ALTER DEFAULT PRIVILEGES FOR ROLE "
+        guard statement.hasPrefix(prefix), statement.hasSuffix(";") else { return nil }
+        var rest = String(statement.unicodeScalars.dropFirst(prefix.unicodeScalars.count).dropLast())
+        func take(_ count: Int) { rest = String(rest.unicodeScalars.dropFirst(count)) }
+        guard let role = identifier(at: rest) else { return nil }
+        var head = prefix + role
+        take(role.unicodeScalars.count)
+        if rest.hasPrefix(" IN SCHEMA ") {
+            take(" IN SCHEMA ".unicodeScalars.count)
+            guard let schema = identifier(at: rest) else { return nil }
+            head += " IN SCHEMA " + schema
+            take(schema.unicodeScalars.count)
+        }
+        // The privileges and the object kind are keywords: the first " ON <KIND> " ends them.
+        let isGrant = rest.hasPrefix(" GRANT ")
+        guard isGrant || rest.hasPrefix(" REVOKE ") else { return nil }
+        for kind in ["TABLES", "SEQUENCES", "FUNCTIONS", "TYPES", "SCHEMAS"] {
+            let marker = " ON \(kind) " + (isGrant ? "TO " : "FROM ")
+            guard let range = rest.range(of: marker) else { continue }
+            let privileges = rest[rest.index(rest.startIndex, offsetBy: isGrant ? 7 : 8)..<range.lowerBound]
+            var grantee = String(rest[range.upperBound...])
+            if isGrant && grantee.hasSuffix(" WITH GRANT OPTION") { grantee = String(grantee.dropLast(" WITH GRANT OPTION".count)) }
+            return head + (isGrant ? " REVOKE " : " GRANT ") + privileges + " ON \(kind) " + (isGrant ? "FROM " : "TO ") + grantee + ";"
         }
         return nil
     }

@@ -22,7 +22,7 @@ func listObjects(_ connection: PostgresConnection) throws(BundleError) -> [Strin
 
 /// Files that are always captured whole (not per object).
 private func isWholeFile(_ path: String) -> Bool {
-    path == "signatures.tsv" || path == "extensions.sql" || path.hasPrefix("watch/")
+    path == "signatures.tsv" || path == "extensions.sql" || path == ObjectStateReader.defaultPrivilegesPath || path.hasPrefix("watch/")
 }
 
 /// The state after a change, from the state before it and two listings taken around the change inside its

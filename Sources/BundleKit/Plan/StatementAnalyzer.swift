@@ -101,6 +101,7 @@ struct StatementAnalyzer {
         case "CreateSchemaStmt": createSchema(tree, &overlay)
         case "GrantStmt": grant(tree, &overlay)
         case "GrantRoleStmt": grantRole(tree, &overlay)
+        case "AlterDefaultPrivilegesStmt": alterDefaultPrivileges(tree, overlay)
         case "CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt", "CreateRangeStmt": createType(tree, &overlay)
         case "AlterEnumStmt": alterEnum(tree, &overlay)
         case "CreateRoleStmt":
@@ -1716,6 +1717,47 @@ struct StatementAnalyzer {
             if !overlay.roles.contains(role) {
                 error("role-does-not-exist", "42704", "role \"\(role)\" does not exist", hint: "Create the role first (CREATE ROLE \(quoteIdentifier(role))), or fix the name.", object: role)
                 return
+            }
+        }
+    }
+
+    /// ALTER DEFAULT PRIVILEGES, checked in the server's order (`ExecAlterDefaultPrivilegesStmt`): the grantees,
+    /// each FOR ROLE, then each IN SCHEMA (which must exist, and cannot be combined with ON SCHEMAS).
+    private mutating func alterDefaultPrivileges(_ tree: ParseNode, _ overlay: CatalogOverlay) {
+        let action = tree["action"]
+        summary.action = (action?["is_grant"]?.bool ?? false) ? "grant" : "revoke"
+        var roles: [ParseNode] = []
+        var schemas: [String] = []
+        for option in tree["options"]?.listItems ?? [] {
+            guard let body = option.nodeBody else { continue }
+            switch body["defname"]?.string {
+            case "roles": roles = body["arg"]?.listItems ?? []
+            case "schemas": schemas = (body["arg"]?.listItems ?? []).compactMap(\.stringValue)
+            default: break
+            }
+        }
+        func missingRole(_ spec: ParseNode) -> String? {
+            guard let body = spec.nodeBody, body["roletype"]?.string == "ROLESPEC_CSTRING", let role = body["rolename"]?.string else { return nil }
+            return overlay.roles.contains(role) ? nil : role
+        }
+        func reportMissing(_ role: String) {
+            error("role-does-not-exist", "42704", "role \"\(role)\" does not exist", hint: "Create the role first (CREATE ROLE \(quoteIdentifier(role))), or fix the name.", object: role)
+        }
+        if let role = (action?["grantees"]?.listItems ?? []).lazy.compactMap(missingRole).first { return reportMissing(role) }
+        summary.object = schemas.first
+        // Per FOR ROLE (or the current user): the role, then the schemas in order. On SCHEMAS, the first schema
+        // found is refused.
+        for role in roles.isEmpty ? [nil] : roles.map(Optional.some) {
+            if let role, let missing = missingRole(role) { return reportMissing(missing) }
+            for schema in schemas {
+                if !overlay.schemaExists(schema) {
+                    return error("schema-does-not-exist", "3F000", "schema \"\(schema)\" does not exist", hint: "Create the schema first, or fix the name.", object: schema)
+                }
+                if action?["objtype"]?.string == "OBJECT_SCHEMA" {
+                    return error(
+                        "in-schema-on-schemas", "0LP01", "cannot use IN SCHEMA clause when using GRANT/REVOKE ON SCHEMAS",
+                        hint: "Leave out IN SCHEMA: default privileges on schemas are set per role only.")
+                }
             }
         }
     }

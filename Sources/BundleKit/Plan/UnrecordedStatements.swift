@@ -2,7 +2,7 @@ import Foundation
 import SQLSyntax
 
 /// Statements that create or change objects the recorded catalog state does not hold (`state/` captures schemas,
-/// tables, views, sequences, routines, types, extensions, grants and comments on them). What they do is not in
+/// tables, views, sequences, routines, types, extensions, default privileges, grants and comments on them). What they do is not in
 /// a commit's state, `bundle drift` does not see it, and a generated rollback script does not undo it: the plan
 /// warns (unless the lock pins a hand-written rollback) and the generated script says so.
 enum UnrecordedStatements {
@@ -21,7 +21,7 @@ enum UnrecordedStatements {
         "OBJECT_LARGEOBJECT": "large objects", "OBJECT_PARAMETER_ACL": "parameter privileges",
     ]
 
-    /// What `statement` changes that is not recorded ("aggregates", "default privileges", …), or nil.
+    /// What `statement` changes that is not recorded ("aggregates", "casts", …), or nil.
     static func noun(for statement: SQLStatement) -> String? {
         let tree = statement.tree
         func objectType(_ field: String) -> String? { tree[field]?.string.flatMap { unrecordedObjectTypes[$0] } }
@@ -39,7 +39,6 @@ enum UnrecordedStatements {
             }
             return objectType("objtype")
         case "GrantStmt": return objectType("objtype")
-        case "AlterDefaultPrivilegesStmt": return "default privileges"
         case "CreateRoleStmt", "AlterRoleStmt", "DropRoleStmt", "GrantRoleStmt", "AlterRoleSetStmt": return "roles and role memberships"
         case "AlterDatabaseSetStmt", "AlterDatabaseStmt", "AlterDatabaseRefreshCollStmt": return "database settings"
         case "CreateCastStmt": return "casts"

@@ -51,8 +51,10 @@ public enum DriftDetector {
         for (path, id) in try git({ try repository.fileIDs(at: tip, prefix: "state") }) where path.hasPrefix("state/") {
             recordedIDs[String(path.dropFirst("state/".count))] = id
         }
-        let (live, mark) = try captureState(connection, watch: watch, marking: marking)
+        var (live, mark) = try captureState(connection, watch: watch, marking: marking)
         var items: [DriftItem] = []
+        // A tip recorded before bundle captured default privileges has no such file: not drift.
+        if recordedIDs[ObjectStateReader.defaultPrivilegesPath] == nil { live[ObjectStateReader.defaultPrivilegesPath] = nil }
         for path in Set(recordedIDs.keys).union(live.keys).sorted() where !path.hasPrefix("watch/") {
             let liveText = live[path]
             let recordedID = recordedIDs[path]
