@@ -3,7 +3,10 @@ import PostgresCatalog
 
 extension PostgresConnection {
     /// `SET LOCAL lock_timeout` ($1) and `statement_timeout` ($2) for the open transaction, as one query.
-    static let localTimeoutsSQL = "SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)"
+    /// Qualified like every query bundle runs inside a bundle's transaction: a bundle may have set a search_path
+    /// that puts another schema before pg_catalog (see `PostgresConnection.pinSearchPathSQL`).
+    static let localTimeoutsSQL =
+        "SELECT pg_catalog.set_config('lock_timeout', $1, true), pg_catalog.set_config('statement_timeout', $2, true)"
 
     /// `SET LOCAL lock_timeout` and `statement_timeout` for the open transaction, in one round trip.
     func setLocalTimeouts(lock: String, statement: String) throws(PostgresError) {
@@ -14,7 +17,7 @@ extension PostgresConnection {
     func beginWithLocalTimeouts(lock: String, statement: String) throws(PostgresError) {
         do {
             try execute(
-                "BEGIN; SELECT set_config('lock_timeout', \(sqlLiteral(lock)), true), set_config('statement_timeout', \(sqlLiteral(statement)), true)")
+                "BEGIN; SELECT pg_catalog.set_config('lock_timeout', \(sqlLiteral(lock)), true), pg_catalog.set_config('statement_timeout', \(sqlLiteral(statement)), true)")
         } catch {
             if transactionStatus != .idle { _ = try? execute("ROLLBACK") }
             throw error

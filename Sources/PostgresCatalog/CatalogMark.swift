@@ -108,18 +108,19 @@ public enum CatalogMark {
     /// that the state its run recorded is exactly what its transactions changed: the mark stands for that state.
     public static func guardedExpression(since: String, own: String) -> String {
         """
-        (SELECT CASE WHEN w.lx - w.since_xmin < 100000
-                     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pg_catalog.to_regclass('bundle.registry'::pg_catalog.text))
-                     AND pg_catalog.pg_my_temp_schema() = 0
+        (SELECT CASE WHEN w.lx OPERATOR(pg_catalog.-) w.since_xmin OPERATOR(pg_catalog.<) 100000
+                     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                                     WHERE tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('bundle.registry'::pg_catalog.text))
+                     AND pg_catalog.pg_my_temp_schema() OPERATOR(pg_catalog.=) 0
                      AND NOT EXISTS (
-                         SELECT 1 FROM pg_catalog.generate_series(w.since_xmin, w.lx - 1) AS x
-                         WHERE x <> ALL (w.own)
+                         SELECT 1 FROM pg_catalog.generate_series(w.since_xmin, w.lx OPERATOR(pg_catalog.-) 1) AS x
+                         WHERE x OPERATOR(pg_catalog.<>) ALL (w.own)
                            AND NOT pg_catalog.pg_visible_in_snapshot(x::pg_catalog.text::pg_catalog.xid8, \(since)::pg_catalog.pg_snapshot)
-                           AND pg_catalog.pg_xact_status(x::pg_catalog.text::pg_catalog.xid8) = 'committed')
+                           AND pg_catalog.pg_xact_status(x::pg_catalog.text::pg_catalog.xid8) OPERATOR(pg_catalog.=) 'committed')
                 THEN \(expression) END
          FROM (SELECT pg_catalog.pg_snapshot_xmin(\(since)::pg_catalog.pg_snapshot)::pg_catalog.text::bigint AS since_xmin,
                       pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::pg_catalog.text::bigint AS lx,
-                      \(own)::bigint[] || coalesce(pg_catalog.pg_current_xact_id_if_assigned()::pg_catalog.text::bigint, 0) AS own) w)
+                      \(own)::bigint[] OPERATOR(pg_catalog.||) coalesce(pg_catalog.pg_current_xact_id_if_assigned()::pg_catalog.text::bigint, 0) AS own) w)
         """
     }
 }

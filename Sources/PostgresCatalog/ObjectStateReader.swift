@@ -95,11 +95,16 @@ public struct ObjectStateReader {
 
     /// Pins `pinnedSettings` for the rest of the transaction, one row per setting: its position `i`, the value
     /// it had (`saved`), the new one.
-    static let pinSQL =
-        "SELECT i, current_setting(n) AS saved, set_config(n, v, true) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(n, v, i)"
+    /// Qualified: it runs under whatever search_path the caller's transaction has (a bundle's own), and the capture
+    /// queries after it under the pinned, empty one.
+    static let pinSQL = """
+        SELECT i, pg_catalog.current_setting(n) AS saved, pg_catalog.set_config(n, v, true)
+        FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])) WITH ORDINALITY AS s(n, v, i)
+        """
     static var pinParameters: [String?] { [pgArray(pinnedSettings.map(\.0)), pgArray(pinnedSettings.map(\.1))] }
 
-    static let setLocallySQL = "SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(n, v, i) ORDER BY i"
+    static let setLocallySQL =
+        "SELECT pg_catalog.set_config(n, v, true) FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])) WITH ORDINALITY AS s(n, v, i) ORDER BY i"
 
     /// The parts of the relations `$1::oid[]`, in one query: columns (in attnum order), constraints, indexes that do
     /// not back a constraint, triggers, policies (each by name) and sequence definitions. Every value is text;
@@ -761,66 +766,62 @@ public struct ObjectStateReader {
 
     /// `changedInCurrentTransaction(catalogs:)` that also pins the capture settings in the same round trip, for
     /// captures by an `ObjectStateReader(connection:settingsPinned: true)`; returns the statement that restores them.
+    ///
+    /// The pin is a statement of its own, sent first: the search is then parsed and planned under the pinned,
+    /// empty search_path, not under one the caller's transaction set (a bundle's `SET search_path = s, pg_catalog`
+    /// would otherwise hand its operators and functions to whoever can create objects in `s`). Without `pinning`
+    /// the search pins and restores the settings around itself.
     public func changedInCurrentTransaction(
         catalogs: Set<String>?, pinning: Bool
     ) throws(PostgresError) -> (selection: ObjectSelection, restore: SettingsRestore?) {
-        if !pinning && !Self.changedParts.contains(where: { catalogs?.contains($0.catalog) ?? true }) {
-            return (ObjectSelection(completeSummaryFiles: false), nil)
+        let searches = Self.changedParts.contains { catalogs?.contains($0.catalog) ?? true }
+        guard pinning else {
+            guard searches else { return (ObjectSelection(completeSummaryFiles: false), nil) }
+            let selection = try pinned { () throws(PostgresError) in Self.changed(from: try connection.query(Self.changedSQL(catalogs: catalogs))) }
+            return (selection, nil)
         }
-        let (sql, parameters) = Self.changedSQL(catalogs: catalogs, pinning: pinning)
-        return Self.changed(from: try connection.query(sql, parameters), pinning: pinning)
+        var statements = [(sql: Self.pinSQL + " ORDER BY i", parameters: Self.pinParameters)]
+        if searches { statements.append((Self.changedSQL(catalogs: catalogs), [])) }
+        let results = try connection.pipelineResults(statements)
+        let saved = results[0].rows.map { $0[1] ?? "" }
+        let selection = searches ? Self.changed(from: results[1]) : ObjectSelection(completeSummaryFiles: false)
+        return (selection, SettingsRestore(sql: Self.setLocallySQL, parameters: [pgArray(Self.pinnedSettings.map(\.0)), pgArray(saved)]))
     }
 
-    /// The query behind `changedInCurrentTransaction`: rows (`saved`, position, value) for the pinned settings,
-    /// then (kind, OID) for each changed object.
-    static func changedSQL(catalogs: Set<String>?, pinning: Bool) -> (String, [String?]) {
+    /// The query behind `changedInCurrentTransaction`: (kind, OID) for each changed object. Its result columns
+    /// are typed by qualified names: it may be prepared under a search_path other than the one it runs under.
+    static func changedSQL(catalogs: Set<String>?) -> String {
         let parts = changedParts.filter { catalogs?.contains($0.catalog) ?? true }.map(\.sql)
-        let changed = parts.isEmpty ? "SELECT NULL::text, NULL::text WHERE false" : """
-            SELECT 'rel', c.oid::text FROM owner JOIN pg_class c ON c.oid = owner.oid
+        return """
+            WITH me AS (SELECT pg_catalog.pg_current_xact_id()::pg_catalog.xid AS x),
+            touched(kind, oid) AS (
+                \(parts.joined(separator: "\n    UNION "))
+            ),
+            owner(kind, oid) AS (
+                SELECT kind, oid FROM touched WHERE kind IN ('rel', 'proc', 'type', 'schema')
+                UNION SELECT 'rel', i.indrelid FROM touched JOIN pg_index i ON i.indexrelid = touched.oid WHERE kind = 'index'
+                UNION SELECT 'type', c.reltype FROM touched JOIN pg_class c ON c.oid = touched.oid WHERE kind = 'rowtype'
+            )
+            -- Only objects of the kinds a capture renders (not toast tables, row types, array types, aggregates).
+            SELECT 'rel'::pg_catalog.text, c.oid::pg_catalog.text FROM owner JOIN pg_class c ON c.oid = owner.oid
                 WHERE owner.kind = 'rel' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-            UNION ALL SELECT 'proc', p.oid::text FROM owner JOIN pg_proc p ON p.oid = owner.oid
+            UNION ALL SELECT 'proc', p.oid::pg_catalog.text FROM owner JOIN pg_proc p ON p.oid = owner.oid
                 WHERE owner.kind = 'proc' AND p.prokind IN ('f', 'p', 'w')
-            UNION ALL SELECT 'type', t.oid::text FROM owner JOIN pg_type t ON t.oid = owner.oid
+            UNION ALL SELECT 'type', t.oid::pg_catalog.text FROM owner JOIN pg_type t ON t.oid = owner.oid
                 WHERE owner.kind = 'type'
                   AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
-            UNION ALL SELECT 'schema', oid::text FROM owner WHERE kind = 'schema'
+            UNION ALL SELECT 'schema', oid::pg_catalog.text FROM owner WHERE kind = 'schema'
             """
-        var ctes: [String] = []
-        if pinning { ctes.append("pin AS MATERIALIZED (\(pinSQL))") }
-        if !parts.isEmpty {
-            ctes.append("me AS (SELECT pg_current_xact_id()::xid AS x)")
-            ctes.append("touched(kind, oid) AS (\n    \(parts.joined(separator: "\n    UNION "))\n)")
-            ctes.append("""
-                owner(kind, oid) AS (
-                    SELECT kind, oid FROM touched WHERE kind IN ('rel', 'proc', 'type', 'schema')
-                    UNION SELECT 'rel', i.indrelid FROM touched JOIN pg_index i ON i.indexrelid = touched.oid WHERE kind = 'index'
-                    UNION SELECT 'type', c.reltype FROM touched JOIN pg_class c ON c.oid = touched.oid WHERE kind = 'rowtype'
-                )
-                """)
-        }
-        // Only objects of the kinds a capture renders (not toast tables, row types, array types, aggregates).
-        ctes.append("changed(kind, oid) AS MATERIALIZED (\n\(changed)\n)")
-        var selects: [String] = []
-        if pinning { selects.append("SELECT 'saved', i::text, saved FROM pin") }
-        selects.append("SELECT kind, oid, NULL FROM changed")
-        return ("WITH " + ctes.joined(separator: ",\n") + "\n" + selects.joined(separator: "\nUNION ALL "), pinning ? pinParameters : [])
     }
 
-    /// The selection and the settings restore from the rows of `changedSQL`.
-    static func changed(from result: QueryResult, pinning: Bool) -> (selection: ObjectSelection, restore: SettingsRestore?) {
+    /// The selection from the rows of `changedSQL`.
+    static func changed(from result: QueryResult) -> ObjectSelection {
         var selection = ObjectSelection(completeSummaryFiles: false)
-        var saved: [(Int, String)] = []
         for row in result.rows {
-            guard let kind = row[0], let text = row[1] else { continue }
-            if kind == "saved" {
-                saved.append((Int(text) ?? 0, row[2] ?? ""))
-            } else if let oid = UInt32(text) {
-                selection.insert(kind: kind, oid: oid)
-            }
+            guard let kind = row[0], let text = row[1], let oid = UInt32(text) else { continue }
+            selection.insert(kind: kind, oid: oid)
         }
-        guard pinning else { return (selection, nil) }
-        let values = saved.sorted { $0.0 < $1.0 }.map(\.1)
-        return (selection, SettingsRestore(sql: setLocallySQL, parameters: [pgArray(pinnedSettings.map(\.0)), pgArray(values)]))
+        return selection
     }
 
     /// The state paths of the routines called one of `names` (any user schema, any arguments), by OID. CREATE OR

@@ -108,10 +108,12 @@ struct BundleRunner {
         guard !relations.isEmpty else { return [] }
         let rows = (try? connection.query(
             """
-            SELECT DISTINCT a.pid, coalesce(a.state, '?'), coalesce(to_char(now() - a.xact_start, 'HH24:MI:SS'), '?'), left(coalesce(a.query, ''), 200)
-            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.granted AND a.pid <> pg_backend_pid()
-              AND l.relation IN (SELECT to_regclass(r) FROM unnest($1::text[]) r)
+            SELECT DISTINCT a.pid, coalesce(a.state, '?'),
+                   coalesce(pg_catalog.to_char(pg_catalog.now() OPERATOR(pg_catalog.-) a.xact_start, 'HH24:MI:SS'), '?'),
+                   pg_catalog.left(coalesce(a.query, ''), 200)
+            FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid
+            WHERE l.granted AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
+              AND l.relation OPERATOR(pg_catalog.=) ANY (SELECT pg_catalog.to_regclass(r) FROM pg_catalog.unnest($1::pg_catalog.text[]) r)
             ORDER BY 1
             """, [pgArray(relations)]).rows) ?? []
         return rows.map { "pid \($0[0] ?? "?") (\($0[1] ?? "?") for \($0[2] ?? "?")): \($0[3] ?? "")" }
@@ -383,7 +385,7 @@ struct BundleRunner {
     }
 
     private func timestamp() throws -> String {
-        try db { try connection.query("SELECT clock_timestamp()::text").rows[0][0]! }
+        try db { try connection.query("SELECT pg_catalog.clock_timestamp()::pg_catalog.text").rows[0][0]! }
     }
 
     /// The system catalogs a bundle's statements can write (the union of `SQLStatement.catalogsWritten`); nil
@@ -534,7 +536,10 @@ struct BundleRunner {
     static func postConditions(
         _ summary: BundlePlan?, statements: [SQLStatement]
     ) -> [(statement: StatementSummary, sql: String, parameters: [String?])] {
-        func inSchema(_ schema: String) -> String { "(n.nspname = \(schema) OR (\(schema) = 'pg_temp' AND n.oid = pg_catalog.pg_my_temp_schema()))" }
+        // Every name and operator qualified: a check runs under the bundle's own search_path.
+        func inSchema(_ schema: String) -> String {
+            "(n.nspname OPERATOR(pg_catalog.=) \(schema) OR (\(schema) OPERATOR(pg_catalog.=) 'pg_temp' AND n.oid OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()))"
+        }
         /// Whether a row of `catalog` (`pg_class r`, `pg_proc r`) has one of the (schema, name) `candidates`. One
         /// candidate (the usual case: no '.' in the names) gets a query without arrays, whose generic plan the
         /// server keeps after a few runs; the array form is planned again on every run.
@@ -542,14 +547,15 @@ struct BundleRunner {
             if candidates.count == 1 {
                 return (
                     """
-                    SELECT EXISTS (SELECT 1 FROM pg_catalog.\(catalog) r JOIN pg_catalog.pg_namespace n ON n.oid = r.\(namespace)
-                      WHERE r.\(name) = $2 AND \(inSchema("$1")))
+                    SELECT EXISTS (SELECT 1 FROM pg_catalog.\(catalog) r JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.\(namespace)
+                      WHERE r.\(name) OPERATOR(pg_catalog.=) $2::pg_catalog.name AND \(inSchema("$1::pg_catalog.name")))
                     """, [candidates[0].0, candidates[0].1])
             }
             return (
                 """
-                SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS c(schema, name)
-                  JOIN pg_catalog.\(catalog) r ON r.\(name) = c.name JOIN pg_catalog.pg_namespace n ON n.oid = r.\(namespace) WHERE \(inSchema("c.schema")))
+                SELECT EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.name[]), pg_catalog.unnest($2::pg_catalog.name[])) AS c(schema, name)
+                  JOIN pg_catalog.\(catalog) r ON r.\(name) OPERATOR(pg_catalog.=) c.name
+                  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.\(namespace) WHERE \(inSchema("c.schema")))
                 """, [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1))])
         }
         var checks: [(statement: StatementSummary, sql: String, parameters: [String?])] = []
@@ -578,9 +584,11 @@ struct BundleRunner {
                 checks.append((
                     statement,
                     """
-                    SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[], $3::text[]) AS c(trigger, schema, name)
-                      JOIN pg_catalog.pg_class r ON r.relname = c.name JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
-                      JOIN pg_catalog.pg_trigger t ON t.tgrelid = r.oid AND t.tgname = c.trigger WHERE \(inSchema("c.schema")))
+                    SELECT EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.name[]), pg_catalog.unnest($2::pg_catalog.name[]), pg_catalog.unnest($3::pg_catalog.name[])) AS c(trigger, schema, name)
+                      JOIN pg_catalog.pg_class r ON r.relname OPERATOR(pg_catalog.=) c.name
+                      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace
+                      JOIN pg_catalog.pg_trigger t ON t.tgrelid OPERATOR(pg_catalog.=) r.oid AND t.tgname OPERATOR(pg_catalog.=) c.trigger
+                      WHERE \(inSchema("c.schema")))
                     """,
                     [pgArray(candidates.map(\.0)), pgArray(candidates.map(\.1)), pgArray(candidates.map(\.2))]
                 ))

@@ -164,8 +164,8 @@ public struct Registry {
             """
             INSERT INTO bundle.registry (kind, lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, commit_id,
                                          parent_commit_id, target, started_at\(journalColumn))
-            VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10, coalesce($11::timestamptz, now())\(journalValue))
-            RETURNING id, pg_catalog.pg_current_xact_id()::text
+            VALUES ($1, $2, $3, $4, $5::integer, $6, $7, $8, $9, $10, coalesce($11::pg_catalog.timestamptz, pg_catalog.now())\(journalValue))
+            RETURNING id, pg_catalog.pg_current_xact_id()::pg_catalog.text
             """,
             [kind, lockName, lockSHA256, bundle.name, String(bundle.txn), bundle.sha256, bundle.semanticSha256, commitID, parentCommitID, target, startedAt]
                 + extra)
@@ -211,7 +211,8 @@ public struct Registry {
         _ = try connection.query(
             """
             UPDATE bundle.registry SET catalog_mark = \(CatalogMark.guardedExpression(since: "$3", own: "$4"))
-            WHERE id = (SELECT max(id) FROM bundle.registry WHERE target = $1 AND commit_id = $2)
+            WHERE id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(id) FROM bundle.registry
+                                            WHERE target OPERATOR(pg_catalog.=) $1 AND commit_id OPERATOR(pg_catalog.=) $2)
             """,
             [target, commitID] + mark.parameters)
     }
@@ -219,7 +220,10 @@ public struct Registry {
     /// Forgets the recipes of `target`'s rows up to `id`, whose commits are all in the repository.
     func clearJournals(target: String, through id: Int) throws(PostgresError) {
         _ = try connection.query(
-            "UPDATE bundle.registry SET commit_journal = NULL WHERE target = $1 AND id <= $2::bigint AND commit_journal IS NOT NULL", [target, String(id)])
+            """
+            UPDATE bundle.registry SET commit_journal = NULL
+            WHERE target OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.<=) $2::bigint AND commit_journal IS NOT NULL
+            """, [target, String(id)])
     }
 
     /// Forgets the recipes of rows whose commits are now in the repository (its own short transaction); returns
@@ -228,7 +232,10 @@ public struct Registry {
     func clearJournals(ids: [Int]) throws(PostgresError) -> String? {
         guard !ids.isEmpty else { return nil }
         return try connection.query(
-            "UPDATE bundle.registry SET commit_journal = NULL WHERE id = ANY($1::bigint[]) AND commit_journal IS NOT NULL RETURNING pg_catalog.pg_current_xact_id()::text",
+            """
+            UPDATE bundle.registry SET commit_journal = NULL WHERE id OPERATOR(pg_catalog.=) ANY ($1::bigint[]) AND commit_journal IS NOT NULL
+            RETURNING pg_catalog.pg_current_xact_id()::pg_catalog.text
+            """,
             [pgArray(ids.map(String.init))]
         ).rows.first?.first ?? nil
     }
