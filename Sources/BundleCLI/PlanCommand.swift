@@ -19,6 +19,7 @@ struct PlanCommand: ParsableCommand {
               bundle plan locks/m3a.lock --db "$(bundle sandbox url)"
               bundle plan m3a-fixed --format json
               bundle plan m3a --rehearse --lock-timeout 2s
+              bundle plan m3a --atomic     # as `bundle apply m3a --atomic` will run it
             """
     )
 
@@ -37,6 +38,9 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Also run the bundles in a transaction that is always rolled back, and compare.")
     var rehearse = false
 
+    @Flag(help: "Plan for `apply --atomic`: every bundle in one transaction (SET LOCAL, ON COMMIT DROP tables, new enum values and deferred trigger events last until its end).")
+    var atomic = false
+
     @Option(help: "lock_timeout for rehearsals and data checks.")
     var lockTimeout = "3s"
 
@@ -49,7 +53,7 @@ struct PlanCommand: ParsableCommand {
             let url = try project.lockURL(for: lock, cwd: projectOptions.cwd)
             let verified = try Locksmith(project: project).load(url)
             let connection = try DatabaseTarget.connect(databaseOptions.conninfo)
-            let planner = Planner(connection: connection, options: PlanOptions(rehearse: rehearse, lockTimeout: lockTimeout, statementTimeout: statementTimeout))
+            let planner = Planner(connection: connection, options: PlanOptions(rehearse: rehearse, lockTimeout: lockTimeout, statementTimeout: statementTimeout, oneTransaction: atomic))
             let report = try planner.planAgainstRegistry(verified, target: target)
             connection.close()
             switch format {

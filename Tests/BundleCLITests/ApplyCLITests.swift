@@ -271,6 +271,29 @@ import Testing
         #expect(!script.contains("statement 1 "), "\(script)")
     }
 
+    /// `plan --atomic` plans the lock as `apply --atomic` runs it: a value added to an enum in one bundle cannot be
+    /// used by the next in the same transaction. apply --atomic is refused before anything runs; --txn applies.
+    @Test func planAtomicSeesOneTransaction() throws {
+        let project = try TestProject(prefix: "plan-atomic")
+        defer { project.remove() }
+        try project.write("bundles/e/1-add.sql", "ALTER TYPE mood ADD VALUE 'busy';\n")
+        try project.write("bundles/e/2-use.sql", "INSERT INTO moods VALUES ('busy');\n")
+        initAndLock(project, ["e", "bundles/e/1-add.sql", "bundles/e/2-use.sql"])
+        let db = try TestCluster.makeDatabase(prefix: "plan_atomic_cli").conninfo
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        try connection.execute("CREATE TYPE mood AS ENUM ('calm'); CREATE TABLE moods (m mood)")
+        #expect(bundle(["plan", "e", "--db", db], cwd: project.root).status == 0)
+        let plan = bundle(["plan", "e", "--atomic", "--db", db], cwd: project.root)
+        #expect(plan.status == 1 && plan.stdout.contains("2-use.sql:1:1: error: [enum-unsafe-new-value] ERROR 55P04"), "\(plan.stdout)\(plan.stderr)")
+        let before = try schemaDump(db)
+        #expect(bundle(["apply", "e", "--atomic", "--db", db, "--target", "t"], cwd: project.root).status == 1)
+        #expect(try schemaDump(db) == before)
+        let apply = bundle(["apply", "e", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
+        #expect(try connection.query("SELECT m::text FROM moods").rows == [["busy"]])
+    }
+
     @Test func atomicLeavesNothing() throws {
         let (project, db) = try failingProject(prefix: "apply_atomic")
         defer { project.remove() }

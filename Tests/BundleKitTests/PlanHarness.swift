@@ -63,7 +63,9 @@ enum PlanHarness {
     }
 
     /// Plans `bundles` (in order, one lock) against `conninfo`.
-    static func plan(conninfo: String, bundles: [(String, String)], rehearse: Bool = false, immutable: [String]? = nil) throws -> (PlanReport, TestProject) {
+    static func plan(
+        conninfo: String, bundles: [(String, String)], rehearse: Bool = false, immutable: [String]? = nil, atomic: Bool = false
+    ) throws -> (PlanReport, TestProject) {
         let project = try TestProject(prefix: "plan")
         var paths: [String] = []
         for (name, sql) in bundles { paths.append(try project.write("bundles/t/\(name).sql", sql)) }
@@ -74,7 +76,7 @@ enum PlanHarness {
         let verified = try smith.load(url)
         let connection = try PostgresConnection(conninfo: conninfo)
         defer { connection.close() }
-        let report = try Planner(connection: connection, options: PlanOptions(rehearse: rehearse)).plan(verified)
+        let report = try Planner(connection: connection, options: PlanOptions(rehearse: rehearse, oneTransaction: atomic)).plan(verified)
         return (report, project)
     }
 

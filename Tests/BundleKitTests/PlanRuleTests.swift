@@ -388,6 +388,26 @@ import Testing
         #expect(report.bundles[3].firstError?.rule == "relation-already-exists", "\(report.bundles[3].findings)")
     }
 
+    /// With --atomic the bundles share one transaction: a new enum value stays unusable, a deferred trigger event
+    /// stays queued, and SET LOCAL lasts, across bundles. Checked against the server running the same bundles as
+    /// one transaction.
+    @Test func atomicPlanKeepsTransactionScopedFacts() throws {
+        let conninfo = try TestCluster.makeDatabase(prefix: "plan_atomic").conninfo
+        try PlanHarness.load(conninfo, sql: "CREATE TYPE mood AS ENUM ('calm'); CREATE TABLE t (m mood); CREATE SCHEMA s;")
+        let bundles = [("1", "ALTER TYPE mood ADD VALUE 'busy'; SET LOCAL search_path = s;"), ("2", "INSERT INTO public.t VALUES ('busy');")]
+        let (separate, project) = try PlanHarness.plan(conninfo: conninfo, bundles: bundles)
+        defer { project.remove() }
+        #expect(separate.bundles.allSatisfy { $0.firstError == nil }, "\(separate.bundles.map(\.findings))")
+        let (atomic, atomicProject) = try PlanHarness.plan(conninfo: conninfo, bundles: bundles, atomic: true)
+        defer { atomicProject.remove() }
+        let predicted = try #require(atomic.bundles[1].firstError, "\(atomic.bundles.map(\.findings))")
+        let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("atomic-\(UUID().uuidString).sql")
+        try Data(bundles.map(\.1).joined(separator: "\n").utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let server = PlanHarness.psql(conninfo, file: file)
+        #expect(!server.ok && predicted.sqlstate == server.sqlstate && predicted.message == server.message, "\(predicted) vs \(server.stderr)")
+    }
+
     @Test(arguments: rehearsed)
     func rehearsalMatchesPrediction(_ planCase: PlanCase) throws {
         let conninfo = try PlanHarness.prepare(planCase)

@@ -21,7 +21,7 @@ struct CatalogOverlay {
     var resolvedTypes: [String: ResolvedType]
     /// Relations whose data the live catalog describes (not created, dropped or rewritten by the plan).
     var liveRelationOIDs: Set<UInt32>
-    /// Enum labels added with ALTER TYPE … ADD VALUE in the transaction being planned: label → type display name.
+    /// Enum labels added with ALTER TYPE … ADD VALUE in the transaction being planned: label → the type's key.
     var enumValuesAddedInTransaction: [String: String] = [:]
     /// Relations (overlay keys) with deferred trigger events queued by DML earlier in the transaction being planned.
     var pendingTriggerEvents: Set<String> = []

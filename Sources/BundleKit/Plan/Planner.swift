@@ -58,8 +58,12 @@ public struct Planner {
                         status: .applied, statements: [], findings: [], rehearsal: nil))
                 continue
             }
-            overlay.enumValuesAddedInTransaction = [:]
-            overlay.pendingTriggerEvents = []
+            // A new transaction: enum values added before are committed, deferred trigger events fired (with
+            // --atomic the bundles share one transaction, and both carry over).
+            if !options.oneTransaction {
+                overlay.enumValuesAddedInTransaction = [:]
+                overlay.pendingTriggerEvents = []
+            }
             var statements: [StatementSummary] = []
             var findings: [Finding] = []
             for statement in bundle.script.statements {

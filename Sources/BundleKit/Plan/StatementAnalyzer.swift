@@ -1827,7 +1827,7 @@ struct StatementAnalyzer {
                 return
             }
             type.enumLabels.append(newValue)
-            overlay.enumValuesAddedInTransaction[newValue] = overlay.display(schema: type.schema, name: type.name)
+            overlay.enumValuesAddedInTransaction[newValue] = CatalogOverlay.key(type.schema, type.name)
         }
         overlay.types[CatalogOverlay.key(type.schema, type.name)] = type
     }
@@ -1846,10 +1846,11 @@ struct StatementAnalyzer {
             }
         }
         for constant in Syntax.stringConstants(statement.tree) {
-            if let typeName = overlay.enumValuesAddedInTransaction[constant], mentioned.contains(typeName.split(separator: ".").last.map(String.init) ?? typeName) {
+            if let key = overlay.enumValuesAddedInTransaction[constant], let type = overlay.types[key], mentioned.contains(type.name) {
+                // Named as the server names it now: qualified unless the type is visible on the current search path.
                 error(
-                    "enum-unsafe-new-value", "55P04", "unsafe use of new value \"\(constant)\" of enum type \(typeName)",
-                    hint: "New enum values must be committed before they can be used. Move the ALTER TYPE … ADD VALUE into an earlier bundle.")
+                    "enum-unsafe-new-value", "55P04", "unsafe use of new value \"\(constant)\" of enum type \(overlay.display(schema: type.schema, name: type.name))",
+                    hint: "New enum values must be committed before they can be used: move the ALTER TYPE … ADD VALUE into an earlier bundle (with --atomic, into an earlier apply).")
                 return
             }
         }
