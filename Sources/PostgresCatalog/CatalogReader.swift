@@ -31,6 +31,17 @@ public struct CatalogSnapshot: Sendable {
     public var types: [TypeInfo]
     public var dependents: [DependentInfo]
     public var resolvedTypes: [String: ResolvedType]
+    /// Sequences owned by a column (serial, identity, OWNED BY) of the relations read: they move with their table
+    /// to another schema and are dropped with it. Those sequences are among `relations`.
+    public var sequenceOwners: [SequenceOwnership] = []
+}
+
+/// A sequence and the table whose column owns it (`pg_depend` deptype 'a' or 'i').
+public struct SequenceOwnership: Sendable, Equatable {
+    public var sequenceSchema: String
+    public var sequenceName: String
+    public var tableSchema: String
+    public var tableName: String
 }
 
 /// Reads a `CatalogSnapshot` over one connection; read-only (plain SELECTs on pg_catalog).
@@ -55,20 +66,35 @@ public struct CatalogReader {
             try connection.query("SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])", [pgArray(scope.roleNames)])
                 .rows.map { $0[0]! })
 
-        var relations = try connection.query(
+        // The named relations, plus the sequences their columns own (named or not), with their owning table.
+        let relationRows = try connection.query(
             """
+            WITH named AS (SELECT oid FROM pg_class WHERE relname = ANY($1::text[])),
+            owned AS (
+                SELECT d.objid AS oid, d.refobjid AS owner FROM pg_depend d
+                WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT oid FROM named) AND d.refobjsubid > 0
+                  AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+            )
             SELECT c.oid, n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner),
                    pg_has_role(c.relowner, 'USAGE'), c.reltuples::float8,
-                   CASE WHEN c.relkind IN ('r','m','p','t') THEN pg_total_relation_size(c.oid) ELSE 0 END
+                   CASE WHEN c.relkind IN ('r','m','p','t') THEN pg_total_relation_size(c.oid) ELSE 0 END,
+                   tn.nspname, t.relname
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relname = ANY($1::text[])
+            LEFT JOIN owned o ON o.oid = c.oid AND c.relkind = 'S'
+            LEFT JOIN pg_class t ON t.oid = o.owner LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
+            WHERE c.oid IN (SELECT oid FROM named UNION SELECT oid FROM owned)
             ORDER BY 2, 3
             """, [pgArray(scope.relationNames)]
-        ).rows.map { row in
+        ).rows
+        var relations = relationRows.map { row in
             RelationInfo(
                 oid: UInt32(row[0]!)!, schema: row[1]!, name: row[2]!, kind: row[3]!, owner: row[4]!,
                 isOwnedByCurrentRole: row[5] == "t", estimatedRows: Double(row[6]!) ?? 0, totalBytes: Int64(row[7]!) ?? 0,
                 columns: [])
+        }
+        let sequenceOwners = relationRows.compactMap { row -> SequenceOwnership? in
+            guard let tableSchema = row[8], let tableName = row[9] else { return nil }
+            return SequenceOwnership(sequenceSchema: row[1]!, sequenceName: row[2]!, tableSchema: tableSchema, tableName: tableName)
         }
         let relationOIDs = relations.map { String($0.oid) }
         if !relationOIDs.isEmpty {
@@ -211,7 +237,8 @@ public struct CatalogReader {
         }
         return CatalogSnapshot(
             session: session, schemas: schemas, roles: roles, relations: relations, constraints: constraints, indexes: indexes,
-            triggers: triggers, routines: routines, types: types, dependents: dependents, resolvedTypes: resolved)
+            triggers: triggers, routines: routines, types: types, dependents: dependents, resolvedTypes: resolved,
+            sequenceOwners: sequenceOwners)
     }
 
     /// Session facts: database, role, version and search path.

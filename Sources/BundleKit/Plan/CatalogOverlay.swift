@@ -25,6 +25,9 @@ struct CatalogOverlay {
     var enumValuesAddedInTransaction: [String: String] = [:]
     /// Relations (overlay keys) with deferred trigger events queued by DML earlier in the transaction being planned.
     var pendingTriggerEvents: Set<String> = []
+    /// Sequences owned by a table's column (serial, identity): sequence key → table key. They follow their table
+    /// to another schema and are dropped with it.
+    var sequenceOwners: [String: String] = [:]
     /// Schemas the plan dropped objects from or moved objects out of ("*": some object moved, schema unknown).
     var schemasWithRemovedObjects: Set<String> = []
     /// Bumped for objects created by the plan (negative-free fake OIDs are not needed: created objects have oid 0).
@@ -43,6 +46,9 @@ struct CatalogOverlay {
         dependents = snapshot.dependents
         resolvedTypes = snapshot.resolvedTypes
         liveRelationOIDs = Set(snapshot.relations.map(\.oid))
+        for owned in snapshot.sequenceOwners {
+            sequenceOwners[Self.key(owned.sequenceSchema, owned.sequenceName)] = Self.key(owned.tableSchema, owned.tableName)
+        }
     }
 
     /// The overlay's dictionary key of an object. Names that are not plain ASCII are keyed by their bytes (in hex):
@@ -204,6 +210,13 @@ struct CatalogOverlay {
         constraints.removeAll { sameBytes($0.schema, relation.schema) && sameBytes($0.table, relation.name) }
         dependents.removeAll { $0.referencedOID == relation.oid || $0.dependentOwnerOID == relation.oid }
         types[Self.key(relation.schema, relation.name)] = nil
+        // DROP TABLE drops the sequences its columns own.
+        let tableKey = Self.key(relation.schema, relation.name)
+        sequenceOwners[tableKey] = nil
+        for (sequence, owner) in sequenceOwners where owner == tableKey {
+            sequenceOwners[sequence] = nil
+            if let owned = relations[sequence] { removeRelation(owned) }
+        }
     }
 
     /// A relation renamed or moved to another schema (ALTER … RENAME TO, SET SCHEMA): same OID, data, indexes,
@@ -244,6 +257,53 @@ struct CatalogOverlay {
         moved.schema = schema
         moved.name = name
         relations[Self.key(schema, name)] = moved
+        // The sequences its columns own keep their names, and move with it to the new schema.
+        let (oldKey, newKey) = (Self.key(oldSchema, oldName), Self.key(schema, name))
+        if let owner = sequenceOwners.removeValue(forKey: oldKey) { sequenceOwners[newKey] = owner }
+        for (sequence, owner) in sequenceOwners where owner == oldKey {
+            sequenceOwners[sequence] = newKey
+            guard !sameBytes(schema, oldSchema), let owned = relations[sequence] else { continue }
+            sequenceOwners[sequence] = nil
+            relations[sequence] = nil
+            var relocated = owned
+            relocated.schema = schema
+            relations[Self.key(schema, owned.name)] = relocated
+            sequenceOwners[Self.key(schema, owned.name)] = newKey
+        }
+    }
+
+    /// PostgreSQL's `makeObjectName`: `name1_name2_label`, with name1 and name2 shortened (the longer one first, by
+    /// whole characters) so that the name fits in 63 bytes.
+    static func objectName(_ name1: String, _ name2: String?, label: String) -> String {
+        let available = 63 - (name2 == nil ? 0 : 1) - label.utf8.count - 1
+        var (length1, length2) = (name1.utf8.count, name2?.utf8.count ?? 0)
+        while length1 + length2 > available {
+            if length1 > length2 { length1 -= 1 } else { length2 -= 1 }
+        }
+        /// The longest prefix of whole characters within `limit` bytes (`pg_mbcliplen`).
+        func clipped(_ text: String, _ limit: Int) -> String {
+            var bytes = 0
+            var kept = String.UnicodeScalarView()
+            for scalar in text.unicodeScalars {
+                bytes += String(scalar).utf8.count
+                if bytes > limit { break }
+                kept.append(scalar)
+            }
+            return String(kept)
+        }
+        return clipped(name1, length1) + (name2.map { "_" + clipped($0, length2) } ?? "") + "_" + label
+    }
+
+    /// PostgreSQL's `ChooseRelationName`: `objectName`, with `label1`, `label2`, … until no relation in `schema`
+    /// has the name.
+    func chooseRelationName(_ name1: String, _ name2: String?, label: String, schema: String) -> String {
+        var candidate = Self.objectName(name1, name2, label: label)
+        var pass = 0
+        while relations[Self.key(schema, candidate)] != nil {
+            pass += 1
+            candidate = Self.objectName(name1, name2, label: "\(label)\(pass)")
+        }
+        return candidate
     }
 
     mutating func putRelation(_ relation: RelationInfo) {

@@ -181,6 +181,18 @@ public struct Planner {
                 }
             case "CreateSchemaStmt":
                 if let name = tree["authrole"]?.nodeBody?["rolename"]?.string { scope.roleNames.insert(name) }
+            case "CreateStmt", "AlterTableStmt":
+                // The names a serial or identity column's sequence may get (`table_column_seq`, `…_seq1`, …): a
+                // relation already called so makes the server pick the next.
+                guard let table = Syntax.rangeVar(tree["relation"])?.name else { break }
+                Syntax.walkObjects(tree) { members in
+                    guard let column = members["ColumnDef"], let name = column["colname"]?.string else { return }
+                    let identity = (column["constraints"]?.listItems ?? []).contains { $0.nodeBody?["contype"]?.string == "CONSTR_IDENTITY" }
+                    guard identity || Syntax.isSerial(column["typeName"]) else { return }
+                    for label in ["seq"] + (1...9).map({ "seq\($0)" }) {
+                        scope.relationNames.insert(CatalogOverlay.objectName(table, name, label: label))
+                    }
+                }
             default:
                 break
             }

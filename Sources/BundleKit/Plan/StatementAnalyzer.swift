@@ -435,6 +435,7 @@ struct StatementAnalyzer {
         var columns: [ColumnInfo] = []
         var seen = Set<String>()
         var foreignKeys: [ParseNode] = []
+        var columnDefinitions: [(name: String, definition: ParseNode)] = []
         for element in tree["tableElts"]?.listItems ?? [] {
             switch element.nodeType {
             case "ColumnDef":
@@ -471,6 +472,7 @@ struct StatementAnalyzer {
                 }
                 let notNull = constraints.contains { ["CONSTR_NOTNULL", "CONSTR_PRIMARY"].contains($0["contype"]?.string ?? "") }
                 let hasDefault = constraints.contains { $0["contype"]?.string == "CONSTR_DEFAULT" }
+                columnDefinitions.append((columnName, column))
                 columns.append(
                     ColumnInfo(
                         name: columnName, position: columns.count + 1, type: type, typeOID: 0, typmod: -1, notNull: notNull,
@@ -492,6 +494,11 @@ struct StatementAnalyzer {
         let created = RelationInfo(
             oid: 0, schema: schema, name: name, kind: tree["partspec"] != nil ? "p" : "r", owner: overlay.session.user,
             isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: columns)
+        // The sequences of serial and identity columns are made first (then the table, which cannot clash with them).
+        for (columnName, definition) in columnDefinitions {
+            addColumnSequence(definition, column: columnName, table: created, overlay: &overlay)
+            if hasError { return }
+        }
         overlay.putRelation(created)
         for foreignKey in foreignKeys { addForeignKeyTriggers(foreignKey, relation: created, overlay: &overlay) }
         overlay.types[CatalogOverlay.key(schema, name)] = TypeInfo(oid: 0, schema: schema, name: name, kind: "c", enumLabels: [])
@@ -827,6 +834,35 @@ struct StatementAnalyzer {
     }
 
     /// `ChooseRelationName` for the common case: `table_col1_col2_suffix` (truncation past 63 bytes not modelled).
+    /// The sequence a serial or identity column makes, owned by it: named `table_column_seq` as the server names it
+    /// (`ChooseRelationName`: shortened to 63 bytes, numbered past names taken) in the table's schema, or as its
+    /// SEQUENCE NAME option says.
+    ///
+    /// A SEQUENCE NAME in another schema fails: the server makes the sequence OWNED BY the table's name in the
+    /// sequence's schema (`generateSerialExtraStmts`), which has no such table.
+    private mutating func addColumnSequence(_ column: ParseNode, column name: String, table: RelationInfo, overlay: inout CatalogOverlay) {
+        let identity = (column["constraints"]?.listItems ?? []).compactMap(\.nodeBody).first { $0["contype"]?.string == "CONSTR_IDENTITY" }
+        guard identity != nil || Syntax.isSerial(column["typeName"]) else { return }
+        var schema = table.schema
+        var sequenceName: String
+        let option = (identity?["options"]?.listItems ?? []).compactMap(\.nodeBody).first { $0["defname"]?.string == "sequence_name" }
+        if let parts = option.map({ Syntax.names($0["arg"]) }), let last = parts.last {
+            if parts.count > 1 { schema = parts[parts.count - 2] }
+            sequenceName = last
+            if !sameBytes(schema, table.schema), overlay.relation(schema: schema, name: table.name) == nil {
+                error("relation-does-not-exist", "42P01", "relation \"\(schema).\(table.name)\" does not exist", hint: "Put the identity sequence in the table's own schema.")
+                return
+            }
+        } else {
+            sequenceName = overlay.chooseRelationName(table.name, name, label: "seq", schema: schema)
+        }
+        overlay.putRelation(
+            RelationInfo(
+                oid: 0, schema: schema, name: sequenceName, kind: "S", owner: overlay.session.user, isOwnedByCurrentRole: true,
+                estimatedRows: 0, totalBytes: 0, columns: []))
+        overlay.sequenceOwners[CatalogOverlay.key(schema, sequenceName)] = CatalogOverlay.key(table.schema, table.name)
+    }
+
     private func defaultIndexName(table: String, columns: [String], suffix: String) -> String {
         ([table] + (suffix == "pkey" ? [] : columns) + [suffix]).joined(separator: "_")
     }
@@ -1033,6 +1069,8 @@ struct StatementAnalyzer {
                         hint: "Give the column a DEFAULT, or add it nullable, backfill it, then SET NOT NULL.")
                     return
                 }
+                addColumnSequence(def, column: name, table: relation, overlay: &overlay)
+                if hasError { return }
                 relation.columns.append(
                     ColumnInfo(
                         name: name, position: relation.columns.count + 1, type: type, typeOID: 0, typmod: -1, notNull: notNull,

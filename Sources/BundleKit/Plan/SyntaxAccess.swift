@@ -53,6 +53,13 @@ enum Syntax {
         return writtenType(typeName)
     }
 
+    /// `serial`, `bigserial`, `smallserial` (and `serial2/4/8`) as a column's type: an integer column with its own sequence.
+    static func isSerial(_ typeName: ParseNode?) -> Bool {
+        let body = typeName?.nodeType == "TypeName" ? typeName?.nodeBody : typeName
+        let parts = names(body?["names"])
+        return (body?["arrayBounds"]?.array ?? []).isEmpty && body?["pct_type"]?.bool != true && parts.count == 1 && serialTypes[parts[0]] != nil
+    }
+
     /// `serial[]` and the like in a column definition: PostgreSQL refuses it ("array of serial is not implemented").
     static func isSerialArray(_ typeName: ParseNode?) -> Bool {
         let body = typeName?.nodeType == "TypeName" ? typeName?.nodeBody : typeName
