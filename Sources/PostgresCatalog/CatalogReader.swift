@@ -247,13 +247,13 @@ public struct CatalogReader {
             """
             SELECT current_database(), current_user, split_part(current_setting('server_version'), ' ', 1),
                    current_schemas(true)::text[], current_schemas(false)::text[],
-                   (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+                   (SELECT rolsuper FROM pg_roles WHERE rolname = current_user), current_setting('search_path')
             """
         ).rows[0]
         let visible = parsePGArray(row[4]).filter { $0 != "pg_catalog" && !$0.hasPrefix("pg_temp") }
         return SessionInfo(
             database: row[0]!, user: row[1]!, serverVersion: row[2]!, searchPath: parsePGArray(row[3]),
-            creationSchema: visible.first, isSuperuser: row[5] == "t")
+            creationSchema: visible.first, isSuperuser: row[5] == "t", searchPathSetting: row[6] ?? "")
     }
 
     /// Routines with the given names, in every schema.

@@ -115,6 +115,16 @@ import Testing
             name: "planned_sequence_moves", prestate: "CREATE SCHEMA s3;",
             bundle: "CREATE TABLE w (id serial); ALTER TABLE w SET SCHEMA s3; GRANT USAGE ON SEQUENCE s3.w_id_seq TO PUBLIC;", rule: nil),
         PlanCase(name: "owned_sequence_dropped", prestate: "CREATE TABLE gone (id bigserial);", bundle: "DROP TABLE gone; CREATE SEQUENCE gone_id_seq;", rule: nil),
+        // search_path that lists pg_catalog first: unqualified relations would go there
+        PlanCase(name: "catalog_first_table", prestate: "SELECT 1;", bundle: "SET search_path = pg_catalog, public; CREATE TABLE x (a int);", rule: "system-catalog-create"),
+        PlanCase(name: "catalog_first_view", prestate: "SELECT 1;", bundle: "SET LOCAL search_path = pg_catalog; CREATE VIEW v AS SELECT 1 AS one;", rule: "system-catalog-create"),
+        PlanCase(
+            name: "catalog_first_denied", prestate: "SELECT 1;", bundle: "SET search_path = pg_catalog, public; CREATE TABLE x (a int);", rule: "schema-create-denied",
+            role: true),
+        PlanCase(name: "catalog_last_table", prestate: "SELECT 1;", bundle: "SET search_path = public, pg_catalog; CREATE TABLE x (a int); SELECT a FROM public.x;", rule: nil),
+        PlanCase(
+            name: "catalog_first_function", prestate: "SELECT 1;",
+            bundle: "SET search_path = pg_catalog, public; CREATE FUNCTION bundle_rule_f() RETURNS int LANGUAGE sql AS 'select 1'; SELECT pg_catalog.bundle_rule_f();", rule: nil),
         // ALTER DEFAULT PRIVILEGES: grantees, FOR ROLE, IN SCHEMA, in the server's order
         PlanCase(name: "adp_grantee_missing", prestate: "SELECT 1;", bundle: "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO bundle_no_such_role;", rule: "role-does-not-exist"),
         PlanCase(
@@ -414,6 +424,34 @@ import Testing
         defer { project.remove() }
         #expect(report.bundles[0].firstError == nil && report.bundles[1].firstError == nil && report.bundles[2].firstError == nil, "\(report.bundles.map(\.findings))")
         #expect(report.bundles[3].firstError?.rule == "relation-already-exists", "\(report.bundles[3].findings)")
+    }
+
+    /// `$user` in search_path is the current role: after SET ROLE, unqualified new tables go to that role's schema
+    /// (RESET ROLE goes back), as the server does. Compared with the server running the same statements.
+    @Test func setRoleChangesTheUserSchema() throws {
+        let database = try TestCluster.makeDatabase(prefix: "plan_setrole")
+        let role = "owner_\(database.name)"
+        try PlanHarness.load(database.conninfo, sql: "CREATE ROLE \(role); CREATE SCHEMA \(role) AUTHORIZATION \(role); GRANT CREATE ON SCHEMA public TO \(role);")
+        let sql = """
+            SET search_path = "$user", public;
+            SET ROLE \(role);
+            CREATE TABLE t (a int);
+            RESET ROLE;
+            SELECT a FROM \(role).t;
+            CREATE TABLE t (a int);
+            SELECT a FROM public.t;
+            SET ROLE \(role);
+            CREATE TABLE t (b int);
+            """
+        let (report, project) = try PlanHarness.plan(conninfo: database.conninfo, bundles: [("1", sql)])
+        defer { project.remove() }
+        let predicted = try #require(report.bundles[0].firstError, "\(report.bundles[0].findings)")
+        #expect(predicted.statement == 9 && predicted.rule == "relation-already-exists", "\(predicted)")
+        let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("setrole-\(UUID().uuidString).sql")
+        try Data(sql.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let server = PlanHarness.psql(database.conninfo, file: file)
+        #expect(!server.ok && predicted.sqlstate == server.sqlstate && predicted.message == server.message, "\(predicted) vs \(server.stderr)")
     }
 
     /// With --atomic the bundles share one transaction: a new enum value stays unusable, a deferred trigger event

@@ -5,10 +5,18 @@ import PostgresCatalog
 /// so far (objects created, replaced, dropped, renamed, columns added, enum values added).
 struct CatalogOverlay {
     var session: SessionInfo
-    var searchPath: [String]
-    /// The search path a bundle starts with: the session's, as earlier bundles' plain SETs left it (SET LOCAL ends
-    /// with the bundle's transaction).
-    var sessionSearchPath: [String]
+    /// search_path as set: its elements in order, `$user` as written (the server resolves it against the current
+    /// role whenever it looks a name up), pg_catalog only where listed.
+    var searchPathSetting: [String]
+    /// The search_path setting a bundle starts with: the session's, as earlier bundles' plain SETs left it (SET
+    /// LOCAL ends with the bundle's transaction).
+    var sessionSearchPathSetting: [String]
+    /// What SET search_path TO DEFAULT and RESET go back to: the setting the session started with.
+    let defaultSearchPathSetting: [String]
+    /// The role `$user` stands for (`current_user`): the session's, or the one SET ROLE switched to.
+    var currentUser: String
+    /// `currentUser` as a bundle starts with it (a plain SET ROLE lasts for the next bundles, SET LOCAL ROLE not).
+    var sessionCurrentUser: String
     var schemas: SchemasByName
     var roles: Set<String>
     var relations: [String: RelationInfo]
@@ -30,11 +38,15 @@ struct CatalogOverlay {
     var sequenceOwners: [String: String] = [:]
     /// Schemas the plan dropped objects from or moved objects out of ("*": some object moved, schema unknown).
     var schemasWithRemovedObjects: Set<String> = []
-    /// Bumped for objects created by the plan (negative-free fake OIDs are not needed: created objects have oid 0).
     init(snapshot: CatalogSnapshot) {
         session = snapshot.session
-        searchPath = snapshot.session.searchPath
-        sessionSearchPath = snapshot.session.searchPath
+        // The setting as the server keeps it; without one, the effective path the session reported.
+        let setting = snapshot.session.searchPathSetting
+        searchPathSetting = setting.isEmpty ? snapshot.session.searchPath : Self.searchPathElements(setting)
+        sessionSearchPathSetting = searchPathSetting
+        defaultSearchPathSetting = searchPathSetting
+        currentUser = snapshot.session.user
+        sessionCurrentUser = currentUser
         schemas = SchemasByName(snapshot.schemas)
         roles = snapshot.roles
         relations = Dictionary(snapshot.relations.map { (Self.key($0.schema, $0.name), $0) }, uniquingKeysWith: { a, _ in a })
@@ -60,10 +72,65 @@ struct CatalogOverlay {
         return "\u{2}" + joined.utf8.map { String($0, radix: 16) }.joined(separator: " ")
     }
 
-    /// The schema an unqualified new object goes to: the first existing schema search_path lists (the temporary
-    /// schema when `pg_temp` comes first).
+    /// The schemas searched, in order (`recomputeNamespacePath`): the setting's that exist and may be used, `$user`
+    /// as the current role's schema, and pg_catalog first unless the setting places it.
+    var searchPath: [String] {
+        var path: [String] = []
+        for element in searchPathSetting {
+            let schema = element == "$user" ? currentUser : element
+            guard Self.isTemporarySchema(schema) || schema == "pg_catalog" || isUsable(schema), !path.contains(schema) else { continue }
+            path.append(schema)
+        }
+        if !path.contains("pg_catalog") { path.insert("pg_catalog", at: 0) }
+        return path
+    }
+
+    /// The schema an unqualified new object goes to: the first schema the search_path setting lists that exists
+    /// (the temporary schema when `pg_temp` comes first; pg_catalog when it is listed first).
     var creationSchema: String? {
-        searchPath.first { $0 != "pg_catalog" && (Self.isTemporarySchema($0) || schemas[$0] != nil) }
+        for element in searchPathSetting {
+            let schema = element == "$user" ? currentUser : element
+            if Self.isTemporarySchema(schema) || schema == "pg_catalog" || isUsable(schema) { return schema }
+        }
+        return nil
+    }
+
+    /// A schema the search path keeps: it exists, and the session's role may use it (or is a superuser).
+    private func isUsable(_ schema: String) -> Bool {
+        guard let info = schemas[schema] else { return false }
+        return info.canUse || session.isSuperuser
+    }
+
+    /// The elements of a search_path setting as the server splits it (`SplitIdentifierString`): comma-separated,
+    /// double-quoted names taken as written (`""` for a quote), others lower-cased.
+    static func searchPathElements(_ setting: String) -> [String] {
+        var elements: [String] = []
+        var scalars = Substring(setting).unicodeScalars[...]
+        func skipSpaces() { while let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() } }
+        while true {
+            skipSpaces()
+            guard !scalars.isEmpty else { break }
+            var element = String.UnicodeScalarView()
+            if scalars.first == "\"" {
+                scalars.removeFirst()
+                while let next = scalars.popFirst() {
+                    if next == "\"" {
+                        if scalars.first == "\"" { scalars.removeFirst() } else { break }
+                    }
+                    element.append(next)
+                }
+            } else {
+                while let next = scalars.first, next != ",", !next.properties.isWhitespace {
+                    element.append((0x41...0x5A).contains(next.value) ? Unicode.Scalar(UInt8(next.value + 0x20)) : next)
+                    scalars.removeFirst()
+                }
+            }
+            elements.append(String(element))
+            skipSpaces()
+            guard scalars.first == "," else { break }
+            scalars.removeFirst()
+        }
+        return elements
     }
 
     /// Whether the session has its temporary schema: PostgreSQL makes it with the first temporary object, and until

@@ -78,7 +78,8 @@ public struct Planner {
             // SET LOCAL ends with the bundle's transaction (with --atomic, with the lock's); a plain SET stays for the
             // next bundles (one session).
             if !options.oneTransaction {
-                overlay.searchPath = overlay.sessionSearchPath
+                overlay.searchPathSetting = overlay.sessionSearchPathSetting
+                overlay.currentUser = overlay.sessionCurrentUser
                 for name in overlay.droppedAtCommit {
                     if let relation = overlay.relations[CatalogOverlay.key(CatalogOverlay.temporarySchema, name)] { overlay.removeRelation(relation) }
                 }

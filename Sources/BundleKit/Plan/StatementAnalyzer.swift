@@ -383,7 +383,11 @@ struct StatementAnalyzer {
 
     /// The schema a new object goes to; reports a missing schema or a missing CREATE privilege. `temporary`: the
     /// statement said TEMP/TEMPORARY; a name in `pg_temp` is temporary too (`CatalogOverlay.temporarySchema`).
-    private mutating func resolveCreationSchema(_ explicit: String?, temporary: Bool = false, _ overlay: inout CatalogOverlay) -> String? {
+    /// `relation`: the new relation's name (tables, views, sequences, composite types), which pg_catalog refuses
+    /// even to a superuser.
+    private mutating func resolveCreationSchema(
+        _ explicit: String?, temporary: Bool = false, relation: String? = nil, _ overlay: inout CatalogOverlay
+    ) -> String? {
         // An unqualified name goes to the temporary schema when search_path lists `pg_temp` first.
         if temporary || (explicit ?? overlay.creationSchema).map(CatalogOverlay.isTemporarySchema) == true {
             if temporary, let explicit, !CatalogOverlay.isTemporarySchema(explicit) {
@@ -409,6 +413,14 @@ struct StatementAnalyzer {
                 hint: "GRANT CREATE ON SCHEMA \(quoteIdentifier(schema)) TO \(quoteIdentifier(overlay.session.user)), or apply as the schema owner (\(info.owner)).")
             return nil
         }
+        if let relation, schema == "pg_catalog" {
+            // `heap_create`: without allow_system_table_mods, no new relation in pg_catalog (a search_path that lists
+            // pg_catalog first puts unqualified names there).
+            error(
+                "system-catalog-create", "42501", "permission denied to create \"pg_catalog.\(relation)\"", detail: "System catalog modifications are currently disallowed.",
+                hint: "Qualify the name with a schema, or list pg_catalog after it in search_path.")
+            return nil
+        }
         return schema
     }
 
@@ -416,7 +428,7 @@ struct StatementAnalyzer {
         summary.action = "create"
         summary.lock = "AccessExclusiveLock"
         guard let (explicit, name) = Syntax.rangeVar(tree["relation"]) else { return }
-        guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(tree["relation"]), &overlay) else { return }
+        guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(tree["relation"]), relation: name, &overlay) else { return }
         summary.object = "\(schema).\(name)"
         if relationNameTaken(schema: schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: "CREATE TABLE", overlay) { return }
         let onCommit = tree["oncommit"]?.string ?? "ONCOMMIT_NOOP"
@@ -557,7 +569,7 @@ struct StatementAnalyzer {
             error("materialized-view-uses-temporary", "0A000", "materialized views must not use temporary tables or views", hint: "Read permanent relations only, or create a TEMPORARY table instead.")
             return
         }
-        guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(target), &overlay) else { return }
+        guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(target), relation: name, &overlay) else { return }
         summary.object = "\(schema).\(name)"
         let statementName = materialized ? "CREATE MATERIALIZED VIEW" : "CREATE TABLE"
         if relationNameTaken(schema: schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: statementName, overlay) { return }
@@ -579,7 +591,7 @@ struct StatementAnalyzer {
     private mutating func createSequence(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
         summary.action = "create"
         guard let (explicit, name) = Syntax.rangeVar(tree["sequence"]) else { return }
-        guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(tree["sequence"]), &overlay) else { return }
+        guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(tree["sequence"]), relation: name, &overlay) else { return }
         summary.object = "\(schema).\(name)"
         if relationNameTaken(schema: schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: "CREATE SEQUENCE", overlay) { return }
         overlay.putRelation(
@@ -619,7 +631,7 @@ struct StatementAnalyzer {
         guard let (explicit, name) = Syntax.rangeVar(tree["view"]) else { return }
         // A view that reads a temporary relation is temporary itself (PostgreSQL says so in a NOTICE).
         let temporary = Syntax.isTemporary(tree["view"]) || Self.readsTemporaryRelation(tree["query"], overlay)
-        guard let schema = resolveCreationSchema(explicit, temporary: temporary, &overlay) else { return }
+        guard let schema = resolveCreationSchema(explicit, temporary: temporary, relation: name, &overlay) else { return }
         summary.object = "\(schema).\(name)"
         let existing = overlay.relations[CatalogOverlay.key(schema, name)]
         var newColumns: [ColumnInfo]? = nil
@@ -1821,7 +1833,8 @@ struct StatementAnalyzer {
             parts = Syntax.names(statement.kind == "CreateDomainStmt" ? tree["domainname"] : tree["typeName"])
         }
         guard let (explicit, name) = Syntax.qualified(parts) else { return }
-        guard let schema = resolveCreationSchema(explicit, &overlay) else { return }
+        let composite = statement.kind == "CompositeTypeStmt"
+        guard let schema = resolveCreationSchema(explicit, relation: composite ? name : nil, &overlay) else { return }
         summary.object = "\(schema).\(name)"
         if overlay.types[CatalogOverlay.key(schema, name)] != nil || overlay.relations[CatalogOverlay.key(schema, name)] != nil {
             if statement.kind == "CompositeTypeStmt" && overlay.relations[CatalogOverlay.key(schema, name)] != nil {
@@ -2005,32 +2018,39 @@ struct StatementAnalyzer {
     private mutating func variableSet(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
         summary.action = "set"
         let local = tree["is_local"]?.bool == true
-        if tree["kind"]?.string == "VAR_RESET_ALL" {
-            overlay.searchPath = overlay.session.searchPath
-            if !local { overlay.sessionSearchPath = overlay.searchPath }
-            return
-        }
-        guard tree["name"]?.string == "search_path" else { return }
-        switch tree["kind"]?.string {
-        case "VAR_SET_VALUE":
-            // Each element is one schema name: an identifier, or a string constant taken whole (`'a, b'` names the
-            // schema "a, b"), as the server quotes list elements of search_path.
-            let schemas = (tree["args"]?.listItems ?? []).compactMap { arg -> String? in
-                let constant = arg.nodeBody?["sval"]
-                return constant?["sval"]?.string ?? constant?.stringValue ?? constant?.string
+        /// What the setting takes effect as: for this bundle, and with a plain SET for the next ones too.
+        func apply(path: [String]? = nil, user: String? = nil) {
+            if let path { overlay.searchPathSetting = path }
+            if let user { overlay.currentUser = user }
+            if !local {
+                overlay.sessionSearchPathSetting = overlay.searchPathSetting
+                overlay.sessionCurrentUser = overlay.currentUser
             }
-            overlay.searchPath = ["pg_catalog"] + schemas.map { $0 == "$user" ? overlay.session.user : $0 }.filter { $0 != "pg_catalog" }
-        case "VAR_SET_DEFAULT", "VAR_RESET":
-            overlay.searchPath = overlay.session.searchPath
-        case "VAR_SET_CURRENT":
-            // FROM CURRENT: the value in effect becomes the session's (a SET LOCAL's value outlives the transaction);
-            // SET LOCAL … FROM CURRENT changes nothing.
-            if !local { overlay.sessionSearchPath = overlay.searchPath }
-            return
+        }
+        let defaultPath = overlay.defaultSearchPathSetting
+        let kind = tree["kind"]?.string
+        if kind == "VAR_RESET_ALL" { return apply(path: defaultPath, user: overlay.session.user) }
+        // Each element is one name: an identifier, or a string constant taken whole (`'a, b'` names the schema
+        // "a, b"), as the server quotes list elements of search_path and reads SET ROLE's argument.
+        let values = (tree["args"]?.listItems ?? []).compactMap { arg -> String? in
+            let constant = arg.nodeBody?["sval"]
+            return constant?["sval"]?.string ?? constant?.stringValue ?? constant?.string
+        }
+        switch (tree["name"]?.string, kind) {
+        case ("search_path", "VAR_SET_VALUE"): apply(path: values)
+        case ("search_path", "VAR_SET_DEFAULT"), ("search_path", "VAR_RESET"): apply(path: defaultPath)
+        // FROM CURRENT: the value in effect becomes the session's (a SET LOCAL's value outlives the transaction);
+        // SET LOCAL … FROM CURRENT changes nothing.
+        case ("search_path", "VAR_SET_CURRENT"), ("role", "VAR_SET_CURRENT"): apply()
+        // SET ROLE changes what `$user` in search_path means (NONE: back to the session's role).
+        case ("role", "VAR_SET_VALUE"), ("session_authorization", "VAR_SET_VALUE"):
+            guard let role = values.first else { return }
+            apply(user: role == "none" ? overlay.session.user : role)
+        case ("role", "VAR_SET_DEFAULT"), ("role", "VAR_RESET"), ("session_authorization", "VAR_SET_DEFAULT"), ("session_authorization", "VAR_RESET"):
+            apply(user: overlay.session.user)
         default:
             return
         }
-        if !local { overlay.sessionSearchPath = overlay.searchPath }
     }
 }
 
