@@ -3,8 +3,9 @@ import Foundation
 import PostgresCatalog
 import Testing
 
-/// A bundle that puts a schema before pg_catalog in its search_path must not hand bundle's own queries (post-
-/// conditions, the search for what the transaction wrote, the capture, the registry row) to operators, functions
+/// A bundle (or a hand-written rollback) that puts a schema before pg_catalog in its search_path must not hand
+/// bundle's own queries (post-conditions, the search for what the transaction wrote, the capture, the registry row,
+/// the rollback's verification and record) to operators, functions
 /// or types someone defined there: they would run with the applier's rights (CVE-2018-1058). `evil` holds an
 /// `=` for every type pair bundle compares, functions bundle calls and a `text` domain, each of which records that it ran.
 @Suite struct HostileSearchPathTests {
@@ -20,6 +21,7 @@ import Testing
             EXECUTE format($f$CREATE FUNCTION evil.hit(a %1$s, b %2$s) RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog AS $b$
               BEGIN INSERT INTO evil.calls VALUES (%3$L); RETURN a::text = b::text; END $b$$f$, pair[1], pair[2], pair[1] || ' = ' || pair[2]);
             EXECUTE format('CREATE OPERATOR evil.= (LEFTARG = %s, RIGHTARG = %s, FUNCTION = evil.hit)', pair[1], pair[2]);
+            EXECUTE format('CREATE OPERATOR evil.<> (LEFTARG = %s, RIGHTARG = %s, FUNCTION = evil.hit)', pair[1], pair[2]);
           END LOOP;
         END $do$;
         CREATE FUNCTION evil.seen(what text) RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog
@@ -60,6 +62,8 @@ import Testing
 
             """)
         try project.write("bundles/h/2-more.sql", "CREATE TABLE public.more (id int);\nDROP TABLE public.more;\nCREATE VIEW public.v AS SELECT 1 AS one;\n")
+        // A hand-written rollback with its own search_path: `bundle rollback`'s queries must not follow it either.
+        try project.write("bundles/h/2-more.rollback.sql", "SET LOCAL search_path = evil, public, pg_catalog;\nDROP VIEW public.v;\n")
         #expect(runBundle(["init", "."], cwd: project.root).status == 0)
         #expect(runBundle(["lock", "h", "bundles/h/1-path.sql", "bundles/h/2-more.sql"], cwd: project.root).status == 0)
         let db = try TestCluster.makeDatabase(prefix: "hostile_path").conninfo
@@ -71,5 +75,9 @@ import Testing
         let calls = try connection.query("SELECT op, count(*) FROM evil.calls GROUP BY op ORDER BY op").rows
         #expect(calls == [], "bundle's own queries ran evil's operators: \(calls)")
         #expect(runBundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+        let rollback = runBundle(["rollback", "bundle/t~1", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(rollback.status == 0, "\(rollback.stdout)\(rollback.stderr)")
+        let afterRollback = try connection.query("SELECT op, count(*) FROM evil.calls GROUP BY op ORDER BY op").rows
+        #expect(afterRollback == [], "bundle rollback's own queries ran evil's operators: \(afterRollback)")
     }
 }

@@ -343,7 +343,9 @@ public final class Applier {
         // Event triggers run user code on DDL: then every bundle's changes are searched for in every catalog. A
         // bundle can only create or enable one with statements that may write anywhere: look again after those.
         func checkEventTriggers() {
-            runner.eventTriggers = (try? connection.query("SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtenabled <> 'D')").rows.first?.first) != "f"
+            // Qualified: it runs between bundles, under whatever search_path they set.
+            runner.eventTriggers = (try? connection.query(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtenabled OPERATOR(pg_catalog.<>) 'D')").rows.first?.first) != "f"
         }
         checkEventTriggers()
         if capabilities.marks, let startMark {

@@ -129,7 +129,7 @@ public final class RollbackRunner {
             _ = try db { try connection.execute("BEGIN") }
             do {
                 try db { try connection.setLocalTimeouts(lock: options.lockTimeout, statement: options.statementTimeout) }
-                let startedAt = try db { try connection.query("SELECT clock_timestamp()::text").rows[0][0]! }
+                let startedAt = try db { try connection.query("SELECT pg_catalog.clock_timestamp()::pg_catalog.text").rows[0][0]! }
                 // A script with nothing to run (a data-only bundle) is a no-op step: still verified and recorded.
                 var statements: [SQLStatement] = []
                 do { statements = try SQLScript.parse(Data(step.script.utf8), path: "rollback/TXN-\(step.txn)-\(step.bundleName).sql").statements } catch {
@@ -173,12 +173,13 @@ public final class RollbackRunner {
                 let commit = try git {
                     try repository.writeCommit(baseTree: currentInfo.tree, changes: changes, parents: [currentTip], message: message, author: author, committer: author)
                 }
+                // Qualified: a hand-written rollback script may have set its own search_path.
                 _ = try db {
                     try connection.query(
                         """
                         INSERT INTO bundle.registry (kind, lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, commit_id, parent_commit_id, target, started_at)
-                        SELECT 'rollback', lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, $1, $2, target, $3::timestamptz
-                        FROM bundle.registry WHERE commit_id = $4 AND kind = 'apply'
+                        SELECT 'rollback', lock_name, lock_sha256, bundle_name, txn, sha256, semantic_sha256, $1, $2, target, $3::pg_catalog.timestamptz
+                        FROM bundle.registry WHERE commit_id OPERATOR(pg_catalog.=) $4 AND kind OPERATOR(pg_catalog.=) 'apply'
                         """, [commit.hex, currentTip.hex, startedAt, step.commit])
                 }
                 _ = try db { try connection.execute("COMMIT") }
