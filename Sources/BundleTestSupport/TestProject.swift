@@ -38,6 +38,44 @@ public struct TestProject: Sendable {
     }
 }
 
+/// The usual set-up of a CLI test: a project with its bundle files written, `bundle init` run and the files locked
+/// in order as one lock, and a new database with a pre-state loaded.
+public struct LockedTestProject: Sendable {
+    /// What went wrong while setting up (the command and its output).
+    public struct SetupError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let project: TestProject
+    public let conninfo: String
+    public var root: URL { project.root }
+
+    /// Writes `bundles` (project-relative path → SQL), runs `bundle init .` and `bundle lock LOCK PATH…`, makes a
+    /// database (`prefix` names it) and runs `prestate` there; throws when a step fails.
+    public init(prefix: String, lock: String, bundles: [(path: String, sql: String)], prestate: String? = nil) throws {
+        project = try TestProject(prefix: prefix)
+        do {
+            for (path, sql) in bundles { try project.write(path, sql) }
+            for arguments in [["init", "."], ["lock", lock] + bundles.map(\.path).filter { !$0.hasSuffix(".rollback.sql") && !$0.hasSuffix(".verify.sql") }] {
+                let result = runBundle(arguments, cwd: project.root)
+                guard result.status == 0 else { throw SetupError(description: "bundle \(arguments.joined(separator: " ")): \(result.stdout)\(result.stderr)") }
+            }
+            conninfo = try TestCluster.makeDatabase(prefix: prefix.replacingOccurrences(of: "-", with: "_")).conninfo
+            if let prestate {
+                let connection = try PostgresConnection(conninfo: conninfo)
+                defer { connection.close() }
+                try connection.execute(prestate)
+            }
+        } catch {
+            project.remove()
+            throw error
+        }
+    }
+
+    /// Removes the project directory (the database stays with the test cluster).
+    public func remove() { project.remove() }
+}
+
 /// The repository's own root (where Package.swift is), found from this source file.
 public let repositoryRoot: URL = {
     var url = URL(fileURLWithPath: #filePath)

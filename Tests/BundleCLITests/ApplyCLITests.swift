@@ -121,16 +121,12 @@ import Testing
     /// The registry row, the settings restore and COMMIT go to the server in one round trip: a COMMIT that fails
     /// there (a deferred foreign key) is still reported at the end of the bundle, with nothing of it left behind.
     @Test func failingCommitLeavesNothingOfTheBundle() throws {
-        let project = try TestProject(prefix: "apply-commit-fails")
+        let project = try LockedTestProject(prefix: "apply-commit-fails", lock: "d", bundles: [
+            ("bundles/d/1-parent.sql", "CREATE TABLE parent (id int PRIMARY KEY);\n"),
+            ("bundles/d/2-child.sql", "CREATE TABLE child (pid int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO child VALUES (42);\n"),
+        ])
         defer { project.remove() }
-        try project.write("bundles/d/1-parent.sql", "CREATE TABLE parent (id int PRIMARY KEY);\n")
-        try project.write("bundles/d/2-child.sql", """
-            CREATE TABLE child (pid int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);
-            INSERT INTO child VALUES (42);
-
-            """)
-        initAndLock(project, ["d", "bundles/d/1-parent.sql", "bundles/d/2-child.sql"])
-        let db = try TestCluster.makeDatabase(prefix: "apply_commit_fails").conninfo
+        let db = project.conninfo
         let result = bundle(["apply", "d", "--txn", "--db", db, "--target", "t"], cwd: project.root)
         #expect(result.status == 1)
         // Reported at the end of the bundle file (where COMMIT failed), with the server's error.
@@ -149,11 +145,9 @@ import Testing
     /// Review finding: a `$1` outside strings is reported as the server reports it run alone (42P02, at the `$1`),
     /// not as a protocol error of a pipelined statement.
     @Test func parameterReferenceIsReportedWhereItIs() throws {
-        let project = try TestProject(prefix: "apply-param")
+        let project = try LockedTestProject(prefix: "apply-param", lock: "p", bundles: [("bundles/p/1-p.sql", "CREATE TABLE p1 (x int);\nINSERT INTO p1 VALUES ($1);\n")])
         defer { project.remove() }
-        try project.write("bundles/p/1-p.sql", "CREATE TABLE p1 (x int);\nINSERT INTO p1 VALUES ($1);\n")
-        initAndLock(project, ["p", "bundles/p/1-p.sql"])
-        let db = try TestCluster.makeDatabase(prefix: "apply_param").conninfo
+        let db = project.conninfo
         let result = bundle(["apply", "p", "--txn", "--db", db, "--target", "t"], cwd: project.root)
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         let report = result.stdout + result.stderr
@@ -249,16 +243,19 @@ import Testing
     /// A bundle that changes what the recorded state does not hold (an aggregate, a collation): the plan
     /// warns, and the generated rollback script names each such statement as not undone.
     @Test func unrecordedChangesAreNamedInThePlanAndTheRollbackScript() throws {
-        let project = try TestProject(prefix: "apply-unrecorded")
-        defer { project.remove() }
-        try project.write("bundles/u/1-u.sql", """
-            CREATE FUNCTION add2(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 + $2';
-            CREATE AGGREGATE mysum(int) (SFUNC = add2, STYPE = int, INITCOND = '0');
-            CREATE COLLATION bytes_order (provider = libc, locale = 'C');
+        let project = try LockedTestProject(prefix: "apply-unrecorded", lock: "u", bundles: [
+            (
+                "bundles/u/1-u.sql",
+                """
+                CREATE FUNCTION add2(int, int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 + $2';
+                CREATE AGGREGATE mysum(int) (SFUNC = add2, STYPE = int, INITCOND = '0');
+                CREATE COLLATION bytes_order (provider = libc, locale = 'C');
 
-            """)
-        initAndLock(project, ["u", "bundles/u/1-u.sql"])
-        let db = try TestCluster.makeDatabase(prefix: "apply_unrecorded").conninfo
+                """
+            )
+        ])
+        defer { project.remove() }
+        let db = project.conninfo
         let plan = bundle(["plan", "u", "--db", db], cwd: project.root)
         #expect(plan.status == 0, "warnings do not block: \(plan.stdout)\(plan.stderr)")
         let report = plan.stdout + plan.stderr
@@ -274,15 +271,14 @@ import Testing
     /// `plan --atomic` plans the lock as `apply --atomic` runs it: a value added to an enum in one bundle cannot be
     /// used by the next in the same transaction. apply --atomic is refused before anything runs; --txn applies.
     @Test func planAtomicSeesOneTransaction() throws {
-        let project = try TestProject(prefix: "plan-atomic")
+        let project = try LockedTestProject(
+            prefix: "plan-atomic", lock: "e",
+            bundles: [("bundles/e/1-add.sql", "ALTER TYPE mood ADD VALUE 'busy';\n"), ("bundles/e/2-use.sql", "INSERT INTO moods VALUES ('busy');\n")],
+            prestate: "CREATE TYPE mood AS ENUM ('calm'); CREATE TABLE moods (m mood)")
         defer { project.remove() }
-        try project.write("bundles/e/1-add.sql", "ALTER TYPE mood ADD VALUE 'busy';\n")
-        try project.write("bundles/e/2-use.sql", "INSERT INTO moods VALUES ('busy');\n")
-        initAndLock(project, ["e", "bundles/e/1-add.sql", "bundles/e/2-use.sql"])
-        let db = try TestCluster.makeDatabase(prefix: "plan_atomic_cli").conninfo
+        let db = project.conninfo
         let connection = try PostgresConnection(conninfo: db)
         defer { connection.close() }
-        try connection.execute("CREATE TYPE mood AS ENUM ('calm'); CREATE TABLE moods (m mood)")
         #expect(bundle(["plan", "e", "--db", db], cwd: project.root).status == 0)
         let plan = bundle(["plan", "e", "--atomic", "--db", db], cwd: project.root)
         #expect(plan.status == 1 && plan.stdout.contains("2-use.sql:1:1: error: [enum-unsafe-new-value] ERROR 55P04"), "\(plan.stdout)\(plan.stderr)")

@@ -49,27 +49,29 @@ import Testing
 
     @Test(arguments: ["--txn", "--atomic"])
     func ownQueriesIgnoreTheBundlesSearchPath(_ mode: String) throws {
-        let project = try TestProject(prefix: "hostile-path")
-        defer { project.remove() }
-        try project.write(
-            "bundles/h/1-path.sql",
-            """
-            SET search_path = evil, public, pg_catalog;
-            CREATE TABLE public.accounts (id int PRIMARY KEY, note text);
-            CREATE INDEX accounts_note ON public.accounts (note);
-            CREATE FUNCTION public.twice(a int) RETURNS int LANGUAGE sql AS 'select a * 2';
-            COMMENT ON TABLE public.accounts IS 'accounts';
+        let project = try LockedTestProject(
+            prefix: "hostile-path", lock: "h",
+            bundles: [
+                (
+                    "bundles/h/1-path.sql",
+                    """
+                    SET search_path = evil, public, pg_catalog;
+                    CREATE TABLE public.accounts (id int PRIMARY KEY, note text);
+                    CREATE INDEX accounts_note ON public.accounts (note);
+                    CREATE FUNCTION public.twice(a int) RETURNS int LANGUAGE sql AS 'select a * 2';
+                    COMMENT ON TABLE public.accounts IS 'accounts';
 
-            """)
-        try project.write("bundles/h/2-more.sql", "CREATE TABLE public.more (id int);\nDROP TABLE public.more;\nCREATE VIEW public.v AS SELECT 1 AS one;\n")
-        // A hand-written rollback with its own search_path: `bundle rollback`'s queries must not follow it either.
-        try project.write("bundles/h/2-more.rollback.sql", "SET LOCAL search_path = evil, public, pg_catalog;\nDROP VIEW public.v;\n")
-        #expect(runBundle(["init", "."], cwd: project.root).status == 0)
-        #expect(runBundle(["lock", "h", "bundles/h/1-path.sql", "bundles/h/2-more.sql"], cwd: project.root).status == 0)
-        let db = try TestCluster.makeDatabase(prefix: "hostile_path").conninfo
+                    """
+                ),
+                ("bundles/h/2-more.sql", "CREATE TABLE public.more (id int);\nDROP TABLE public.more;\nCREATE VIEW public.v AS SELECT 1 AS one;\n"),
+                // A hand-written rollback with its own search_path: `bundle rollback`'s queries must not follow it either.
+                ("bundles/h/2-more.rollback.sql", "SET LOCAL search_path = evil, public, pg_catalog;\nDROP VIEW public.v;\n"),
+            ],
+            prestate: Self.trap)
+        defer { project.remove() }
+        let db = project.conninfo
         let connection = try PostgresConnection(conninfo: db)
         defer { connection.close() }
-        try connection.execute(Self.trap)
         let apply = runBundle(["apply", "h", mode, "--db", db, "--target", "t"], cwd: project.root)
         #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
         let calls = try connection.query("SELECT op, count(*) FROM evil.calls GROUP BY op ORDER BY op").rows
