@@ -115,6 +115,18 @@ import Testing
             name: "planned_sequence_moves", prestate: "CREATE SCHEMA s3;",
             bundle: "CREATE TABLE w (id serial); ALTER TABLE w SET SCHEMA s3; GRANT USAGE ON SEQUENCE s3.w_id_seq TO PUBLIC;", rule: nil),
         PlanCase(name: "owned_sequence_dropped", prestate: "CREATE TABLE gone (id bigserial);", bundle: "DROP TABLE gone; CREATE SEQUENCE gone_id_seq;", rule: nil),
+        // Temporary and permanent tables in one hierarchy
+        PlanCase(
+            name: "permanent_partition_of_temp", prestate: "SELECT 1;",
+            bundle: "CREATE TEMP TABLE tp (a int) PARTITION BY LIST (a); CREATE TABLE c1 PARTITION OF tp FOR VALUES IN (1);", rule: "temporary-parent"),
+        PlanCase(name: "inherit_from_temp", prestate: "SELECT 1;", bundle: "CREATE TEMP TABLE tp (a int); CREATE TABLE c2 () INHERITS (tp);", rule: "temporary-parent"),
+        PlanCase(
+            name: "temp_partition_of_permanent", prestate: "CREATE TABLE pp (a int) PARTITION BY LIST (a);",
+            bundle: "CREATE TEMP TABLE c3 PARTITION OF pp FOR VALUES IN (1);", rule: "temporary-partition"),
+        PlanCase(name: "temp_inherits_permanent", prestate: "CREATE TABLE pp (a int);", bundle: "CREATE TEMP TABLE c4 () INHERITS (pp); SELECT a FROM c4;", rule: nil),
+        PlanCase(
+            name: "temp_partition_of_temp", prestate: "SELECT 1;",
+            bundle: "CREATE TEMP TABLE tp (a int) PARTITION BY LIST (a); CREATE TEMP TABLE c5 PARTITION OF tp FOR VALUES IN (1);", rule: nil),
         // search_path that lists pg_catalog first: unqualified relations would go there
         PlanCase(name: "catalog_first_table", prestate: "SELECT 1;", bundle: "SET search_path = pg_catalog, public; CREATE TABLE x (a int);", rule: "system-catalog-create"),
         PlanCase(name: "catalog_first_view", prestate: "SELECT 1;", bundle: "SET LOCAL search_path = pg_catalog; CREATE VIEW v AS SELECT 1 AS one;", rule: "system-catalog-create"),

@@ -499,6 +499,24 @@ struct StatementAnalyzer {
                 continue
             }
         }
+        // Temporary and permanent relations do not mix in a hierarchy (`MergeAttributes`, `DefineRelation`).
+        let partition = tree["partbound"] != nil
+        let temporaryChild = CatalogOverlay.isTemporarySchema(schema)
+        for parent in (tree["inhRelations"]?.listItems ?? []).compactMap({ Syntax.rangeVar($0) }) {
+            guard let parentInfo = overlay.relation(schema: parent.schema, name: parent.name) else { continue }
+            let temporaryParent = CatalogOverlay.isTemporarySchema(parentInfo.schema)
+            if temporaryParent && !temporaryChild {
+                let message = partition
+                    ? "cannot create a permanent relation as partition of temporary relation \"\(parentInfo.name)\""
+                    : "cannot inherit from temporary relation \"\(parentInfo.name)\""
+                return error("temporary-parent", "42809", message, hint: "Make the new table TEMPORARY too, or its parent permanent.")
+            }
+            if partition && temporaryChild && !temporaryParent {
+                return error(
+                    "temporary-partition", "42809", "cannot create a temporary relation as partition of permanent relation \"\(parentInfo.name)\"",
+                    hint: "Make the partition permanent: a permanent table's partitions are permanent.")
+            }
+        }
         if tree["partbound"] != nil, let parent = (tree["inhRelations"]?.listItems ?? []).first.flatMap({ Syntax.rangeVar($0) }) {
             checkPartitionBound(parent: parent, partition: nil, overlay: overlay)
             if hasError { return }
