@@ -115,6 +115,11 @@ import Testing
             name: "planned_sequence_moves", prestate: "CREATE SCHEMA s3;",
             bundle: "CREATE TABLE w (id serial); ALTER TABLE w SET SCHEMA s3; GRANT USAGE ON SEQUENCE s3.w_id_seq TO PUBLIC;", rule: nil),
         PlanCase(name: "owned_sequence_dropped", prestate: "CREATE TABLE gone (id bigserial);", bundle: "DROP TABLE gone; CREATE SEQUENCE gone_id_seq;", rule: nil),
+        // set_config('search_path', …) as pg_dump's output uses it
+        PlanCase(name: "set_config_empty_path", prestate: "SELECT 1;", bundle: "SELECT pg_catalog.set_config('search_path', '', false); CREATE TABLE x (a int);", rule: "no-creation-schema"),
+        PlanCase(
+            name: "set_config_path", prestate: "CREATE SCHEMA s;",
+            bundle: "SELECT set_config('search_path', 's, public', true); CREATE TABLE x (a int); SELECT a FROM s.x;", rule: nil),
         // Temporary and permanent tables in one hierarchy
         PlanCase(
             name: "permanent_partition_of_temp", prestate: "SELECT 1;",

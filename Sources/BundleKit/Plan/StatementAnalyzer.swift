@@ -136,6 +136,14 @@ struct StatementAnalyzer {
             checkCalls(tree, overlay)
             // SELECT … INTO t creates t, as CREATE TABLE t AS would (its columns are not known ahead).
             if !hasError, let into = Self.intoClause(tree) { createTableAs(.object(["into": into]), &overlay, describing: false) }
+            // `SELECT pg_catalog.set_config('search_path', '', false)` (how pg_dump's output starts) is a SET.
+            if !hasError, let (value, local) = Self.searchPathConfigCall(tree) {
+                overlay.searchPathSetting = CatalogOverlay.searchPathElements(value)
+                if !local {
+                    overlay.sessionSearchPathSetting = overlay.searchPathSetting
+                    overlay.sessionCurrentUser = overlay.currentUser
+                }
+            }
         default:
             summary.action = "other"
         }
@@ -2033,6 +2041,20 @@ struct StatementAnalyzer {
     /// SET outlives the bundle's transaction: apply runs every bundle on one session, so later bundles see it
     /// (`CatalogOverlay.sessionSearchPath`). Schemas are kept by name even when they do not exist (yet): PostgreSQL
     /// looks the path up again for every name, so a schema the bundle creates afterwards counts from then on.
+    /// A plain `SELECT [pg_catalog.]set_config('search_path', 'value', is_local)` with constant arguments: the
+    /// value and whether it is local (other SELECTs, and calls inside larger queries, are not read).
+    static func searchPathConfigCall(_ tree: ParseNode) -> (value: String, local: Bool)? {
+        guard tree["fromClause"] == nil, tree["whereClause"] == nil, let targets = tree["targetList"]?.listItems, targets.count == 1,
+              let call = targets[0].nodeBody?["val"]?["FuncCall"], Syntax.names(call["funcname"]).last == "set_config",
+              [["set_config"], ["pg_catalog", "set_config"]].contains(Syntax.names(call["funcname"])),
+              let args = call["args"]?.listItems, args.count == 3,
+              args[0].nodeBody?["sval"]?["sval"]?.string == "search_path",
+              let constant = args[1].nodeBody, let value = constant["sval"].map({ $0["sval"]?.string ?? "" }),
+              let flag = args[2].nodeBody?["boolval"]
+        else { return nil }
+        return (value, flag["boolval"]?.bool ?? false)
+    }
+
     private mutating func variableSet(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
         summary.action = "set"
         let local = tree["is_local"]?.bool == true
