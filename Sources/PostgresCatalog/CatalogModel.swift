@@ -11,13 +11,13 @@ public struct SessionInfo: Sendable, Equatable {
     /// pg_catalog or pg_temp), nil when there is none.
     public var creationSchema: String?
     public var isSuperuser: Bool
-    /// `search_path` as set (`current_setting`), e.g. `"$user", public`: what SET search_path TO DEFAULT and RESET
-    /// go back to. Empty when unknown.
-    public var searchPathSetting: String
+    /// `search_path` as set (`current_setting`), e.g. `"$user", public` (`""` or empty: no schema): what SET
+    /// search_path TO DEFAULT and RESET go back to. Nil when unknown.
+    public var searchPathSetting: String?
 
     public init(
         database: String, user: String, serverVersion: String, searchPath: [String], creationSchema: String?, isSuperuser: Bool,
-        searchPathSetting: String = ""
+        searchPathSetting: String? = nil
     ) {
         self.searchPathSetting = searchPathSetting
         self.database = database

@@ -71,7 +71,7 @@ public struct CatalogReader {
             """
             WITH named AS (SELECT oid FROM pg_class WHERE relname = ANY($1::text[])),
             owned AS (
-                SELECT d.objid AS oid, d.refobjid AS owner FROM pg_depend d
+                SELECT d.objid AS oid, d.refobjid AS owner FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
                 WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT oid FROM named) AND d.refobjsubid > 0
                   AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
             )
@@ -80,7 +80,7 @@ public struct CatalogReader {
                    CASE WHEN c.relkind IN ('r','m','p','t') THEN pg_total_relation_size(c.oid) ELSE 0 END,
                    tn.nspname, t.relname
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            LEFT JOIN owned o ON o.oid = c.oid AND c.relkind = 'S'
+            LEFT JOIN owned o ON o.oid = c.oid
             LEFT JOIN pg_class t ON t.oid = o.owner LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
             WHERE c.oid IN (SELECT oid FROM named UNION SELECT oid FROM owned)
             ORDER BY 2, 3
@@ -253,7 +253,7 @@ public struct CatalogReader {
         let visible = parsePGArray(row[4]).filter { $0 != "pg_catalog" && !$0.hasPrefix("pg_temp") }
         return SessionInfo(
             database: row[0]!, user: row[1]!, serverVersion: row[2]!, searchPath: parsePGArray(row[3]),
-            creationSchema: visible.first, isSuperuser: row[5] == "t", searchPathSetting: row[6] ?? "")
+            creationSchema: visible.first, isSuperuser: row[5] == "t", searchPathSetting: row[6])
     }
 
     /// Routines with the given names, in every schema.

@@ -35,3 +35,15 @@ import Testing
         #expect(RollbackGenerator.invertDefaultPrivileges("ALTER DEFAULT PRIVILEGES FOR ROLE r GRANT SELECT ON TABLES TO r") == nil)
     }
 }
+
+/// States recorded before bundle captured default privileges have no `default-privileges.sql`: a rollback to one
+/// of them does not count the file it finds now as a difference.
+@Suite struct DefaultPrivilegesInOlderStatesTests {
+    @Test func rollbackComparisonSkipsTheFileWhenTheRecordedStateLacksIt() {
+        let live = ["default-privileges.sql": "", "public/tables/a.sql": "CREATE TABLE public.a ();\n"]
+        #expect(RollbackRunner.compare(expected: ["public/tables/a.sql": "CREATE TABLE public.a ();\n"], actual: live, paths: Array(live.keys)).isEmpty)
+        // Recorded, it is compared like any file.
+        let differences = RollbackRunner.compare(expected: ["default-privileges.sql": "ALTER DEFAULT PRIVILEGES FOR ROLE r GRANT SELECT ON TABLES TO s;\n"], actual: live, paths: ["default-privileges.sql"])
+        #expect(differences.map(\.kind) == ["different"])
+    }
+}

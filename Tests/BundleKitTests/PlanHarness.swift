@@ -15,7 +15,7 @@ struct PlanCase: Sendable, CustomTestStringConvertible {
     /// The 1-based statement the error is expected on (default: the last one).
     var statement: Int? = nil
     /// When set, the bundle is planned and applied as a fresh, unique non-superuser LOGIN role (created before the
-    /// pre-state runs); `{role}` in the pre-state is replaced by its name.
+    /// pre-state runs); `{role}` in the pre-state and the bundle is replaced by its name.
     var role: Bool = false
     /// The severity `rule` is expected at. `.warning` cases assert the warning and that the bundle is not blocked
     /// (the server's outcome is not compared: the planner could not predict the exact message).
@@ -82,25 +82,27 @@ enum PlanHarness {
 
     /// The whole check for one case: plan, then run with psql -1, and compare.
     /// Creates the case's database and pre-state; returns the conninfo the bundle runs with (as the case's role,
-    /// when it has one).
-    static func prepare(_ planCase: PlanCase) throws -> String {
+    /// when it has one) and the bundle with `{role}` replaced by that role's name.
+    static func prepare(_ planCase: PlanCase) throws -> (conninfo: String, bundle: String) {
         let database = try TestCluster.makeDatabase(prefix: "rule_" + planCase.name)
         var prestate = planCase.prestate
+        var bundle = planCase.bundle
         var conninfo = database.conninfo
         if planCase.role {
             // Roles are cluster-wide and cases run in parallel: one unique role per case.
             let role = "r_" + database.name
             try load(database.conninfo, sql: "CREATE ROLE \(role) LOGIN; ALTER ROLE \(role) SET lc_messages = 'C';")
             prestate = prestate.replacingOccurrences(of: "{role}", with: role)
+            bundle = bundle.replacingOccurrences(of: "{role}", with: role)
             conninfo += " user=\(role)"
         }
         try load(database.conninfo, sql: prestate)
-        return conninfo
+        return (conninfo, bundle)
     }
 
     static func check(_ planCase: PlanCase) throws {
-        let conninfo = try prepare(planCase)
-        let (report, project) = try plan(conninfo: conninfo, bundles: [("bundle", planCase.bundle)])
+        let (conninfo, sql) = try prepare(planCase)
+        let (report, project) = try plan(conninfo: conninfo, bundles: [("bundle", sql)])
         defer { project.remove() }
         let bundle = try #require(report.bundles.first)
         let outcome = psql(conninfo, file: project.root.appendingPathComponent("bundles/t/bundle.sql"))

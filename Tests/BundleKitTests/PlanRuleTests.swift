@@ -132,6 +132,14 @@ import Testing
         PlanCase(
             name: "temp_partition_of_temp", prestate: "SELECT 1;",
             bundle: "CREATE TEMP TABLE tp (a int) PARTITION BY LIST (a); CREATE TEMP TABLE c5 PARTITION OF tp FOR VALUES IN (1);", rule: nil),
+        // SET ROLE: `$user` and schema USAGE are the new role's (a NOINHERIT login uses the owner's schema after SET ROLE)
+        PlanCase(
+            name: "set_role_noinherit_schema",
+            prestate: """
+                ALTER ROLE {role} NOINHERIT; CREATE ROLE {role}_owner; GRANT {role}_owner TO {role};
+                CREATE SCHEMA app AUTHORIZATION {role}_owner; CREATE TABLE app.t (a int); ALTER TABLE app.t OWNER TO {role}_owner;
+                """,
+            bundle: "SET ROLE {role}_owner; SET search_path = app; ALTER TABLE t ADD COLUMN b int;", rule: nil, role: true),
         // search_path that lists pg_catalog first: unqualified relations would go there
         PlanCase(name: "catalog_first_table", prestate: "SELECT 1;", bundle: "SET search_path = pg_catalog, public; CREATE TABLE x (a int);", rule: "system-catalog-create"),
         PlanCase(name: "catalog_first_view", prestate: "SELECT 1;", bundle: "SET LOCAL search_path = pg_catalog; CREATE VIEW v AS SELECT 1 AS one;", rule: "system-catalog-create"),
@@ -471,6 +479,32 @@ import Testing
         #expect(!server.ok && predicted.sqlstate == server.sqlstate && predicted.message == server.message, "\(predicted) vs \(server.stderr)")
     }
 
+    /// A session whose search_path is empty (`-c search_path=`) has no schema to create in: 3F000 for a table and a
+    /// function alike, as the server says.
+    @Test func emptySessionSearchPathHasNoCreationSchema() throws {
+        let conninfo = try TestCluster.makeDatabase(prefix: "plan_emptypath").conninfo + " options='-csearch_path='"
+        for sql in ["CREATE TABLE x (a int);", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1';"] {
+            let (report, project) = try PlanHarness.plan(conninfo: conninfo, bundles: [("1", sql)])
+            defer { project.remove() }
+            let predicted = try #require(report.bundles[0].firstError, "\(sql)")
+            let server = PlanHarness.psql(conninfo, file: project.root.appendingPathComponent("bundles/t/1.sql"))
+            #expect(predicted.rule == "no-creation-schema" && predicted.sqlstate == server.sqlstate && predicted.message == server.message, "\(predicted) vs \(server.stderr)")
+        }
+    }
+
+    /// A plain SET keeps only its own setting past the transaction: SET LOCAL search_path still ends with the bundle
+    /// when the same bundle also runs a plain SET ROLE; RESET ALL leaves the role alone.
+    @Test func plainSetKeepsOnlyItsOwnSetting() throws {
+        let conninfo = try TestCluster.makeDatabase(prefix: "plan_plainset").conninfo
+        try PlanHarness.load(conninfo, sql: "CREATE SCHEMA app;")
+        let (report, project) = try PlanHarness.plan(conninfo: conninfo, bundles: [
+            ("1", "SET LOCAL search_path = app; SET ROLE postgres; CREATE TABLE t1 (id int); SELECT id FROM app.t1;"),
+            ("2", "CREATE TABLE t2 (id int); ALTER TABLE public.t2 ADD COLUMN x int; RESET ALL; CREATE TABLE t3 (id int); SELECT id FROM public.t3;"),
+        ])
+        defer { project.remove() }
+        #expect(report.bundles.allSatisfy { $0.firstError == nil }, "\(report.bundles.map(\.findings))")
+    }
+
     /// With --atomic the bundles share one transaction: a new enum value stays unusable, a deferred trigger event
     /// stays queued, and SET LOCAL lasts, across bundles. Checked against the server running the same bundles as
     /// one transaction.
@@ -493,8 +527,8 @@ import Testing
 
     @Test(arguments: rehearsed)
     func rehearsalMatchesPrediction(_ planCase: PlanCase) throws {
-        let conninfo = try PlanHarness.prepare(planCase)
-        let (report, project) = try PlanHarness.plan(conninfo: conninfo, bundles: [("bundle", planCase.bundle)], rehearse: true)
+        let (conninfo, sql) = try PlanHarness.prepare(planCase)
+        let (report, project) = try PlanHarness.plan(conninfo: conninfo, bundles: [("bundle", sql)], rehearse: true)
         defer { project.remove() }
         let bundle = try #require(report.bundles.first)
         let rehearsal = try #require(bundle.rehearsal)

@@ -108,9 +108,11 @@ struct RollbackGenerator {
         }
         // 1b. Default privileges the bundle added, before a schema they name is dropped. (A state recorded before
         //     bundle captured them has no file: then nothing is known to undo.)
+        //     Default privileges follow a renamed schema: undone by renaming it back (step 0), nothing more.
         let recordedDefaults = before[Self.defaultPrivilegesPath] != nil && after[Self.defaultPrivilegesPath] != nil
-        let defaultsBefore = recordedDefaults ? Self.statements(before[Self.defaultPrivilegesPath]!) : []
-        let defaultsAfter = recordedDefaults ? Self.statements(after[Self.defaultPrivilegesPath]!) : []
+        let defaultsBefore = recordedDefaults ? Self.lines(before[Self.defaultPrivilegesPath]!) : []
+        let defaultsAfter = recordedDefaults
+            ? Self.lines(after[Self.defaultPrivilegesPath]!).map { Self.renamingSchema(in: $0, renamedSchemas) } : []
         for statement in defaultsAfter where !defaultsBefore.contains(where: { sameBytes($0, statement) }) {
             if let inverse = Self.invertDefaultPrivileges(statement) { emit(inverse, because: "undo default privileges") }
         }
@@ -387,6 +389,43 @@ struct RollbackGenerator {
     }
 
     static let defaultPrivilegesPath = ObjectStateReader.defaultPrivilegesPath
+
+    /// The statements of a file written one per line (`default-privileges.sql`): split at line ends outside
+    /// double-quoted names (a quoted name may hold a quote or a line break).
+    static func lines(_ text: String) -> [String] {
+        var result: [String] = []
+        var current = String.UnicodeScalarView()
+        var quoted = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\"" { quoted.toggle() }
+            if scalar == "\n" && !quoted {
+                if !current.isEmpty { result.append(String(current)) }
+                current = String.UnicodeScalarView()
+            } else {
+                current.append(scalar)
+            }
+        }
+        if !current.isEmpty { result.append(String(current)) }
+        return result
+    }
+
+    /// An `ALTER DEFAULT PRIVILEGES … IN SCHEMA s …` statement with `s` named as before the change (`renamed`: new
+    /// name → old name); any other statement as it is.
+    static func renamingSchema(in statement: String, _ renamed: [String: String]) -> String {
+        let prefix = "ALTER DEFAULT PRIVILEGES FOR ROLE "
+        guard !renamed.isEmpty, statement.hasPrefix(prefix) else { return statement }
+        let scalars = Array(statement.unicodeScalars)
+        let rest = String(String.UnicodeScalarView(scalars.dropFirst(prefix.unicodeScalars.count)))
+        guard let role = identifier(at: rest) else { return statement }
+        let marker = " IN SCHEMA "
+        let afterRole = String(String.UnicodeScalarView(rest.unicodeScalars.dropFirst(role.unicodeScalars.count)))
+        guard afterRole.hasPrefix(marker) else { return statement }
+        let tail = String(String.UnicodeScalarView(afterRole.unicodeScalars.dropFirst(marker.unicodeScalars.count)))
+        guard let schema = identifier(at: tail),
+              let old = renamed.first(where: { sameBytes(quoteIdentifier($0.key), schema) })?.value
+        else { return statement }
+        return prefix + role + marker + quoteIdentifier(old) + String(String.UnicodeScalarView(tail.unicodeScalars.dropFirst(schema.unicodeScalars.count)))
+    }
 
     /// `ALTER DEFAULT PRIVILEGES FOR ROLE r [IN SCHEMA s] GRANT p ON kind TO g [WITH GRANT OPTION];` →
     /// `… REVOKE p ON kind FROM g;` and the reverse, for the statements of `default-privileges.sql`. The role,

@@ -40,9 +40,10 @@ struct CatalogOverlay {
     var schemasWithRemovedObjects: Set<String> = []
     init(snapshot: CatalogSnapshot) {
         session = snapshot.session
-        // The setting as the server keeps it; without one, the effective path the session reported.
-        let setting = snapshot.session.searchPathSetting
-        searchPathSetting = setting.isEmpty ? snapshot.session.searchPath : Self.searchPathElements(setting)
+        // The setting as the server keeps it; without one, the effective path the session reported (pg_catalog
+        // implicit).
+        searchPathSetting = snapshot.session.searchPathSetting.map(Self.searchPathElements)
+            ?? snapshot.session.searchPath.filter { $0 != "pg_catalog" }
         sessionSearchPathSetting = searchPathSetting
         defaultSearchPathSetting = searchPathSetting
         currentUser = snapshot.session.user
@@ -95,10 +96,11 @@ struct CatalogOverlay {
         return nil
     }
 
-    /// A schema the search path keeps: it exists, and the session's role may use it (or is a superuser).
+    /// A schema the search path keeps: it exists, and the current role may use it. USAGE is known for the session's
+    /// role only: after SET ROLE every existing schema counts (a wrong guess must not refuse a valid bundle).
     private func isUsable(_ schema: String) -> Bool {
         guard let info = schemas[schema] else { return false }
-        return info.canUse || session.isSuperuser
+        return info.canUse || session.isSuperuser || !sameBytes(currentUser, session.user)
     }
 
     /// The elements of a search_path setting as the server splits it (`SplitIdentifierString`): comma-separated,

@@ -139,10 +139,7 @@ struct StatementAnalyzer {
             // `SELECT pg_catalog.set_config('search_path', '', false)` (how pg_dump's output starts) is a SET.
             if !hasError, let (value, local) = Self.searchPathConfigCall(tree) {
                 overlay.searchPathSetting = CatalogOverlay.searchPathElements(value)
-                if !local {
-                    overlay.sessionSearchPathSetting = overlay.searchPathSetting
-                    overlay.sessionCurrentUser = overlay.currentUser
-                }
+                if !local { overlay.sessionSearchPathSetting = overlay.searchPathSetting }
             }
         default:
             summary.action = "other"
@@ -1725,7 +1722,11 @@ struct StatementAnalyzer {
             return
         }
         // The table's indexes move with it: each name must be free there too.
+        // The table, its indexes, then the sequences its columns own, as `AlterTableNamespaceInternal` moves them.
+        let tableKey = CatalogOverlay.key(relation.schema, relation.name)
+        let ownedSequences = overlay.sequenceOwners.filter { $0.value == tableKey }.keys.compactMap { overlay.relations[$0]?.name }.sorted(by: bytesPrecede)
         let moving = [relation.name] + overlay.indexes.filter { sameBytes($0.schema, relation.schema) && sameBytes($0.table, relation.name) }.map(\.name)
+            + ownedSequences
         if let taken = moving.first(where: { overlay.relations[CatalogOverlay.key(newSchema, $0)] != nil }) {
             error("relation-already-exists", "42P07", "relation \"\(taken)\" already exists in schema \"\(newSchema)\"")
             return
@@ -2058,18 +2059,19 @@ struct StatementAnalyzer {
     private mutating func variableSet(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
         summary.action = "set"
         let local = tree["is_local"]?.bool == true
-        /// What the setting takes effect as: for this bundle, and with a plain SET for the next ones too.
-        func apply(path: [String]? = nil, user: String? = nil) {
-            if let path { overlay.searchPathSetting = path }
-            if let user { overlay.currentUser = user }
-            if !local {
-                overlay.sessionSearchPathSetting = overlay.searchPathSetting
-                overlay.sessionCurrentUser = overlay.currentUser
-            }
+        /// The new value of search_path or of the role, for this bundle, and with a plain SET for the next ones too
+        /// (a plain SET keeps its own setting only: a SET LOCAL of the other still ends with the transaction).
+        func setPath(_ path: [String]) {
+            overlay.searchPathSetting = path
+            if !local { overlay.sessionSearchPathSetting = path }
         }
-        let defaultPath = overlay.defaultSearchPathSetting
+        func setUser(_ user: String) {
+            overlay.currentUser = user
+            if !local { overlay.sessionCurrentUser = user }
+        }
         let kind = tree["kind"]?.string
-        if kind == "VAR_RESET_ALL" { return apply(path: defaultPath, user: overlay.session.user) }
+        // RESET ALL leaves the role alone (it is not reset by RESET ALL on the server either).
+        if kind == "VAR_RESET_ALL" { return setPath(overlay.defaultSearchPathSetting) }
         // Each element is one name: an identifier, or a string constant taken whole (`'a, b'` names the schema
         // "a, b"), as the server quotes list elements of search_path and reads SET ROLE's argument.
         let values = (tree["args"]?.listItems ?? []).compactMap { arg -> String? in
@@ -2077,17 +2079,17 @@ struct StatementAnalyzer {
             return constant?["sval"]?.string ?? constant?.stringValue ?? constant?.string
         }
         switch (tree["name"]?.string, kind) {
-        case ("search_path", "VAR_SET_VALUE"): apply(path: values)
-        case ("search_path", "VAR_SET_DEFAULT"), ("search_path", "VAR_RESET"): apply(path: defaultPath)
+        case ("search_path", "VAR_SET_VALUE"): setPath(values)
+        case ("search_path", "VAR_SET_DEFAULT"), ("search_path", "VAR_RESET"): setPath(overlay.defaultSearchPathSetting)
         // FROM CURRENT: the value in effect becomes the session's (a SET LOCAL's value outlives the transaction);
         // SET LOCAL … FROM CURRENT changes nothing.
-        case ("search_path", "VAR_SET_CURRENT"), ("role", "VAR_SET_CURRENT"): apply()
+        case ("search_path", "VAR_SET_CURRENT"): setPath(overlay.searchPathSetting)
         // SET ROLE changes what `$user` in search_path means (NONE: back to the session's role).
         case ("role", "VAR_SET_VALUE"), ("session_authorization", "VAR_SET_VALUE"):
             guard let role = values.first else { return }
-            apply(user: role == "none" ? overlay.session.user : role)
+            setUser(role == "none" ? overlay.session.user : role)
         case ("role", "VAR_SET_DEFAULT"), ("role", "VAR_RESET"), ("session_authorization", "VAR_SET_DEFAULT"), ("session_authorization", "VAR_RESET"):
-            apply(user: overlay.session.user)
+            setUser(overlay.session.user)
         default:
             return
         }

@@ -272,6 +272,8 @@ public final class RollbackRunner {
         paths.sorted().compactMap { path in
             switch (expected[path], actual[path]) {
             case (nil, nil): return nil
+            // A state recorded before bundle captured default privileges says nothing about them.
+            case (nil, _?) where path == ObjectStateReader.defaultPrivilegesPath: return nil
             case (let e?, nil): return StateDifference(path: path, kind: "missing", expected: e, actual: nil)
             case (nil, let a?): return StateDifference(path: path, kind: "unexpected", expected: nil, actual: a)
             case (let e?, let a?): return sameBytes(e, a) ? nil : StateDifference(path: path, kind: "different", expected: e, actual: a)
