@@ -71,10 +71,12 @@ public struct CatalogReader {
             """
             WITH named AS (SELECT oid FROM pg_class WHERE relname = ANY($1::text[])),
             owned AS (
-                SELECT d.objid AS oid, d.refobjid AS owner FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+                SELECT d.objid AS oid, d.refobjid AS owner, s.relname FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
                 WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT oid FROM named) AND d.refobjsubid > 0
                   AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-            )
+            ),
+            -- Relations named like an owned sequence (in any schema): a move of its table may clash with them.
+            namesakes AS (SELECT oid FROM pg_class WHERE relname IN (SELECT relname FROM owned))
             SELECT c.oid, n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner),
                    pg_has_role(c.relowner, 'USAGE'), c.reltuples::float8,
                    CASE WHEN c.relkind IN ('r','m','p','t') THEN pg_total_relation_size(c.oid) ELSE 0 END,
@@ -82,7 +84,7 @@ public struct CatalogReader {
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN owned o ON o.oid = c.oid
             LEFT JOIN pg_class t ON t.oid = o.owner LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
-            WHERE c.oid IN (SELECT oid FROM named UNION SELECT oid FROM owned)
+            WHERE c.oid IN (SELECT oid FROM named UNION SELECT oid FROM owned UNION SELECT oid FROM namesakes)
             ORDER BY 2, 3
             """, [pgArray(scope.relationNames)]
         ).rows

@@ -114,6 +114,9 @@ import Testing
         PlanCase(
             name: "planned_sequence_moves", prestate: "CREATE SCHEMA s3;",
             bundle: "CREATE TABLE w (id serial); ALTER TABLE w SET SCHEMA s3; GRANT USAGE ON SEQUENCE s3.w_id_seq TO PUBLIC;", rule: nil),
+        PlanCase(
+            name: "owned_sequence_name_taken", prestate: "CREATE SCHEMA s2; CREATE TABLE live (id serial); CREATE SEQUENCE s2.live_id_seq;",
+            bundle: "ALTER TABLE live SET SCHEMA s2;", rule: "relation-already-exists"),
         PlanCase(name: "owned_sequence_dropped", prestate: "CREATE TABLE gone (id bigserial);", bundle: "DROP TABLE gone; CREATE SEQUENCE gone_id_seq;", rule: nil),
         // set_config('search_path', …) as pg_dump's output uses it
         PlanCase(name: "set_config_empty_path", prestate: "SELECT 1;", bundle: "SELECT pg_catalog.set_config('search_path', '', false); CREATE TABLE x (a int);", rule: "no-creation-schema"),
