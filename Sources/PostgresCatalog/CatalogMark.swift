@@ -48,8 +48,10 @@ public enum CatalogMark {
     /// The CTE `k` that `rowVersion` needs (`age('3')` is that latest xid minus 3, modulo 2^32).
     private static let rowVersionBase = "k AS (SELECT pg_catalog.age('3'::pg_catalog.xid)::bigint + 3 AS r)"
 
-    /// One row per catalog: its name, position, row count and hash sum. Every name is qualified: the same text
-    /// under any search_path.
+    /// One row per catalog: its name, position, row count and hash sum. Every catalog and function is qualified;
+    /// operators and aggregates are not: the mark is read under the session's own search_path before any bundle
+    /// runs, or after a bundle's statements only once the capture has pinned an empty one (the registry INSERT
+    /// that records a mark follows the pinned search for what the bundle wrote).
     private static let perCatalogRows: String = catalogs.enumerated().map { index, catalog in
         let head = "SELECT \(index) AS ord, '\(catalog)' AS name, count(*) AS n, coalesce(sum(pg_catalog.hashint8extended(r.b, 0)), 0) AS h"
         if catalog == "pg_roles" {
