@@ -98,6 +98,9 @@ import Testing
                 CREATE TABLE a_very_long_table_name_that_goes_on_and_on_and_on_xx (and_a_long_column_name_too_yes_indeed bigserial);
                 GRANT USAGE ON SEQUENCE a_very_long_table_name_that_g_and_a_long_column_name_too_ye_seq TO PUBLIC;
                 """, rule: nil),
+        PlanCase(
+            name: "add_identity", prestate: "CREATE TABLE t (id int NOT NULL);",
+            bundle: "ALTER TABLE t ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY; GRANT USAGE ON SEQUENCE t_id_seq TO PUBLIC;", rule: nil),
         PlanCase(name: "add_column_serial", prestate: "CREATE TABLE t (a int);", bundle: "ALTER TABLE t ADD COLUMN id bigserial; GRANT USAGE ON SEQUENCE t_id_seq TO PUBLIC;", rule: nil),
         PlanCase(
             name: "identity_sequence_elsewhere", prestate: "CREATE SCHEMA s2;",

@@ -1110,6 +1110,11 @@ struct StatementAnalyzer {
                     ColumnInfo(
                         name: name, position: relation.columns.count + 1, type: type, typeOID: 0, typmod: -1, notNull: notNull,
                         hasDefault: hasDefault || generation != nil, generated: generation == nil ? "" : "s", collation: nil))
+            case "AT_AddIdentity":
+                // ALTER COLUMN … ADD GENERATED … AS IDENTITY makes the column's sequence.
+                guard let columnName, let definition = command["def"] else { continue }
+                addColumnSequence(.object(["constraints": .array([definition])]), column: columnName, table: relation, overlay: &overlay)
+                if hasError { return }
             case "AT_DropColumn":
                 guard let columnName else { continue }
                 guard let column else {
