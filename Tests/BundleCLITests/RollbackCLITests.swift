@@ -181,4 +181,51 @@ import Testing
         #expect(try schemaDump(db) == preState, "the rollback must put the default privileges back exactly")
         #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
     }
+
+    /// A bundle that drops a table cannot be undone from the catalog: rollback refuses it, and names the backup
+    /// apply recorded. With --restore-data the tables come back with their rows (loaded from that backup in the step's
+    /// transaction): schema and data equal the pre-state's. A tampered backup is refused.
+    @Test func restoreDataBringsDroppedRowsBackFromTheRecordedBackup() throws {
+        let project = try LockedTestProject(
+            prefix: "rollback-restore", lock: "r",
+            bundles: [
+                ("bundles/r/1-audit.sql", "CREATE TABLE audit (id int);\n"),
+                ("bundles/r/2-drop.sql", "DROP TABLE \"Orders \"\"old\"\"\";\nDROP TABLE notes.memo;\n"),
+            ],
+            prestate: #"""
+                CREATE TABLE "Orders ""old""" (id int PRIMARY KEY, note text, at timestamptz DEFAULT now());
+                INSERT INTO "Orders ""old""" (id, note)
+                    SELECT g, 'line ' || g || ' ''q'' tab' || chr(9) || 'nl' || chr(10) || 'bs' || chr(92) FROM generate_series(1, 2500) g;
+                INSERT INTO "Orders ""old""" (id, note) VALUES (0, NULL);
+                CREATE SCHEMA notes; CREATE TABLE notes.memo (body text); INSERT INTO notes.memo VALUES ('é'), ('');
+                """#)
+        defer { project.remove() }
+        let db = project.conninfo
+        let schemaBefore = try schemaDump(db)
+        let dataBefore = try #require(dumpSchema(db, extraArguments: ["--data-only"]))
+        let backups = project.root.appendingPathComponent("backups")
+        let applied = bundle(["apply", "r", "--txn", "--db", db, "--target", "t", "--backup", backups.path], cwd: project.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        let root = git(["rev-list", "--max-parents=0", "bundle/t"], cwd: project.root).trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let refused = bundle(["rollback", root, "--db", db, "--target", "t"], cwd: project.root)
+        #expect(refused.status != 0 && refused.stderr.contains("--restore-data") && refused.stderr.contains(backups.path), "\(refused.stdout)\(refused.stderr)")
+
+        // A backup whose bytes changed is not trusted.
+        let archive = try #require(try FileManager.default.contentsOfDirectory(atPath: backups.path).first)
+        let archiveURL = backups.appendingPathComponent(archive)
+        let original = try Data(contentsOf: archiveURL)
+        try (original + Data([0])).write(to: archiveURL)
+        let tampered = bundle(["rollback", root, "--db", db, "--target", "t", "--restore-data"], cwd: project.root)
+        #expect(tampered.status != 0 && tampered.stderr.contains("sha256"), "\(tampered.stdout)\(tampered.stderr)")
+        try original.write(to: archiveURL)
+
+        let restored = bundle(["rollback", root, "--db", db, "--target", "t", "--restore-data"], cwd: project.root)
+        #expect(restored.status == 0, "\(restored.stdout)\(restored.stderr)")
+        #expect(restored.stdout.contains("restored 2501 rows of public.Orders \"old\"") && restored.stdout.contains("restored 2 rows of notes.memo"), "\(restored.stdout)")
+        #expect(try schemaDump(db) == schemaBefore)
+        #expect(dumpSchema(db, extraArguments: ["--data-only"]) == dataBefore, "the rows must be back exactly")
+        #expect(git(["log", "-1", "--format=%B", "bundle/t~1"], cwd: project.root).contains("Restored 2 rows of notes.memo"))
+        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+    }
 }
