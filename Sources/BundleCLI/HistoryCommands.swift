@@ -12,15 +12,9 @@ struct RollbackCommand: ParsableCommand {
             that step back and stops (exit 1), printing the difference. Each step is recorded in the registry and \
             committed on the branch: history is append-only, like git revert.
 
-            A bundle that dropped a table or column cannot be undone from the catalog alone: rollback refuses it. \
-            With --restore-data, dropped tables are re-created and their rows loaded from the backup `apply --backup` \
-            recorded before that bundle (its sha256 checked), in the step's own transaction; dropped columns are \
-            still refused.
-
             Examples:
               bundle rollback bundle/m3a~2 --dry-run
               bundle rollback 3f2a9c1 --db "$(bundle sandbox url)"
-              bundle rollback bundle/m3a~3 --restore-data
             """
     )
 
@@ -39,9 +33,6 @@ struct RollbackCommand: ParsableCommand {
     @Option(help: "lock_timeout per step.")
     var lockTimeout = "5s"
 
-    @Flag(help: "Load the rows of tables a bundle dropped from the backup recorded before it (apply --backup).")
-    var restoreData = false
-
     func run() throws {
         try reporting { () throws(BundleError) -> Int32 in
             let project = try projectOptions.locate()
@@ -49,7 +40,6 @@ struct RollbackCommand: ParsableCommand {
             options.target = target
             options.dryRun = dryRun
             options.lockTimeout = lockTimeout
-            options.restoreData = restoreData
             let report = try RollbackRunner(project: project, conninfo: databaseOptions.conninfo, options: options).rollback(to: revision)
             if report.steps.isEmpty {
                 print("nothing to roll back: no bundle applied after \(report.revision.prefix(12)) is still applied")
@@ -68,9 +58,6 @@ struct RollbackCommand: ParsableCommand {
             }
             for (step, commit) in zip(report.undone, report.commits) {
                 print("undone   TXN-\(step.txn) \(step.bundleName): verified against the recorded state; commit \(commit.prefix(12))")
-                for restored in report.restored where restored.txn == step.txn {
-                    print("         restored \(restored.rows) rows of \(restored.table) from \(restored.backup)")
-                }
             }
             for difference in report.differences { print(difference.description) }
             if let failure = report.failure {

@@ -403,42 +403,6 @@ public final class PostgresConnection {
         }
     }
 
-    /// Runs `sql`, a `COPY … FROM STDIN`, sending `data` (in the COPY's format) as its input, inside whatever
-    /// transaction is open; returns the command's result (`affectedRows`: rows copied). A statement that is not a
-    /// COPY FROM STDIN is run as `execute` runs it.
-    public func copyIn(_ sql: String, data: Data) throws(PostgresError) -> QueryResult {
-        let connection = try openHandle()
-        let first = PQexec(connection, sql)
-        guard let started = first, PQresultStatus(started) == PGRES_COPY_IN else { return try collect(first, on: connection) }
-        PQclear(started)
-        var sendFailure: String? = nil
-        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            guard let base = raw.baseAddress?.assumingMemoryBound(to: CChar.self) else { return }
-            var offset = 0
-            while offset < raw.count {
-                let length = min(1 << 16, raw.count - offset)
-                if PQputCopyData(connection, base + offset, Int32(length)) != 1 {
-                    sendFailure = lastErrorMessage()
-                    return
-                }
-                offset += length
-            }
-        }
-        if let sendFailure {
-            _ = sendFailure.withCString { PQputCopyEnd(connection, $0) }
-        } else {
-            _ = PQputCopyEnd(connection, nil)
-        }
-        // The COPY's own result, then the end of results.
-        var outcome: Result<QueryResult, PostgresError>? = nil
-        while let result = PQgetResult(connection) {
-            let collected = Result { () throws(PostgresError) in try collect(result, on: connection) }
-            if outcome == nil { outcome = collected }
-        }
-        guard let outcome else { throw .protocolError("COPY ended without a result: \(lastErrorMessage())") }
-        return try outcome.get()
-    }
-
     /// Ends a COPY the caller did not ask to stream and drains the remaining results.
     private func abandonCopy(on connection: OpaquePointer, status: ExecStatusType) {
         if status == PGRES_COPY_IN || status == PGRES_COPY_BOTH {

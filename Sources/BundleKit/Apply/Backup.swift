@@ -29,33 +29,6 @@ enum Backup {
         return BackupRecord(path: file.path, sha256: SHA256.hex(data), bytes: data.count, tocHeader: header)
     }
 
-    /// The rows of table `schema.table` in a `pg_dump -Fc` archive: the `COPY … FROM STDIN` statements and their
-    /// data, as `pg_restore --data-only` writes them (none when the archive has no data for it).
-    static func tableData(archive: String, schema: String, table: String) throws(BundleError) -> [(copy: String, data: Data)] {
-        let bin: URL
-        do { bin = try LocalCluster.findServerBinaries() } catch { throw .database("cannot find pg_restore: \(error.errorDescription ?? "")") }
-        let restore = run(
-            bin.appendingPathComponent("pg_restore").path, ["--data-only", "-n", schema, "-t", table, "-f", "-", archive],
-            environment: ProcessInfo.processInfo.environment)
-        guard restore.status == 0 else { throw .database("pg_restore of \(schema).\(table) from \(archive) failed: \(restore.stderr)") }
-        var blocks: [(copy: String, data: Data)] = []
-        var current: (copy: String, lines: [Substring])? = nil
-        for line in restore.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
-            if var block = current {
-                if line == "\\." {
-                    blocks.append((block.copy, Data(block.lines.map { $0 + "\n" }.joined().utf8)))
-                    current = nil
-                } else {
-                    block.lines.append(line)
-                    current = block
-                }
-            } else if line.hasPrefix("COPY "), line.hasSuffix(" FROM stdin;") {
-                current = (String(line.dropLast(" FROM stdin;".count)) + " FROM STDIN", [])
-            }
-        }
-        return blocks
-    }
-
     private static func run(_ executable: String, _ arguments: [String], environment: [String: String]) -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

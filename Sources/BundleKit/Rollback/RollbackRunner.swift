@@ -12,18 +12,7 @@ public struct RollbackOptions: Sendable {
     public var lockTimeout: String = "5s"
     public var statementTimeout: String = "0"
     public var author: Signature?
-    /// `--restore-data`: a step that dropped tables re-creates them and loads their rows from the backup recorded
-    /// before that bundle (`apply --backup`), in the step's transaction.
-    public var restoreData: Bool = false
     public init() {}
-}
-
-/// Rows put back by `--restore-data`: a table and how many rows, from which backup.
-public struct RestoredTable: Sendable, Equatable {
-    public var txn: Int
-    public var table: String
-    public var rows: Int
-    public var backup: String
 }
 
 /// One step of a rollback: undoing one applied bundle.
@@ -71,8 +60,6 @@ public struct RollbackReport: Sendable {
     public var failure: String?
     /// With --dry-run: the rollback scripts planned like any bundle, in the order they would run.
     public var plan: PlanReport?
-    /// With --restore-data: the rows loaded from backups.
-    public var restored: [RestoredTable] = []
     public var exitCode: Int32 { failure == nil && differences.isEmpty && plan?.isBlocked != true ? 0 : 1 }
 }
 
@@ -120,29 +107,12 @@ public final class RollbackRunner {
             report.plan = try Planner(connection: connection).plan(try Self.scriptsAsLock(steps))
             return report
         }
-        // Steps that dropped data: refused, unless --restore-data finds each dropped table's rows in a backup.
-        var restores: [String: (archive: String, tables: [(schema: String, name: String)])] = [:]
-        for step in steps where step.irreversible {
-            let backup = try backupInHistory(repository, tip: ObjectID(hex: step.commit)!)
-            guard options.restoreData else {
-                throw .database(
-                    "TXN-\(step.txn) \(step.bundleName) dropped data (a table or column); its rollback cannot restore rows. "
-                        + (backup.map { "A backup is recorded in history: \($0.description); `bundle rollback --restore-data` loads the dropped tables' rows from it." }
-                            ?? "No backup is recorded in history (apply --backup DIR takes one).")
-                        + " Nothing was rolled back.")
-            }
-            guard let backup else {
-                throw .database("TXN-\(step.txn) \(step.bundleName) dropped data, and no backup is recorded before it (apply --backup DIR takes one). Nothing was rolled back.")
-            }
-            let dropped = Self.droppedObjects(step.script)
-            if dropped.columns {
-                throw .database(
-                    "TXN-\(step.txn) \(step.bundleName) dropped a column: --restore-data puts back dropped tables only; restore the column's data from \(backup.description) by hand. Nothing was rolled back.")
-            }
-            guard let data = FileManager.default.contents(atPath: backup.path), SHA256.hex(data) == backup.sha256 else {
-                throw .database("the backup recorded before TXN-\(step.txn) \(step.bundleName), \(backup.path), is missing or its sha256 differs from \(backup.sha256). Nothing was rolled back.")
-            }
-            restores[step.commit] = (backup.path, dropped.tables)
+        if let irreversible = steps.first(where: \.irreversible) {
+            let backup = try backupInHistory(repository, tip: tip)
+            throw .database(
+                "TXN-\(irreversible.txn) \(irreversible.bundleName) dropped data (a table or column); its rollback cannot restore rows. "
+                    + (backup.map { "Restore from the backup recorded in history: \($0)" } ?? "No backup is recorded in history (apply --backup DIR takes one).")
+                    + " Nothing was rolled back.")
         }
 
 
@@ -171,18 +141,6 @@ public final class RollbackRunner {
                             "rollback of TXN-\(step.txn) \(step.bundleName), statement \(statement.index) (line \(statement.start.line)): \(error.errorDescription ?? "")")
                     }
                 }
-                // --restore-data: the re-created tables get their rows back, in this transaction.
-                var restoredHere: [RestoredTable] = []
-                for table in restores[step.commit]?.tables ?? [] {
-                    let archive = restores[step.commit]!.archive
-                    var rows = 0
-                    for block in try Backup.tableData(archive: archive, schema: table.schema, table: table.name) {
-                        do { rows += try connection.copyIn(block.copy, data: block.data).affectedRows ?? 0 } catch {
-                            throw BundleError.database("restoring the rows of \(table.schema).\(table.name) from \(archive): \(error.errorDescription ?? "")")
-                        }
-                    }
-                    restoredHere.append(RestoredTable(txn: step.txn, table: "\(table.schema).\(table.name)", rows: rows, backup: archive))
-                }
                 _ = connection.takeNotices()
                 let live = try captureState(connection, watch: watch)
                 let differences = Self.compare(
@@ -201,7 +159,7 @@ public final class RollbackRunner {
                 let message = """
                     rollback \(step.lockName) to \(goal.short): undo TXN-\(step.txn) \(step.bundleName)
 
-                    Ran rollback/TXN-\(step.txn)-\(step.bundleName).sql of \(String(step.commit.prefix(12))) in one transaction; the objects it touched match the state recorded at \(parent.short).\(restoredHere.map { "\nRestored \($0.rows) rows of \($0.table) from the backup \($0.backup)." }.joined())
+                    Ran rollback/TXN-\(step.txn)-\(step.bundleName).sql of \(String(step.commit.prefix(12))) in one transaction; the objects it touched match the state recorded at \(parent.short).
 
                     Undoes: \(step.commit)
                     Lock: \(step.lockName)
@@ -228,7 +186,6 @@ public final class RollbackRunner {
                 try git { try repository.updateReference(branch, to: commit, expected: currentTip, logMessage: "bundle: rollback TXN-\(step.txn) \(step.bundleName)") }
                 currentTip = commit
                 report.undone.append(step)
-                report.restored += restoredHere
                 report.commits.append(commit.hex)
             } catch {
                 _ = try? connection.execute("ROLLBACK")
@@ -300,71 +257,14 @@ public final class RollbackRunner {
         return steps
     }
 
-    /// A backup recorded in history (`Backup-Path`, `Backup-Sha256` trailers of the first commit of an apply run).
-    struct RecordedBackup: CustomStringConvertible {
-        var path: String
-        var sha256: String
-        var commit: ObjectID
-        var description: String { "\(path) (sha256 \(sha256), commit \(commit.short))" }
-    }
-
-    /// The newest backup recorded at or before `commit`: taken before that run's first bundle, so before every
-    /// bundle from there to `commit`.
-    private func backupInHistory(_ repository: GitRepository, tip commit: ObjectID) throws(BundleError) -> RecordedBackup? {
-        for entry in try git({ try repository.log(from: commit) }) {
-            if let path = entry.trailers.first(where: { $0.key == "Backup-Path" })?.value {
-                return RecordedBackup(path: path, sha256: entry.trailers.first { $0.key == "Backup-Sha256" }?.value ?? "?", commit: entry.id)
+    private func backupInHistory(_ repository: GitRepository, tip: ObjectID) throws(BundleError) -> String? {
+        for commit in try git({ try repository.log(from: tip) }) {
+            if let path = commit.trailers.first(where: { $0.key == "Backup-Path" })?.value {
+                let sha = commit.trailers.first { $0.key == "Backup-Sha256" }?.value ?? "?"
+                return "\(path) (sha256 \(sha), commit \(commit.id.short))"
             }
         }
         return nil
-    }
-
-    /// What a generated rollback script says its bundle dropped (`-- IRREVERSIBLE:` lines): tables (schema, name;
-    /// materialized views are re-created from their definition and need no rows) and whether any column.
-    static func droppedObjects(_ script: String) -> (tables: [(schema: String, name: String)], columns: Bool) {
-        var tables: [(schema: String, name: String)] = []
-        var columns = false
-        let lines = script.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        for (index, line) in lines.enumerated() where line.hasPrefix("-- IRREVERSIBLE: ") {
-            let rest = String(line.dropFirst("-- IRREVERSIBLE: ".count))
-            if rest.hasPrefix("column ") {
-                columns = true
-                continue
-            }
-            guard let end = rest.range(of: " was dropped;"),
-                  let name = Self.qualifiedName(String(rest[..<end.lowerBound])),
-                  let definition = lines[(index + 1)...].first(where: { !$0.hasPrefix("--") }), definition.hasPrefix("CREATE TABLE ")
-            else { continue }
-            tables.append(name)
-        }
-        return (tables, columns)
-    }
-
-    /// `schema.name` (each part an identifier, quoted or not, as `quoteIdentifier` writes it) split and unquoted.
-    static func qualifiedName(_ text: String) -> (schema: String, name: String)? {
-        var scalars = Substring(text).unicodeScalars[...]
-        /// One identifier from the front of `scalars`: up to the closing quote, or to the next '.'.
-        func identifier() -> String? {
-            var result = String.UnicodeScalarView()
-            if scalars.first == "\"" {
-                scalars.removeFirst()
-                while let next = scalars.popFirst() {
-                    if next == "\"" {
-                        guard scalars.first == "\"" else { return String(result) }
-                        scalars.removeFirst()
-                    }
-                    result.append(next)
-                }
-                return nil
-            }
-            while let next = scalars.first, next != "." {
-                result.append(next)
-                scalars.removeFirst()
-            }
-            return result.isEmpty ? nil : String(result)
-        }
-        guard let schema = identifier(), scalars.popFirst() == ".", let name = identifier(), scalars.isEmpty else { return nil }
-        return (schema, name)
     }
 
     /// Compares the touched paths of the live state with the expected (recorded) state.
