@@ -42,6 +42,8 @@ public struct SequenceOwnership: Sendable, Equatable {
     public var sequenceName: String
     public var tableSchema: String
     public var tableName: String
+    /// The owning column.
+    public var column: String
 }
 
 /// Reads a `CatalogSnapshot` over one connection; read-only (plain SELECTs on pg_catalog).
@@ -71,7 +73,9 @@ public struct CatalogReader {
             """
             WITH named AS (SELECT oid FROM pg_class WHERE relname = ANY($1::text[])),
             owned AS (
-                SELECT d.objid AS oid, d.refobjid AS owner, s.relname FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+                SELECT d.objid AS oid, d.refobjid AS owner, s.relname, a.attname FROM pg_depend d
+                JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+                JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
                 WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT oid FROM named) AND d.refobjsubid > 0
                   AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
             ),
@@ -80,7 +84,7 @@ public struct CatalogReader {
             SELECT c.oid, n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner),
                    pg_has_role(c.relowner, 'USAGE'), c.reltuples::float8,
                    CASE WHEN c.relkind IN ('r','m','p','t') THEN pg_total_relation_size(c.oid) ELSE 0 END,
-                   tn.nspname, t.relname
+                   tn.nspname, t.relname, o.attname
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN owned o ON o.oid = c.oid
             LEFT JOIN pg_class t ON t.oid = o.owner LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
@@ -96,7 +100,7 @@ public struct CatalogReader {
         }
         let sequenceOwners = relationRows.compactMap { row -> SequenceOwnership? in
             guard let tableSchema = row[8], let tableName = row[9] else { return nil }
-            return SequenceOwnership(sequenceSchema: row[1]!, sequenceName: row[2]!, tableSchema: tableSchema, tableName: tableName)
+            return SequenceOwnership(sequenceSchema: row[1]!, sequenceName: row[2]!, tableSchema: tableSchema, tableName: tableName, column: row[10] ?? "")
         }
         let relationOIDs = relations.map { String($0.oid) }
         if !relationOIDs.isEmpty {
@@ -207,6 +211,7 @@ public struct CatalogReader {
                    CASE WHEN d.classid = 'pg_rewrite'::regclass THEN r.ev_class
                         WHEN d.classid = 'pg_constraint'::regclass THEN (SELECT conrelid FROM pg_constraint WHERE oid = d.objid)
                         WHEN d.classid = 'pg_trigger'::regclass THEN (SELECT tgrelid FROM pg_trigger WHERE oid = d.objid)
+                        WHEN d.classid = 'pg_policy'::regclass THEN (SELECT polrelid FROM pg_policy WHERE oid = d.objid)
                         WHEN gen.attname IS NOT NULL THEN ad.adrelid
                         ELSE d.objid END,
                    gen.attname IS NOT NULL

@@ -855,10 +855,8 @@ public struct ObjectStateReader {
         return selection
     }
 
-    /// GRANT statements from an ACL (`aclitem[]` as text). NULL means default privileges: nothing is written. The
-    /// owner's full default privileges are implied; a missing default PUBLIC privilege is written as a REVOKE.
     /// A quoted name's inside with each doubled `"` made single again (scalar by scalar, see `replacingScalar`).
-    static func undoublingQuotes(_ text: String) -> String {
+    public static func undoublingQuotes(_ text: String) -> String {
         var out = String.UnicodeScalarView()
         var previousWasQuote = false
         for scalar in text.unicodeScalars {
@@ -889,6 +887,8 @@ public struct ObjectStateReader {
         return String(scalars[first...last])
     }
 
+    /// GRANT statements from an ACL (`aclitem[]` as text). NULL means default privileges: nothing is written. The
+    /// owner's full default privileges are implied; a missing default PUBLIC privilege is written as a REVOKE.
     static func grants(acl: String?, object: String, owner: String, fullOwnerCount: Int, publicByDefault: Bool, column: String? = nil) -> String {
         guard let acl else { return "" }
         let letters = Self.privilegeLetters

@@ -120,6 +120,13 @@ import Testing
         PlanCase(
             name: "owned_sequence_name_taken", prestate: "CREATE SCHEMA s2; CREATE TABLE live (id serial); CREATE SEQUENCE s2.live_id_seq;",
             bundle: "ALTER TABLE live SET SCHEMA s2;", rule: "relation-already-exists"),
+        PlanCase(
+            name: "drop_identity_drops_sequence", prestate: "CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY, n serial);",
+            bundle: "ALTER TABLE t ALTER COLUMN id DROP IDENTITY; CREATE SEQUENCE t_id_seq; ALTER TABLE t DROP COLUMN n; CREATE SEQUENCE t_n_seq;", rule: nil),
+        PlanCase(
+            name: "planned_identity_dropped", prestate: "CREATE TABLE t (id int NOT NULL);",
+            bundle: "ALTER TABLE t ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY; ALTER TABLE t RENAME COLUMN id TO key; ALTER TABLE t ALTER COLUMN key DROP IDENTITY; CREATE SEQUENCE t_id_seq;",
+            rule: nil),
         PlanCase(name: "owned_sequence_dropped", prestate: "CREATE TABLE gone (id bigserial);", bundle: "DROP TABLE gone; CREATE SEQUENCE gone_id_seq;", rule: nil),
         // set_config('search_path', …) as pg_dump's output uses it
         PlanCase(name: "set_config_empty_path", prestate: "SELECT 1;", bundle: "SELECT pg_catalog.set_config('search_path', '', false); CREATE TABLE x (a int);", rule: "no-creation-schema"),
@@ -146,6 +153,10 @@ import Testing
                 CREATE SCHEMA app AUTHORIZATION {role}_owner; CREATE TABLE app.t (a int); ALTER TABLE app.t OWNER TO {role}_owner;
                 """,
             bundle: "SET ROLE {role}_owner; SET search_path = app; ALTER TABLE t ADD COLUMN b int;", rule: nil, role: true),
+        PlanCase(
+            name: "drop_table_with_policy",
+            prestate: "CREATE TABLE sec (owner text); ALTER TABLE sec ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON sec USING (owner = current_user);",
+            bundle: "DROP TABLE sec;", rule: nil),
         // search_path that lists pg_catalog first: unqualified relations would go there
         PlanCase(name: "catalog_first_table", prestate: "SELECT 1;", bundle: "SET search_path = pg_catalog, public; CREATE TABLE x (a int);", rule: "system-catalog-create"),
         PlanCase(name: "catalog_first_view", prestate: "SELECT 1;", bundle: "SET LOCAL search_path = pg_catalog; CREATE VIEW v AS SELECT 1 AS one;", rule: "system-catalog-create"),

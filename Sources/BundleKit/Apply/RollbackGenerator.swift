@@ -409,6 +409,12 @@ struct RollbackGenerator {
         return result
     }
 
+    /// An identifier as written in a state file, without its quotes (`"a""b"` → `a"b`).
+    static func unquoted(_ identifier: String) -> String {
+        guard identifier.hasPrefix("\""), identifier.hasSuffix("\""), identifier.unicodeScalars.count >= 2 else { return identifier }
+        return ObjectStateReader.undoublingQuotes(String(String.UnicodeScalarView(identifier.unicodeScalars.dropFirst().dropLast())))
+    }
+
     /// An `ALTER DEFAULT PRIVILEGES … IN SCHEMA s …` statement with `s` named as before the change (`renamed`: new
     /// name → old name); any other statement as it is.
     static func renamingSchema(in statement: String, _ renamed: [String: String]) -> String {
@@ -421,8 +427,9 @@ struct RollbackGenerator {
         let afterRole = String(String.UnicodeScalarView(rest.unicodeScalars.dropFirst(role.unicodeScalars.count)))
         guard afterRole.hasPrefix(marker) else { return statement }
         let tail = String(String.UnicodeScalarView(afterRole.unicodeScalars.dropFirst(marker.unicodeScalars.count)))
+        // Compared unquoted: the server's quote_ident and ours may differ on keywords (`json`).
         guard let schema = identifier(at: tail),
-              let old = renamed.first(where: { sameBytes(quoteIdentifier($0.key), schema) })?.value
+              let old = renamed.first(where: { sameBytes($0.key, unquoted(schema)) })?.value
         else { return statement }
         return prefix + role + marker + quoteIdentifier(old) + String(String.UnicodeScalarView(tail.unicodeScalars.dropFirst(schema.unicodeScalars.count)))
     }

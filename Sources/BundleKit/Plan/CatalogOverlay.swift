@@ -33,9 +33,15 @@ struct CatalogOverlay {
     var enumValuesAddedInTransaction: [String: String] = [:]
     /// Relations (overlay keys) with deferred trigger events queued by DML earlier in the transaction being planned.
     var pendingTriggerEvents: Set<String> = []
-    /// Sequences owned by a table's column (serial, identity): sequence key → table key. They follow their table
-    /// to another schema and are dropped with it.
-    var sequenceOwners: [String: String] = [:]
+    /// The column that owns a sequence (serial, identity): its table's key and its name.
+    struct SequenceOwner: Equatable {
+        var table: String
+        var column: String
+    }
+
+    /// Sequences owned by a table's column: sequence key → owner. They follow their table to another schema and are
+    /// dropped with it, or with the column.
+    var sequenceOwners: [String: SequenceOwner] = [:]
     /// Schemas the plan dropped objects from or moved objects out of ("*": some object moved, schema unknown).
     var schemasWithRemovedObjects: Set<String> = []
     init(snapshot: CatalogSnapshot) {
@@ -60,7 +66,7 @@ struct CatalogOverlay {
         resolvedTypes = snapshot.resolvedTypes
         liveRelationOIDs = Set(snapshot.relations.map(\.oid))
         for owned in snapshot.sequenceOwners {
-            sequenceOwners[Self.key(owned.sequenceSchema, owned.sequenceName)] = Self.key(owned.tableSchema, owned.tableName)
+            sequenceOwners[Self.key(owned.sequenceSchema, owned.sequenceName)] = SequenceOwner(table: Self.key(owned.tableSchema, owned.tableName), column: owned.column)
         }
     }
 
@@ -282,7 +288,16 @@ struct CatalogOverlay {
         // DROP TABLE drops the sequences its columns own.
         let tableKey = Self.key(relation.schema, relation.name)
         sequenceOwners[tableKey] = nil
-        for (sequence, owner) in sequenceOwners where owner == tableKey {
+        for (sequence, owner) in sequenceOwners where owner.table == tableKey {
+            sequenceOwners[sequence] = nil
+            if let owned = relations[sequence] { removeRelation(owned) }
+        }
+    }
+
+    /// DROP COLUMN, DROP IDENTITY: the sequence the column owns goes with it.
+    mutating func removeSequence(ownedBy column: String, of table: RelationInfo) {
+        let tableKey = Self.key(table.schema, table.name)
+        for (sequence, owner) in sequenceOwners where owner.table == tableKey && sameBytes(owner.column, column) {
             sequenceOwners[sequence] = nil
             if let owned = relations[sequence] { removeRelation(owned) }
         }
@@ -329,15 +344,16 @@ struct CatalogOverlay {
         // The sequences its columns own keep their names, and move with it to the new schema.
         let (oldKey, newKey) = (Self.key(oldSchema, oldName), Self.key(schema, name))
         if let owner = sequenceOwners.removeValue(forKey: oldKey) { sequenceOwners[newKey] = owner }
-        for (sequence, owner) in sequenceOwners where owner == oldKey {
-            sequenceOwners[sequence] = newKey
+        for (sequence, owner) in sequenceOwners where owner.table == oldKey {
+            let moved = SequenceOwner(table: newKey, column: owner.column)
+            sequenceOwners[sequence] = moved
             guard !sameBytes(schema, oldSchema), let owned = relations[sequence] else { continue }
             sequenceOwners[sequence] = nil
             relations[sequence] = nil
             var relocated = owned
             relocated.schema = schema
             relations[Self.key(schema, owned.name)] = relocated
-            sequenceOwners[Self.key(schema, owned.name)] = newKey
+            sequenceOwners[Self.key(schema, owned.name)] = moved
         }
     }
 

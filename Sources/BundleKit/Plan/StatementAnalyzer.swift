@@ -895,7 +895,7 @@ struct StatementAnalyzer {
             RelationInfo(
                 oid: 0, schema: schema, name: sequenceName, kind: "S", owner: overlay.session.user, isOwnedByCurrentRole: true,
                 estimatedRows: 0, totalBytes: 0, columns: []))
-        overlay.sequenceOwners[CatalogOverlay.key(schema, sequenceName)] = CatalogOverlay.key(table.schema, table.name)
+        overlay.sequenceOwners[CatalogOverlay.key(schema, sequenceName)] = CatalogOverlay.SequenceOwner(table: CatalogOverlay.key(table.schema, table.name), column: name)
     }
 
     private func defaultIndexName(table: String, columns: [String], suffix: String) -> String {
@@ -1110,6 +1110,9 @@ struct StatementAnalyzer {
                     ColumnInfo(
                         name: name, position: relation.columns.count + 1, type: type, typeOID: 0, typmod: -1, notNull: notNull,
                         hasDefault: hasDefault || generation != nil, generated: generation == nil ? "" : "s", collation: nil))
+            case "AT_DropIdentity":
+                // The identity's sequence is dropped with it (`DROP IDENTITY IF EXISTS` on a plain column: nothing).
+                if let columnName { overlay.removeSequence(ownedBy: columnName, of: relation) }
             case "AT_AddIdentity":
                 // ALTER COLUMN … ADD GENERATED … AS IDENTITY makes the column's sequence.
                 guard let columnName, let definition = command["def"] else { continue }
@@ -1141,6 +1144,7 @@ struct StatementAnalyzer {
                     "drop-data-loss", "dropping column \(relation.schema).\(relation.name).\(columnName) loses its data; an automatic rollback cannot restore it",
                     hint: "Take a backup (--backup) or keep the column until the data is no longer needed.")
                 relation.columns.removeAll { $0.name == columnName }
+                overlay.removeSequence(ownedBy: columnName, of: relation)
             case "AT_SetNotNull":
                 guard let columnName else { continue }
                 guard column != nil || !columnKnown else {
@@ -1670,6 +1674,10 @@ struct StatementAnalyzer {
                 return renamed
             }
             overlay.putRelation(relation)
+            let tableKey = CatalogOverlay.key(relation.schema, relation.name)
+            for (sequence, owner) in overlay.sequenceOwners where owner.table == tableKey && sameBytes(owner.column, old) {
+                overlay.sequenceOwners[sequence]?.column = newName
+            }
             return
         }
         if ["OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_INDEX", "OBJECT_SEQUENCE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"].contains(renameType) {
@@ -1729,7 +1737,7 @@ struct StatementAnalyzer {
         // The table's indexes move with it: each name must be free there too.
         // The table, its indexes, then the sequences its columns own, as `AlterTableNamespaceInternal` moves them.
         let tableKey = CatalogOverlay.key(relation.schema, relation.name)
-        let ownedSequences = overlay.sequenceOwners.filter { $0.value == tableKey }.keys.compactMap { overlay.relations[$0]?.name }.sorted(by: bytesPrecede)
+        let ownedSequences = overlay.sequenceOwners.filter { $0.value.table == tableKey }.keys.compactMap { overlay.relations[$0]?.name }.sorted(by: bytesPrecede)
         let moving = [relation.name] + overlay.indexes.filter { sameBytes($0.schema, relation.schema) && sameBytes($0.table, relation.name) }.map(\.name)
             + ownedSequences
         if let taken = moving.first(where: { overlay.relations[CatalogOverlay.key(newSchema, $0)] != nil }) {
@@ -2089,6 +2097,7 @@ struct StatementAnalyzer {
         // FROM CURRENT: the value in effect becomes the session's (a SET LOCAL's value outlives the transaction);
         // SET LOCAL … FROM CURRENT changes nothing.
         case ("search_path", "VAR_SET_CURRENT"): setPath(overlay.searchPathSetting)
+        case ("role", "VAR_SET_CURRENT"): setUser(overlay.currentUser)
         // SET ROLE changes what `$user` in search_path means (NONE: back to the session's role).
         case ("role", "VAR_SET_VALUE"), ("session_authorization", "VAR_SET_VALUE"):
             guard let role = values.first else { return }
