@@ -1,5 +1,6 @@
 import Foundation
 import PostgresCatalog
+import SQLSyntax
 
 /// The script that undoes one applied bundle, generated from the catalog pre-image (or the lock's pinned rollback).
 public struct RollbackScript: Sendable, Equatable {
@@ -34,8 +35,35 @@ public struct RollbackScript: Sendable, Equatable {
             guard let noun = UnrecordedStatements.noun(for: statement) else { continue }
             header += "-- NOT UNDONE: statement \(statement.index) (line \(statement.start.line)) changes \(noun), which the recorded state does not hold; undo it by hand or pin a hand-written rollback\n"
         }
+        // A table the bundle dropped and created again has a state before and after, like a changed one; its rows
+        // are gone all the same.
+        var irreversible = generator.irreversible
+        for table in Self.recreatedTables(bundle.script.statements, before: before, after: after) where !irreversible.contains(table) {
+            irreversible.append(table)
+            header += "-- IRREVERSIBLE: \(table) was dropped and created again by this bundle; the rows it had are gone (restore them from a backup)\n"
+        }
         return RollbackScript(
             text: header + generator.lines.joined(separator: "\n") + (generator.lines.isEmpty ? "-- nothing to undo\n" : "\n"),
-            touchedObjects: touched, irreversible: generator.irreversible, handWritten: false)
+            touchedObjects: touched, irreversible: irreversible, handWritten: false)
+    }
+
+    /// Tables a DROP TABLE of the bundle names that exist both before and after it (qualified, as the script names
+    /// them). An unqualified name matches the table in any schema: on the safe side.
+    static func recreatedTables(_ statements: [SQLStatement], before: [String: String], after: [String: String]) -> [String] {
+        var names: [(schema: String?, name: String)] = []
+        for statement in statements where statement.kind == "DropStmt" && statement.tree["removeType"]?.string == "OBJECT_TABLE" {
+            for object in statement.tree["objects"]?.listItems ?? [] {
+                let parts = Syntax.names(object)
+                guard let name = parts.last else { continue }
+                names.append((parts.count > 1 ? parts[parts.count - 2] : nil, name))
+            }
+        }
+        guard !names.isEmpty else { return [] }
+        return before.keys.sorted().compactMap { path -> String? in
+            guard after[path] != nil, let object = RollbackGenerator.ObjectPath(path), object.kind == "tables",
+                  names.contains(where: { sameBytes($0.name, object.name) && ($0.schema.map { sameBytes($0, object.schema) } ?? true) })
+            else { return nil }
+            return object.qualified
+        }
     }
 }
