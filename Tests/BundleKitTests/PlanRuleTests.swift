@@ -157,6 +157,21 @@ import Testing
             name: "drop_table_with_policy",
             prestate: "CREATE TABLE sec (owner text); ALTER TABLE sec ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON sec USING (owner = current_user);",
             bundle: "DROP TABLE sec;", rule: nil),
+        // Renames of routines and triggers, and composite type attributes (found by comparing plans with the server)
+        PlanCase(
+            name: "rename_procedure", prestate: "SELECT 1;",
+            bundle: "CREATE PROCEDURE pr(a int) LANGUAGE sql AS 'select 1'; ALTER PROCEDURE pr(int) RENAME TO pr2; CALL pr2(1); DROP PROCEDURE pr2;", rule: nil),
+        PlanCase(name: "rename_routine", prestate: fnF, bundle: "ALTER ROUTINE f(int) RENAME TO g; DROP ROUTINE g(int); CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'select 2';", rule: nil),
+        PlanCase(
+            name: "rename_function_taken", prestate: fnF + " CREATE FUNCTION g(a int) RETURNS int LANGUAGE sql AS 'select 2';",
+            bundle: "ALTER FUNCTION f(int) RENAME TO g;", rule: "function-already-exists"),
+        PlanCase(
+            name: "rename_trigger", prestate: trig,
+            bundle: "ALTER TRIGGER tr ON t RENAME TO tr2; DROP TRIGGER tr2 ON t; CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf();", rule: nil),
+        PlanCase(name: "rename_trigger_missing", prestate: trig, bundle: "ALTER TRIGGER nope ON t RENAME TO tr3;", rule: "trigger-does-not-exist"),
+        PlanCase(
+            name: "composite_attributes", prestate: "CREATE TYPE pair AS (a int, b text);",
+            bundle: "ALTER TYPE pair ADD ATTRIBUTE c int; ALTER TYPE pair ALTER ATTRIBUTE a TYPE bigint; CREATE TYPE pair2 AS (x int); ALTER TYPE pair2 ADD ATTRIBUTE y int;", rule: nil),
         // search_path that lists pg_catalog first: unqualified relations would go there
         PlanCase(name: "catalog_first_table", prestate: "SELECT 1;", bundle: "SET search_path = pg_catalog, public; CREATE TABLE x (a int);", rule: "system-catalog-create"),
         PlanCase(name: "catalog_first_view", prestate: "SELECT 1;", bundle: "SET LOCAL search_path = pg_catalog; CREATE VIEW v AS SELECT 1 AS one;", rule: "system-catalog-create"),

@@ -162,6 +162,7 @@ public struct Planner {
                 if let name = tree["newname"]?.string {
                     scope.relationNames.insert(name)
                     scope.typeNames.insert(name)
+                    scope.routineNames.insert(name)
                 }
                 if ["OBJECT_TYPE", "OBJECT_DOMAIN"].contains(tree["renameType"]?.string ?? ""), let name = Syntax.names(tree["object"]).last {
                     scope.typeNames.insert(name)

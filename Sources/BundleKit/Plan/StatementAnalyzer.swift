@@ -1030,6 +1030,8 @@ struct StatementAnalyzer {
 
     private mutating func alterTable(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
         summary.action = "alter"
+        // ALTER TYPE … ADD/DROP/ALTER ATTRIBUTE arrives as ALTER TABLE on the composite type: not a table's change.
+        if tree["objtype"]?.string == "OBJECT_TYPE" { return }
         guard let (schema, table) = Syntax.rangeVar(tree["relation"]) else { return }
         guard var relation = overlay.relation(schema: schema, name: table) else {
             if tree["missing_ok"]?.bool == true {
@@ -1650,6 +1652,10 @@ struct StatementAnalyzer {
             renameTypeObject(Syntax.names(tree["object"]), to: newName, missingOK: tree["missing_ok"]?.bool == true, &overlay)
             return
         }
+        if ["OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"].contains(renameType), let body = tree["object"]?.nodeBody {
+            renameRoutine(body, kind: renameType, to: newName, &overlay)
+            return
+        }
         guard let (schema, name) = Syntax.rangeVar(tree["relation"]) else { return }
         summary.lock = "AccessExclusiveLock"
         guard var relation = overlay.relation(schema: schema, name: name) else {
@@ -1658,6 +1664,19 @@ struct StatementAnalyzer {
             return
         }
         summary.object = "\(relation.schema).\(relation.name)"
+        if renameType == "OBJECT_TRIGGER" {
+            // ALTER TRIGGER old ON t RENAME TO new.
+            let old = tree["subname"]?.string ?? ""
+            let onTable = { (trigger: TriggerInfo) in sameBytes(trigger.schema, relation.schema) && sameBytes(trigger.table, relation.name) }
+            if overlay.triggers.contains(where: { onTable($0) && sameBytes($0.name, newName) }) {
+                return error("trigger-already-exists", "42710", "trigger \"\(newName)\" for relation \"\(relation.name)\" already exists")
+            }
+            guard let index = overlay.triggers.firstIndex(where: { onTable($0) && sameBytes($0.name, old) }) else {
+                return error("trigger-does-not-exist", "42704", "trigger \"\(old)\" for table \"\(relation.name)\" does not exist")
+            }
+            overlay.triggers[index].name = newName
+            return
+        }
         if renameType == "OBJECT_COLUMN" {
             let old = tree["subname"]?.string ?? ""
             if !relation.columns.isEmpty && !relation.columns.contains(where: { $0.name == old }) {
@@ -1687,6 +1706,21 @@ struct StatementAnalyzer {
             }
             overlay.moveRelation(relation, toSchema: relation.schema, name: newName)
         }
+    }
+
+    /// ALTER FUNCTION / PROCEDURE / ROUTINE … RENAME TO: the routine under its new name, same schema and arguments
+    /// (42723 when that signature is taken).
+    private mutating func renameRoutine(_ body: ParseNode, kind: String, to newName: String, _ overlay: inout CatalogOverlay) {
+        let kindWord = kind == "OBJECT_PROCEDURE" ? "procedure" : "function"
+        guard let routine = resolveRoutine(body, kindWord: kindWord, missingOK: false, overlay: overlay) else { return }
+        summary.object = "\(routine.schema).\(routine.name)"
+        if overlay.routines.contains(where: { sameBytes($0.schema, routine.schema) && sameBytes($0.name, newName) && $0.inputTypes == routine.inputTypes }) {
+            return error(
+                "function-already-exists", "42723",
+                "function \(newName)(\(routine.inputTypes.joined(separator: ", "))) already exists in schema \"\(routine.schema)\"")
+        }
+        guard let index = overlay.routines.firstIndex(where: { $0 == routine }) else { return }
+        overlay.routines[index].name = newName
     }
 
     /// ALTER TYPE / DOMAIN … RENAME TO: the type under its new name (42704 when missing, 42710 when taken).
