@@ -157,6 +157,10 @@ import Testing
             name: "drop_table_with_policy",
             prestate: "CREATE TABLE sec (owner text); ALTER TABLE sec ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON sec USING (owner = current_user);",
             bundle: "DROP TABLE sec;", rule: nil),
+        PlanCase(
+            name: "unnamed_index_names", prestate: "CREATE TABLE t (id int, x text);",
+            bundle: "CREATE INDEX ON t ((lower(x))); CREATE INDEX ON t ((id + 1)); CREATE INDEX ON t (id); CREATE INDEX ON t (id); DROP INDEX t_lower_idx, t_expr_idx, t_id_idx, t_id_idx1;",
+            rule: nil),
         // Renames of routines and triggers, and composite type attributes (found by comparing plans with the server)
         PlanCase(
             name: "rename_procedure", prestate: "SELECT 1;",

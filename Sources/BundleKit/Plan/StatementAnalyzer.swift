@@ -802,7 +802,10 @@ struct StatementAnalyzer {
         guard let relation = requireRelation(schema: schema, name: table, overlay: overlay) else { return }
         let columns = (tree["indexParams"]?.listItems ?? []).compactMap { $0.nodeBody?["name"]?.string }
         let unique = tree["unique"]?.bool ?? false
-        let name = tree["idxname"]?.string ?? defaultIndexName(table: relation.name, columns: columns, suffix: tree["primary"]?.bool == true ? "pkey" : "idx")
+        // Unnamed: `ChooseIndexName` (columns, or `lower`/`expr` for expressions, shortened, numbered past taken names).
+        let name = tree["idxname"]?.string ?? overlay.chooseRelationName(
+            relation.name, tree["primary"]?.bool == true ? nil : Self.indexNameAddition(tree["indexParams"]?.listItems ?? []),
+            label: tree["primary"]?.bool == true ? "pkey" : "idx", schema: relation.schema)
         summary.object = "\(relation.schema).\(name)"
         if tree["idxname"]?.string != nil,
             relationNameTaken(schema: relation.schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: "CREATE INDEX", overlay)
@@ -896,6 +899,29 @@ struct StatementAnalyzer {
                 oid: 0, schema: schema, name: sequenceName, kind: "S", owner: overlay.session.user, isOwnedByCurrentRole: true,
                 estimatedRows: 0, totalBytes: 0, columns: []))
         overlay.sequenceOwners[CatalogOverlay.key(schema, sequenceName)] = CatalogOverlay.SequenceOwner(table: CatalogOverlay.key(table.schema, table.name), column: name)
+    }
+
+    /// `ChooseIndexNameAddition` over `ChooseIndexColumnNames`: each key's column name, or for an expression the name
+    /// the server figures for it (a function's name; `expr` otherwise), joined by `_`.
+    static func indexNameAddition(_ parameters: [ParseNode]) -> String {
+        func figure(_ node: ParseNode?) -> String? {
+            guard let node, let type = node.nodeType, let body = node.nodeBody else { return nil }
+            switch type {
+            case "FuncCall": return Syntax.names(body["funcname"]).last
+            case "TypeCast": return figure(body["arg"]) ?? Syntax.names(body["typeName"]?["names"]).last
+            case "ColumnRef": return (body["fields"]?.listItems ?? []).last?.stringValue
+            default: return nil
+            }
+        }
+        var result = ""
+        for parameter in parameters {
+            let body = parameter.nodeBody
+            let name = body?["name"]?.string ?? figure(body?["expr"]) ?? "expr"
+            if !result.isEmpty { result += "_" }
+            result += name
+            if result.utf8.count >= 64 { break }
+        }
+        return result
     }
 
     private func defaultIndexName(table: String, columns: [String], suffix: String) -> String {
