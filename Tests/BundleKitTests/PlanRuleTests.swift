@@ -161,6 +161,14 @@ import Testing
             name: "unnamed_index_names", prestate: "CREATE TABLE t (id int, x text);",
             bundle: "CREATE INDEX ON t ((lower(x))); CREATE INDEX ON t ((id + 1)); CREATE INDEX ON t (id); CREATE INDEX ON t (id); DROP INDEX t_lower_idx, t_expr_idx, t_id_idx, t_id_idx1;",
             rule: nil),
+        PlanCase(
+            name: "constraint_indexes", prestate: "CREATE TABLE t_pkey (x int);",
+            bundle: """
+                CREATE TABLE t (id int PRIMARY KEY, code text UNIQUE, a int, b int, UNIQUE (a, b));
+                ALTER INDEX t_pkey1 RENAME TO t_pk; ALTER INDEX t_code_key SET (fillfactor = 90); ALTER INDEX t_a_b_key RENAME TO t_ab;
+                CREATE TABLE u (id int); ALTER TABLE u ADD PRIMARY KEY (id); ALTER INDEX u_pkey RENAME TO u_pk;
+                """,
+            rule: nil),
         // Renames of routines and triggers, and composite type attributes (found by comparing plans with the server)
         PlanCase(
             name: "rename_procedure", prestate: "SELECT 1;",

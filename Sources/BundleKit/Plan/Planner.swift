@@ -187,13 +187,22 @@ public struct Planner {
                 // The names a serial or identity column's sequence may get (`table_column_seq`, `…_seq1`, …): a
                 // relation already called so makes the server pick the next.
                 guard let table = Syntax.rangeVar(tree["relation"])?.name else { break }
+                func insertCandidates(_ name2: String?, _ label: String) {
+                    for suffix in [""] + (1...9).map(String.init) { scope.relationNames.insert(CatalogOverlay.objectName(table, name2, label: label + suffix)) }
+                }
                 Syntax.walkObjects(tree) { members in
-                    guard let column = members["ColumnDef"], let name = column["colname"]?.string else { return }
-                    let identity = (column["constraints"]?.listItems ?? []).contains { $0.nodeBody?["contype"]?.string == "CONSTR_IDENTITY" }
-                    guard identity || Syntax.isSerial(column["typeName"]) else { return }
-                    for label in ["seq"] + (1...9).map({ "seq\($0)" }) {
-                        scope.relationNames.insert(CatalogOverlay.objectName(table, name, label: label))
+                    // PRIMARY KEY / UNIQUE constraints' indexes (`table_pkey`, `table_cols_key`).
+                    if let constraint = members["Constraint"], let type = constraint["contype"]?.string, ["CONSTR_PRIMARY", "CONSTR_UNIQUE"].contains(type),
+                       constraint["conname"] == nil {
+                        let keys = (constraint["keys"]?.listItems ?? []).compactMap(\.stringValue)
+                        if type == "CONSTR_PRIMARY" { insertCandidates(nil, "pkey") } else if !keys.isEmpty { insertCandidates(keys.joined(separator: "_"), "key") }
                     }
+                    guard let column = members["ColumnDef"], let name = column["colname"]?.string else { return }
+                    let constraints = (column["constraints"]?.listItems ?? []).compactMap(\.nodeBody)
+                    if constraints.contains(where: { $0["contype"]?.string == "CONSTR_UNIQUE" && $0["conname"] == nil }) { insertCandidates(name, "key") }
+                    let identity = constraints.contains { $0["contype"]?.string == "CONSTR_IDENTITY" }
+                    guard identity || Syntax.isSerial(column["typeName"]) else { return }
+                    insertCandidates(name, "seq")
                 }
             default:
                 break

@@ -453,6 +453,8 @@ struct StatementAnalyzer {
         var seen = Set<String>()
         var foreignKeys: [ParseNode] = []
         var columnDefinitions: [(name: String, definition: ParseNode)] = []
+        // PRIMARY KEY and UNIQUE constraints, in order: each makes an index.
+        var keyConstraints: [(constraint: ParseNode, keys: [String])] = []
         for element in tree["tableElts"]?.listItems ?? [] {
             switch element.nodeType {
             case "ColumnDef":
@@ -490,12 +492,18 @@ struct StatementAnalyzer {
                 let notNull = constraints.contains { ["CONSTR_NOTNULL", "CONSTR_PRIMARY"].contains($0["contype"]?.string ?? "") }
                 let hasDefault = constraints.contains { $0["contype"]?.string == "CONSTR_DEFAULT" }
                 columnDefinitions.append((columnName, column))
+                for constraint in constraints where ["CONSTR_PRIMARY", "CONSTR_UNIQUE"].contains(constraint["contype"]?.string ?? "") {
+                    keyConstraints.append((.object(constraint.object ?? [:]), [columnName]))
+                }
                 columns.append(
                     ColumnInfo(
                         name: columnName, position: columns.count + 1, type: type, typeOID: 0, typmod: -1, notNull: notNull,
                         hasDefault: hasDefault, generated: "", collation: nil))
             case "Constraint":
                 guard let constraint = element.nodeBody else { continue }
+                if ["CONSTR_PRIMARY", "CONSTR_UNIQUE"].contains(constraint["contype"]?.string ?? "") {
+                    keyConstraints.append((constraint, (constraint["keys"]?.listItems ?? []).compactMap(\.stringValue)))
+                }
                 if constraint["contype"]?.string == "CONSTR_FOREIGN" {
                     if !checkForeignKey(constraint, columns: Syntax.names(constraint["fk_attrs"]), overlay: overlay) { return }
                     foreignKeys.append(constraint)
@@ -535,6 +543,12 @@ struct StatementAnalyzer {
             if hasError { return }
         }
         overlay.putRelation(created)
+        for (constraint, keys) in keyConstraints {
+            let primary = constraint["contype"]?.string == "CONSTR_PRIMARY"
+            let name = constraint["conname"]?.string
+                ?? overlay.chooseRelationName(name, primary ? nil : keys.joined(separator: "_"), label: primary ? "pkey" : "key", schema: schema)
+            addConstraintIndex(name: name, primary: primary, keys: keys, table: created, overlay: &overlay)
+        }
         for foreignKey in foreignKeys { addForeignKeyTriggers(foreignKey, relation: created, overlay: &overlay) }
         overlay.types[CatalogOverlay.key(schema, name)] = TypeInfo(oid: 0, schema: schema, name: name, kind: "c", enumLabels: [])
     }
@@ -924,8 +938,14 @@ struct StatementAnalyzer {
         return result
     }
 
-    private func defaultIndexName(table: String, columns: [String], suffix: String) -> String {
-        ([table] + (suffix == "pkey" ? [] : columns) + [suffix]).joined(separator: "_")
+    /// The index a PRIMARY KEY or UNIQUE constraint makes, under the constraint's name: a relation of its own too
+    /// (ALTER INDEX, DROP INDEX … and later statements name it).
+    private func addConstraintIndex(name: String, primary: Bool, keys: [String], table: RelationInfo, overlay: inout CatalogOverlay) {
+        overlay.putRelation(
+            RelationInfo(
+                oid: 0, schema: table.schema, name: name, kind: "i", owner: overlay.session.user, isOwnedByCurrentRole: true, estimatedRows: 0,
+                totalBytes: 0, columns: []))
+        overlay.indexes.append(IndexInfo(schema: table.schema, name: name, table: table.name, isUnique: true, isPrimary: primary, columns: keys, constraint: name))
     }
 
     /// Looks a relation up for a statement that needs it; reports 42P01 (or 3F000) when it is missing.
@@ -1284,7 +1304,9 @@ struct StatementAnalyzer {
                             ConstraintInfo(name: name, schema: relation.schema, table: relation.name, type: "c", indexName: nil, columns: columns, definition: ""))
                     }
                 } else if contype == "CONSTR_UNIQUE" || contype == "CONSTR_PRIMARY" {
-                    let name = def["conname"]?.string ?? defaultIndexName(table: relation.name, columns: keys, suffix: contype == "CONSTR_PRIMARY" ? "pkey" : "key")
+                    let name = def["conname"]?.string ?? overlay.chooseRelationName(
+                        relation.name, contype == "CONSTR_PRIMARY" ? nil : keys.joined(separator: "_"), label: contype == "CONSTR_PRIMARY" ? "pkey" : "key",
+                        schema: relation.schema)
                     for key in keys {
                         guard let keyColumn = relation.columns.first(where: { $0.name == key }) else { continue }
                         checkDefaultOperatorClass(keyColumn, accessMethod: def["access_method"]?.string ?? "btree")
@@ -1300,8 +1322,7 @@ struct StatementAnalyzer {
                             }
                         }
                     }
-                    overlay.indexes.append(
-                        IndexInfo(schema: relation.schema, name: name, table: relation.name, isUnique: true, isPrimary: contype == "CONSTR_PRIMARY", columns: keys, constraint: name))
+                    addConstraintIndex(name: name, primary: contype == "CONSTR_PRIMARY", keys: keys, table: relation, overlay: &overlay)
                 }
             default:
                 continue
