@@ -169,6 +169,9 @@ import Testing
                 CREATE TABLE u (id int); ALTER TABLE u ADD PRIMARY KEY (id); ALTER INDEX u_pkey RENAME TO u_pk;
                 """,
             rule: nil),
+        PlanCase(
+            name: "dropped_table_indexes", prestate: "CREATE TABLE t (id int PRIMARY KEY); CREATE INDEX t_id_idx ON t (id);",
+            bundle: "DROP TABLE t; CREATE TABLE t (id int PRIMARY KEY); CREATE INDEX t_id_idx ON t (id); ALTER INDEX t_pkey RENAME TO t_pk;", rule: nil),
         // Renames of routines and triggers, and composite type attributes (found by comparing plans with the server)
         PlanCase(
             name: "rename_procedure", prestate: "SELECT 1;",

@@ -281,6 +281,10 @@ struct CatalogOverlay {
         relations[Self.key(relation.schema, relation.name)] = nil
         liveRelationOIDs.remove(relation.oid)
         triggers.removeAll { sameBytes($0.schema, relation.schema) && sameBytes($0.table, relation.name) }
+        // The table's indexes go with it, as relations too.
+        for index in indexes where sameBytes(index.schema, relation.schema) && sameBytes(index.table, relation.name) && !sameBytes(index.name, relation.name) {
+            relations[Self.key(index.schema, index.name)] = nil
+        }
         indexes.removeAll { sameBytes($0.schema, relation.schema) && (sameBytes($0.table, relation.name) || sameBytes($0.name, relation.name)) }
         constraints.removeAll { sameBytes($0.schema, relation.schema) && sameBytes($0.table, relation.name) }
         dependents.removeAll { $0.referencedOID == relation.oid || $0.dependentOwnerOID == relation.oid }
