@@ -172,6 +172,10 @@ import Testing
         PlanCase(
             name: "dropped_table_indexes", prestate: "CREATE TABLE t (id int PRIMARY KEY); CREATE INDEX t_id_idx ON t (id);",
             bundle: "DROP TABLE t; CREATE TABLE t (id int PRIMARY KEY); CREATE INDEX t_id_idx ON t (id); ALTER INDEX t_pkey RENAME TO t_pk;", rule: nil),
+        PlanCase(
+            name: "rename_constraint_renames_index", prestate: "CREATE TABLE items (id int PRIMARY KEY, code text CONSTRAINT items_code_uq UNIQUE);",
+            bundle: "ALTER TABLE items RENAME CONSTRAINT items_pkey TO items_pk; ALTER INDEX items_pk SET (fillfactor = 90); ALTER TABLE items RENAME CONSTRAINT items_code_uq TO items_code_u; ALTER INDEX items_code_u RENAME TO items_code_k; CREATE INDEX items_pkey ON items (code);",
+            rule: nil),
         // Renames of routines and triggers, and composite type attributes (found by comparing plans with the server)
         PlanCase(
             name: "rename_procedure", prestate: "SELECT 1;",

@@ -1711,6 +1711,30 @@ struct StatementAnalyzer {
             return
         }
         summary.object = "\(relation.schema).\(relation.name)"
+        if renameType == "OBJECT_TABCONSTRAINT" {
+            // RENAME CONSTRAINT: an index that implements the constraint is renamed with it.
+            let old = tree["subname"]?.string ?? ""
+            let onTable = { (schema: String, table: String) in sameBytes(schema, relation.schema) && sameBytes(table, relation.name) }
+            for index in overlay.constraints.indices where onTable(overlay.constraints[index].schema, overlay.constraints[index].table)
+                && sameBytes(overlay.constraints[index].name, old) {
+                overlay.constraints[index].name = newName
+                if overlay.constraints[index].indexName.map({ sameBytes($0, old) }) == true { overlay.constraints[index].indexName = newName }
+            }
+            for index in overlay.indexes.indices where sameBytes(overlay.indexes[index].schema, relation.schema)
+                && overlay.indexes[index].constraint.map({ sameBytes($0, old) }) == true && sameBytes(overlay.indexes[index].table, relation.name) {
+                overlay.indexes[index].constraint = newName
+                guard sameBytes(overlay.indexes[index].name, old) else { continue }
+                overlay.indexes[index].name = newName
+                // The index's own relation (read only when the bundle names it, else made from the table's).
+                var indexRelation = overlay.relations.removeValue(forKey: CatalogOverlay.key(relation.schema, old))
+                    ?? RelationInfo(
+                        oid: 0, schema: relation.schema, name: old, kind: "i", owner: relation.owner, isOwnedByCurrentRole: relation.isOwnedByCurrentRole,
+                        estimatedRows: 0, totalBytes: 0, columns: [])
+                indexRelation.name = newName
+                overlay.putRelation(indexRelation)
+            }
+            return
+        }
         if renameType == "OBJECT_TRIGGER" {
             // ALTER TRIGGER old ON t RENAME TO new.
             let old = tree["subname"]?.string ?? ""
