@@ -108,12 +108,19 @@ public struct ConstraintInfo: Sendable, Equatable {
     public var table: String
     /// `c` check, `f` foreign key, `p` primary key, `u` unique, `t` trigger, `x` exclusion.
     public var type: String
-    /// The index that implements it (unique, primary key, exclusion), if any.
+    /// The index that implements it (unique, primary key, exclusion), if any; for a foreign key, the referenced
+    /// table's unique index it depends on.
     public var indexName: String?
     public var columns: [String]
     public var definition: String
+    /// For a foreign key: the schema and name of the referenced table.
+    public var referencedSchema: String?
+    public var referencedTable: String?
 
-    public init(name: String, schema: String, table: String, type: String, indexName: String?, columns: [String], definition: String) {
+    public init(
+        name: String, schema: String, table: String, type: String, indexName: String?, columns: [String], definition: String,
+        referencedSchema: String? = nil, referencedTable: String? = nil
+    ) {
         self.name = name
         self.schema = schema
         self.table = table
@@ -121,6 +128,8 @@ public struct ConstraintInfo: Sendable, Equatable {
         self.indexName = indexName
         self.columns = columns
         self.definition = definition
+        self.referencedSchema = referencedSchema
+        self.referencedTable = referencedTable
     }
 }
 

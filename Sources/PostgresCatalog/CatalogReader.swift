@@ -130,11 +130,13 @@ public struct CatalogReader {
             SELECT con.conname, n.nspname, c.relname, con.contype::text, i.relname,
                    ARRAY(SELECT a.attname FROM unnest(con.conkey) k JOIN pg_attribute a
                          ON a.attrelid = con.conrelid AND a.attnum = k)::text[],
-                   pg_get_constraintdef(con.oid)
+                   pg_get_constraintdef(con.oid), rn.nspname, r.relname
             FROM pg_constraint con
             JOIN pg_class c ON c.oid = con.conrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_class i ON i.oid = con.conindid
+            LEFT JOIN pg_class r ON r.oid = con.confrelid
+            LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
             WHERE con.oid IN (
                 SELECT oid FROM pg_constraint WHERE conrelid = ANY($1::oid[])
                 UNION
@@ -146,7 +148,7 @@ public struct CatalogReader {
         ).rows.map { row in
             ConstraintInfo(
                 name: row[0]!, schema: row[1]!, table: row[2]!, type: row[3]!, indexName: row[4], columns: parsePGArray(row[5]),
-                definition: row[6] ?? "")
+                definition: row[6] ?? "", referencedSchema: row[7], referencedTable: row[8])
         }
 
         let indexes = try connection.query(

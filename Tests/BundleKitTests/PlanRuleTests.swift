@@ -176,6 +176,41 @@ import Testing
             name: "rename_constraint_renames_index", prestate: "CREATE TABLE items (id int PRIMARY KEY, code text CONSTRAINT items_code_uq UNIQUE);",
             bundle: "ALTER TABLE items RENAME CONSTRAINT items_pkey TO items_pk; ALTER INDEX items_pk SET (fillfactor = 90); ALTER TABLE items RENAME CONSTRAINT items_code_uq TO items_code_u; ALTER INDEX items_code_u RENAME TO items_code_k; CREATE INDEX items_pkey ON items (code);",
             rule: nil),
+        // DROP CONSTRAINT (a dropped-then-re-added constraint was refused as 42710)
+        PlanCase(
+            name: "drop_and_readd_constraints", prestate: "CREATE TABLE t (id int PRIMARY KEY, a int CONSTRAINT t_a_check CHECK (a > 0));",
+            bundle: "ALTER TABLE t DROP CONSTRAINT t_a_check; ALTER TABLE t ADD CONSTRAINT t_a_check CHECK (a >= 0); ALTER TABLE t DROP CONSTRAINT t_pkey; ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY (id); ALTER TABLE t DROP CONSTRAINT t_a_check; ALTER TABLE t ADD CHECK (a > 1); ALTER TABLE t DROP CONSTRAINT t_a_check;",
+            rule: nil),
+        PlanCase(name: "drop_constraint_missing", prestate: "CREATE TABLE t (id int PRIMARY KEY);", bundle: "ALTER TABLE t DROP CONSTRAINT t_id_check;", rule: "constraint-does-not-exist"),
+        PlanCase(
+            name: "drop_constraint_dropped_twice", prestate: "CREATE TABLE t (id int PRIMARY KEY);",
+            bundle: "ALTER TABLE t DROP CONSTRAINT t_pkey; ALTER TABLE t DROP CONSTRAINT IF EXISTS t_pkey; ALTER TABLE t DROP CONSTRAINT t_pkey;", rule: "constraint-does-not-exist"),
+        PlanCase(
+            name: "drop_key_with_foreign_keys", prestate: "CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE x (id int, t_id int REFERENCES t);",
+            bundle: "ALTER TABLE t DROP CONSTRAINT t_pkey;", rule: "drop-with-dependents"),
+        PlanCase(
+            name: "drop_key_cascade", prestate: "CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE x (id int, t_id int REFERENCES t);",
+            bundle: "ALTER TABLE t DROP CONSTRAINT t_pkey CASCADE; ALTER TABLE x DROP CONSTRAINT x_t_id_fkey;", rule: "constraint-does-not-exist"),
+        PlanCase(
+            name: "drop_key_of_planned_foreign_key", prestate: "CREATE TABLE t (id int, code text CONSTRAINT t_code_key UNIQUE); CREATE TABLE x (code text);",
+            bundle: "ALTER TABLE x ADD FOREIGN KEY (code) REFERENCES t (code); ALTER TABLE t DROP CONSTRAINT t_code_key;", rule: "drop-with-dependents"),
+        PlanCase(
+            name: "drop_inherited_check_added_to_parent", prestate: "CREATE TABLE p (a int); CREATE TABLE c () INHERITS (p);",
+            bundle: "ALTER TABLE p ADD CONSTRAINT p_a_pos CHECK (a > 0); ALTER TABLE ONLY p DROP CONSTRAINT p_a_pos; ALTER TABLE c RENAME CONSTRAINT p_a_pos TO c_a_pos; ALTER TABLE c DROP CONSTRAINT c_a_pos;",
+            rule: nil),
+        PlanCase(
+            name: "drop_constraint_of_added_column", prestate: "CREATE TABLE t (id int);",
+            bundle: "ALTER TABLE t ADD COLUMN code text UNIQUE CHECK (code <> ''); ALTER TABLE t DROP CONSTRAINT t_code_key, DROP CONSTRAINT t_code_check;", rule: nil),
+        PlanCase(
+            name: "rename_constraint_missing", prestate: "CREATE TABLE t (id int PRIMARY KEY);", bundle: "ALTER TABLE t RENAME CONSTRAINT t_key TO t_k;",
+            rule: "constraint-does-not-exist"),
+        PlanCase(
+            name: "constraint_using_index", prestate: "CREATE TABLE t (id int, a int CONSTRAINT t_a_key UNIQUE);",
+            bundle: "CREATE UNIQUE INDEX t_a_idx ON t (a); ALTER TABLE t DROP CONSTRAINT t_a_key, ADD CONSTRAINT t_a_key UNIQUE USING INDEX t_a_idx; ALTER INDEX t_a_key RENAME TO t_a_uq; CREATE UNIQUE INDEX t_id_idx ON t (id); ALTER TABLE t ADD PRIMARY KEY USING INDEX t_id_idx; ALTER TABLE t DROP CONSTRAINT t_id_idx;",
+            rule: nil),
+        PlanCase(
+            name: "constraint_using_missing_index", prestate: "CREATE TABLE t (id int);", bundle: "ALTER TABLE t ADD CONSTRAINT t_pk PRIMARY KEY USING INDEX t_id_idx;",
+            rule: "index-does-not-exist"),
         // Renames of routines and triggers, and composite type attributes (found by comparing plans with the server)
         PlanCase(
             name: "rename_procedure", prestate: "SELECT 1;",

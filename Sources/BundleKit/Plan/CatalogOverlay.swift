@@ -44,6 +44,14 @@ struct CatalogOverlay {
     var sequenceOwners: [String: SequenceOwner] = [:]
     /// Schemas the plan dropped objects from or moved objects out of ("*": some object moved, schema unknown).
     var schemasWithRemovedObjects: Set<String> = []
+    /// Names of table constraints the plan added or renamed to. A CHECK or foreign key added to a parent appears on
+    /// its children under the same name, so a later DROP CONSTRAINT of such a name is never reported as missing.
+    var addedConstraintNames: Set<String> = []
+    /// The plan added constraints whose names it does not know (an inline constraint of ADD COLUMN, an unnamed
+    /// exclusion constraint, a partition attached under a parent's keys, …): no DROP CONSTRAINT is reported missing.
+    var constraintNamesUncertain = false
+    /// Constraints the plan dropped (keys of schema and name): free again when the server chooses a name.
+    var droppedConstraintNames: Set<String> = []
     init(snapshot: CatalogSnapshot) {
         session = snapshot.session
         // The setting as the server keeps it; without one, the effective path the session reported (pg_catalog

@@ -948,6 +948,84 @@ struct StatementAnalyzer {
         overlay.indexes.append(IndexInfo(schema: table.schema, name: name, table: table.name, isUnique: true, isPrimary: primary, columns: keys, constraint: name))
     }
 
+    /// The constraint of `table` named `name`: a row of the catalog or the plan, or the index that implements it.
+    private func constraint(named name: String, of table: RelationInfo, overlay: CatalogOverlay) -> (constraint: ConstraintInfo?, index: IndexInfo?)? {
+        let row = overlay.constraints.first { sameBytes($0.schema, table.schema) && sameBytes($0.table, table.name) && sameBytes($0.name, name) }
+        let index = overlay.indexes.first {
+            sameBytes($0.schema, table.schema) && sameBytes($0.table, table.name) && $0.constraint.map { sameBytes($0, name) } == true
+        }
+        if row == nil && index == nil { return nil }
+        return (row, index)
+    }
+
+    /// A constraint that is in neither the catalog nor the plan is certainly missing only on a live table (whose
+    /// constraints were all read) when the plan added no constraint of that name anywhere and none it could not name.
+    private func constraintCertainlyMissing(_ name: String, of table: RelationInfo, overlay: CatalogOverlay) -> Bool {
+        table.oid != 0 && overlay.liveRelationOIDs.contains(table.oid) && !overlay.constraintNamesUncertain
+            && !overlay.addedConstraintNames.contains(where: { sameBytes($0, name) })
+    }
+
+    /// ALTER TABLE … DROP CONSTRAINT: 42704 when it does not exist, 2BP01 when foreign keys depend on its index
+    /// (without CASCADE); the constraint, its index and (with CASCADE) those foreign keys leave the plan.
+    private mutating func dropConstraint(_ name: String, missingOK: Bool, cascade: Bool, table: RelationInfo, overlay: inout CatalogOverlay) {
+        guard let (row, index) = constraint(named: name, of: table, overlay: overlay) else {
+            if missingOK {
+                info("constraint-does-not-exist", "constraint \"\(name)\" of relation \"\(table.name)\" does not exist, skipping")
+            } else if constraintCertainlyMissing(name, of: table, overlay: overlay) {
+                let known = overlay.constraints.filter { sameBytes($0.schema, table.schema) && sameBytes($0.table, table.name) }.map(\.name)
+                error(
+                    "constraint-does-not-exist", "42704", "constraint \"\(name)\" of relation \"\(table.name)\" does not exist",
+                    hint: known.isEmpty
+                        ? "The table has no constraints; use DROP CONSTRAINT IF EXISTS if that is expected."
+                        : "Its constraints: \(known.sorted().joined(separator: ", ")). Use DROP CONSTRAINT IF EXISTS if it may be missing.")
+            }
+            return
+        }
+        let indexName = index?.name ?? (row?.type == "f" ? nil : row?.indexName)
+        if let indexName {
+            let referencing = overlay.constraints.filter {
+                $0.type == "f" && $0.indexName.map { sameBytes($0, indexName) } == true
+                    && $0.referencedSchema.map { sameBytes($0, table.schema) } == true && $0.referencedTable.map { sameBytes($0, table.name) } == true
+            }
+            if !referencing.isEmpty && !cascade {
+                error(
+                    "drop-with-dependents", "2BP01",
+                    "cannot drop constraint \(name) on table \(overlay.display(schema: table.schema, name: table.name)) because other objects depend on it",
+                    detail: referencing.map {
+                        "constraint \($0.name) on table \(overlay.display(schema: $0.schema, name: $0.table)) depends on index \(overlay.display(schema: table.schema, name: indexName))"
+                    }.joined(separator: "\n"),
+                    hint: "Use DROP ... CASCADE to drop the dependent objects too.")
+                return
+            }
+            overlay.constraints.removeAll { candidate in referencing.contains { $0 == candidate } }
+            overlay.indexes.removeAll { sameBytes($0.schema, table.schema) && sameBytes($0.table, table.name) && sameBytes($0.name, indexName) }
+            overlay.relations[CatalogOverlay.key(table.schema, indexName)] = nil
+        }
+        overlay.constraints.removeAll { sameBytes($0.schema, table.schema) && sameBytes($0.table, table.name) && sameBytes($0.name, name) }
+        overlay.droppedConstraintNames.insert(CatalogOverlay.key(table.schema, name))
+    }
+
+    /// ADD CONSTRAINT … USING INDEX: 42704 when the index does not exist; else the index becomes the constraint's,
+    /// renamed to the constraint's name.
+    private mutating func addConstraintUsingIndex(_ indexName: String, name: String?, primary: Bool, table: RelationInfo, overlay: inout CatalogOverlay) {
+        let constraintName = name ?? indexName
+        overlay.addedConstraintNames.insert(constraintName)
+        guard let position = overlay.indexes.firstIndex(where: { sameBytes($0.schema, table.schema) && sameBytes($0.name, indexName) }) else {
+            if table.oid != 0 && overlay.liveRelationOIDs.contains(table.oid) && overlay.relations[CatalogOverlay.key(table.schema, indexName)] == nil {
+                error("index-does-not-exist", "42704", "index \"\(indexName)\" does not exist", hint: "Create the unique index first (CREATE UNIQUE INDEX … ON \(table.name)), or fix its name.")
+            }
+            return
+        }
+        overlay.indexes[position].constraint = constraintName
+        if primary { overlay.indexes[position].isPrimary = true }
+        guard !sameBytes(constraintName, indexName) else { return }
+        overlay.indexes[position].name = constraintName
+        if var relation = overlay.relations.removeValue(forKey: CatalogOverlay.key(table.schema, indexName)) {
+            relation.name = constraintName
+            overlay.putRelation(relation)
+        }
+    }
+
     /// Looks a relation up for a statement that needs it; reports 42P01 (or 3F000) when it is missing.
     private mutating func requireRelation(schema: String?, name: String, overlay: CatalogOverlay) -> RelationInfo? {
         if let found = overlay.relation(schema: schema, name: name) { return found }
@@ -1154,6 +1232,9 @@ struct StatementAnalyzer {
                 }
                 addColumnSequence(def, column: name, table: relation, overlay: &overlay)
                 if hasError { return }
+                if constraints.contains(where: { ["CONSTR_CHECK", "CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_FOREIGN", "CONSTR_EXCLUSION"].contains($0["contype"]?.string ?? "") }) {
+                    overlay.constraintNamesUncertain = true  // named by the server; not modelled
+                }
                 relation.columns.append(
                     ColumnInfo(
                         name: name, position: relation.columns.count + 1, type: type, typeOID: 0, typmod: -1, notNull: notNull,
@@ -1262,7 +1343,10 @@ struct StatementAnalyzer {
                     checkConstraintRows(expression: expression, relation: relation, constraintName: name)
                     if hasError { return }
                 }
-            case "AT_AttachPartition":
+            case "AT_AttachPartition", "AT_AddInherit":
+                // The new child may get constraints named after its own indexes (a partitioned parent's keys).
+                overlay.constraintNamesUncertain = true
+                guard subtype == "AT_AttachPartition" else { continue }
                 let partition = Syntax.rangeVar(command["def"]?.nodeBody?["name"])
                 checkPartitionBound(parent: (relation.schema, relation.name), partition: partition, overlay: overlay)
                 if hasError { return }
@@ -1270,6 +1354,16 @@ struct StatementAnalyzer {
                 guard let def = command["def"]?.nodeBody else { continue }
                 let contype = def["contype"]?.string ?? ""
                 let keys = Syntax.names(def["keys"])
+                if let indexName = def["indexname"]?.string {
+                    // ADD CONSTRAINT … UNIQUE / PRIMARY KEY USING INDEX: the index becomes the constraint's (and is
+                    // renamed to the constraint's name).
+                    addConstraintUsingIndex(indexName, name: def["conname"]?.string, primary: contype == "CONSTR_PRIMARY", table: relation, overlay: &overlay)
+                    if hasError { return }
+                    continue
+                }
+                if relation.kind == "p" && ["CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_EXCLUSION"].contains(contype) {
+                    overlay.constraintNamesUncertain = true  // each partition gets its own, named after its index
+                }
                 if let explicit = def["conname"]?.string, ["CONSTR_FOREIGN", "CONSTR_CHECK"].contains(contype),
                     overlay.constraints.contains(where: { $0.schema == relation.schema && $0.table == relation.name && $0.name == explicit })
                 {
@@ -1288,8 +1382,21 @@ struct StatementAnalyzer {
                     }
                     addForeignKeyTriggers(def, relation: relation, overlay: &overlay)
                     if let name {
+                        let referenced = Syntax.rangeVar(def["pktable"]).flatMap { overlay.relation(schema: $0.schema, name: $0.name) }
+                        let referencedKeys = Syntax.names(def["pk_attrs"])
+                        let referencedIndex = referenced.flatMap { table in
+                            overlay.indexes.first {
+                                sameBytes($0.schema, table.schema) && sameBytes($0.table, table.name) && $0.isUnique
+                                    && (referencedKeys.isEmpty ? $0.isPrimary : $0.columns == referencedKeys)
+                            }
+                        }
                         overlay.constraints.append(
-                            ConstraintInfo(name: name, schema: relation.schema, table: relation.name, type: "f", indexName: nil, columns: fkColumns, definition: ""))
+                            ConstraintInfo(
+                                name: name, schema: relation.schema, table: relation.name, type: "f", indexName: referencedIndex?.name, columns: fkColumns,
+                                definition: "", referencedSchema: referenced?.schema, referencedTable: referenced?.name))
+                        overlay.addedConstraintNames.insert(name)
+                    } else {
+                        overlay.constraintNamesUncertain = true
                     }
                 } else if contype == "CONSTR_CHECK" {
                     let columns = Self.columnReferences(def["raw_expr"])
@@ -1302,6 +1409,9 @@ struct StatementAnalyzer {
                     if let name {
                         overlay.constraints.append(
                             ConstraintInfo(name: name, schema: relation.schema, table: relation.name, type: "c", indexName: nil, columns: columns, definition: ""))
+                        overlay.addedConstraintNames.insert(name)
+                    } else {
+                        overlay.constraintNamesUncertain = true
                     }
                 } else if contype == "CONSTR_UNIQUE" || contype == "CONSTR_PRIMARY" {
                     let name = def["conname"]?.string ?? overlay.chooseRelationName(
@@ -1323,7 +1433,16 @@ struct StatementAnalyzer {
                         }
                     }
                     addConstraintIndex(name: name, primary: contype == "CONSTR_PRIMARY", keys: keys, table: relation, overlay: &overlay)
+                    overlay.addedConstraintNames.insert(name)
+                } else if let name = def["conname"]?.string {
+                    overlay.addedConstraintNames.insert(name)
+                } else {
+                    overlay.constraintNamesUncertain = true
                 }
+            case "AT_DropConstraint":
+                guard let name = command["name"]?.string else { continue }
+                dropConstraint(name, missingOK: command["missing_ok"]?.bool == true, cascade: command["behavior"]?.string == "DROP_CASCADE", table: relation, overlay: &overlay)
+                if hasError { return }
             default:
                 continue
             }
@@ -1452,7 +1571,7 @@ struct StatementAnalyzer {
                 let rows = probe.rows(
                     "SELECT conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = \(sqlLiteral(relation.schema)) AND c.conname LIKE \(sqlLiteral(base + "%"))")
             else { return nil }
-            used.formUnion(rows.compactMap { $0[0] })
+            used.formUnion(rows.compactMap { $0[0] }.filter { !overlay.droppedConstraintNames.contains(CatalogOverlay.key(relation.schema, $0)) })
         }
         var candidate = "\(base)_\(label)"
         var suffix = 0
@@ -1714,6 +1833,11 @@ struct StatementAnalyzer {
         if renameType == "OBJECT_TABCONSTRAINT" {
             // RENAME CONSTRAINT: an index that implements the constraint is renamed with it.
             let old = tree["subname"]?.string ?? ""
+            if constraint(named: old, of: relation, overlay: overlay) == nil && constraintCertainlyMissing(old, of: relation, overlay: overlay) {
+                error("constraint-does-not-exist", "42704", "constraint \"\(old)\" for table \"\(relation.name)\" does not exist")
+                return
+            }
+            overlay.addedConstraintNames.insert(newName)
             let onTable = { (schema: String, table: String) in sameBytes(schema, relation.schema) && sameBytes(table, relation.name) }
             for index in overlay.constraints.indices where onTable(overlay.constraints[index].schema, overlay.constraints[index].table)
                 && sameBytes(overlay.constraints[index].name, old) {
