@@ -58,8 +58,14 @@ public struct ColumnInfo: Sendable, Equatable {
     public var generated: String
     /// Collation name when it differs from the type's default, else nil.
     public var collation: String?
+    /// `attidentity`: "" , "a" (GENERATED ALWAYS), "d" (BY DEFAULT).
+    public var identity: String
 
-    public init(name: String, position: Int, type: String, typeOID: UInt32, typmod: Int, notNull: Bool, hasDefault: Bool, generated: String, collation: String?) {
+    public init(
+        name: String, position: Int, type: String, typeOID: UInt32, typmod: Int, notNull: Bool, hasDefault: Bool, generated: String, collation: String?,
+        identity: String = ""
+    ) {
+        self.identity = identity
         self.name = name
         self.position = position
         self.type = type

@@ -108,7 +108,7 @@ public struct CatalogReader {
                 """
                 SELECT a.attrelid, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod), a.atttypid, a.atttypmod,
                        a.attnotnull, a.atthasdef, a.attgenerated::text,
-                       CASE WHEN a.attcollation <> t.typcollation THEN co.collname END
+                       CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, a.attidentity::text
                 FROM pg_attribute a
                 JOIN pg_type t ON t.oid = a.atttypid
                 LEFT JOIN pg_collation co ON co.oid = a.attcollation
@@ -120,7 +120,7 @@ public struct CatalogReader {
                 byRelation[UInt32(row[0]!)!, default: []].append(
                     ColumnInfo(
                         name: row[1]!, position: Int(row[2]!)!, type: row[3]!, typeOID: UInt32(row[4]!)!, typmod: Int(row[5]!)!,
-                        notNull: row[6] == "t", hasDefault: row[7] == "t", generated: row[8] ?? "", collation: row[9]))
+                        notNull: row[6] == "t", hasDefault: row[7] == "t", generated: row[8] ?? "", collation: row[9], identity: row[10] ?? ""))
             }
             for index in relations.indices { relations[index].columns = byRelation[relations[index].oid] ?? [] }
         }

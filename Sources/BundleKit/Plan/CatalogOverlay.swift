@@ -52,6 +52,9 @@ struct CatalogOverlay {
     var constraintNamesUncertain = false
     /// Constraints the plan dropped (keys of schema and name): free again when the server chooses a name.
     var droppedConstraintNames: Set<String> = []
+    /// Columns whose nullability, default or identity the plan changed (keys of the table's key and the column;
+    /// the column "" for a whole table, e.g. after ADD PRIMARY KEY): their catalog state no longer holds.
+    var columnsAlteredByPlan: Set<String> = []
     init(snapshot: CatalogSnapshot) {
         session = snapshot.session
         // The setting as the server keeps it; without one, the effective path the session reported (pg_catalog

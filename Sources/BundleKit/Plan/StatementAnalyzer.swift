@@ -1178,6 +1178,20 @@ struct StatementAnalyzer {
             return
         }
         var typeProbe: ProbeOutcome? = nil
+        // Columns this statement changes (ALTER TABLE applies SET NOT NULL, defaults and keys before identities).
+        let tableKey = CatalogOverlay.key(relation.schema, relation.name)
+        let alteredBefore = overlay.columnsAlteredByPlan
+        for command in commands {
+            let subtype = command["subtype"]?.string ?? ""
+            if ["AT_SetNotNull", "AT_DropNotNull", "AT_ColumnDefault", "AT_AddIdentity", "AT_DropIdentity", "AT_SetIdentity", "AT_AlterColumnType"].contains(subtype),
+                let name = command["name"]?.string
+            {
+                overlay.columnsAlteredByPlan.insert(CatalogOverlay.key(tableKey, name))
+            }
+            if subtype == "AT_AddConstraint" || subtype == "AT_AddIndex" || subtype == "AT_AttachPartition" || subtype == "AT_AddInherit" {
+                overlay.columnsAlteredByPlan.insert(CatalogOverlay.key(tableKey, ""))
+            }
+        }
         for command in commands {
             let subtype = command["subtype"]?.string ?? ""
             let columnName = command["name"]?.string
@@ -1239,12 +1253,47 @@ struct StatementAnalyzer {
                     ColumnInfo(
                         name: name, position: relation.columns.count + 1, type: type, typeOID: 0, typmod: -1, notNull: notNull,
                         hasDefault: hasDefault || generation != nil, generated: generation == nil ? "" : "s", collation: nil))
+            case "AT_ColumnDefault":
+                // SET DEFAULT / DROP DEFAULT: the old default expression and what it depended on (a serial
+                // column's sequence) are gone.
+                guard let columnName, relation.oid != 0 else { continue }
+                let prefix = "default value for column \(quoteIdentifier(columnName)) of table "
+                let tables = [quoteIdentifier(relation.name), quoteIdentifier(relation.schema) + "." + quoteIdentifier(relation.name)]
+                overlay.dependents.removeAll { dependent in
+                    !dependent.isGeneratedColumnExpression && tables.contains { sameBytes(dependent.dependent, prefix + $0) }
+                }
             case "AT_DropIdentity":
                 // The identity's sequence is dropped with it (`DROP IDENTITY IF EXISTS` on a plain column: nothing).
                 if let columnName { overlay.removeSequence(ownedBy: columnName, of: relation) }
             case "AT_AddIdentity":
                 // ALTER COLUMN … ADD GENERATED … AS IDENTITY makes the column's sequence.
                 guard let columnName, let definition = command["def"] else { continue }
+                // The column as the catalog has it, unless an earlier statement or another command of this one changed it.
+                let changedHere = commands.contains {
+                    let other = $0["subtype"]?.string ?? ""
+                    return other != "AT_AddIdentity" && ($0["name"]?.string == columnName || !Self.columnCommands.contains(other))
+                }
+                if let column, live, !changedHere, !alteredBefore.contains(CatalogOverlay.key(tableKey, columnName)),
+                    !alteredBefore.contains(CatalogOverlay.key(tableKey, ""))
+                {
+                    let prefix = "column \"\(columnName)\" of relation \"\(relation.name)\""
+                    if !column.notNull {
+                        error(
+                            "identity-column-nullable", "55000", "\(prefix) must be declared NOT NULL before identity can be added",
+                            hint: "Add ALTER COLUMN \(columnName) SET NOT NULL before it (the column must hold no NULLs).")
+                        return
+                    }
+                    if !column.identity.isEmpty {
+                        error("identity-column-exists", "55000", "\(prefix) is already an identity column", hint: "Use ALTER COLUMN … SET GENERATED to change it.")
+                        return
+                    }
+                    if column.hasDefault {
+                        error(
+                            "identity-column-has-default", "55000", "\(prefix) already has a default value",
+                            hint: "Drop the default first (ALTER COLUMN \(columnName) DROP DEFAULT), and the old sequence after it.")
+                        return
+                    }
+                }
                 addColumnSequence(.object(["constraints": .array([definition])]), column: columnName, table: relation, overlay: &overlay)
                 if hasError { return }
             case "AT_DropColumn":
@@ -1464,6 +1513,12 @@ struct StatementAnalyzer {
         warnLargeLock(relation)
         overlay.putRelation(relation)
     }
+
+    /// ALTER TABLE subcommands on one named column that change nothing about the table's other columns.
+    static let columnCommands: Set<String> = [
+        "AT_SetNotNull", "AT_DropNotNull", "AT_ColumnDefault", "AT_AddIdentity", "AT_DropIdentity", "AT_SetIdentity", "AT_AlterColumnType",
+        "AT_SetStatistics", "AT_SetOptions", "AT_ResetOptions", "AT_SetStorage", "AT_SetCompression",
+    ]
 
     /// Tables below this size are scanned from their first block (synchronized scans start only above
     /// shared_buffers / 4, 32 MB by default), so a copy meets the rows in the same order as the server.
