@@ -403,6 +403,10 @@ import Testing
         PlanCase(name: "drop_schema_cascade", prestate: "CREATE SCHEMA s; CREATE TABLE s.t (a int);", bundle: "DROP SCHEMA s CASCADE;", rule: nil),
         // Deferred trigger events
         PlanCase(name: "pending_alter", prestate: deferredFK, bundle: "INSERT INTO c VALUES (NULL);\nALTER TABLE c ADD COLUMN x int;", rule: "pending-trigger-events", statement: 2),
+        PlanCase(
+            name: "pending_constraint_trigger", prestate: "SELECT 1;",
+            bundle: "CREATE TABLE acct (id int PRIMARY KEY, bal numeric); CREATE FUNCTION chk() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$; CREATE CONSTRAINT TRIGGER acct_chk AFTER INSERT OR UPDATE ON acct DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION chk(); INSERT INTO acct VALUES (1, 10); ALTER TABLE acct ADD COLUMN z int;",
+            rule: "pending-trigger-events"),
         PlanCase(name: "pending_drop", prestate: deferredFK, bundle: "INSERT INTO c VALUES (NULL);\nDROP TABLE c;", rule: "pending-trigger-events", statement: 2),
         PlanCase(
             name: "pending_delete_referenced", prestate: deferredFK + " INSERT INTO p VALUES (1);", bundle: "DELETE FROM p;\nALTER TABLE p ADD COLUMN x int;",

@@ -381,7 +381,12 @@ struct StatementAnalyzer {
             overlay.triggers.removeAll { $0 == existing }
         }
         overlay.triggers.append(
-            TriggerInfo(schema: relation.schema, table: relation.name, name: triggerName, isInternal: false, isConstraint: tree["isconstraint"]?.bool ?? false, function: function.displaySignature))
+            TriggerInfo(
+                schema: relation.schema, table: relation.name, name: triggerName, isInternal: false, isConstraint: tree["isconstraint"]?.bool ?? false,
+                function: function.displaySignature,
+                // A CONSTRAINT TRIGGER … INITIALLY DEFERRED FOR EACH ROW queues its events until COMMIT.
+                isAlwaysDeferred: tree["isconstraint"]?.bool == true && tree["initdeferred"]?.bool == true && tree["row"]?.bool == true,
+                eventBits: tree["events"]?.int ?? 0))
     }
 
     // MARK: Tables, views, indexes
