@@ -202,6 +202,13 @@ import Testing
             name: "drop_constraint_of_added_column", prestate: "CREATE TABLE t (id int);",
             bundle: "ALTER TABLE t ADD COLUMN code text UNIQUE CHECK (code <> ''); ALTER TABLE t DROP CONSTRAINT t_code_key, DROP CONSTRAINT t_code_check;", rule: nil),
         PlanCase(
+            name: "add_column_inline_keys", prestate: "CREATE TABLE t (id int);",
+            bundle: "ALTER TABLE t ADD COLUMN code text UNIQUE, ADD COLUMN k int PRIMARY KEY; ALTER INDEX t_code_key RENAME TO t_code_uq; ALTER INDEX t_pkey SET (fillfactor = 80); CREATE TABLE x (c text REFERENCES t (code));",
+            rule: nil),
+        PlanCase(
+            name: "add_column_inline_check_misnamed", prestate: "CREATE TABLE t (id int);",
+            bundle: "ALTER TABLE t ADD COLUMN n int CHECK (n > 0); ALTER TABLE t DROP CONSTRAINT t_n_chk;", rule: "constraint-does-not-exist"),
+        PlanCase(
             name: "rename_constraint_missing", prestate: "CREATE TABLE t (id int PRIMARY KEY);", bundle: "ALTER TABLE t RENAME CONSTRAINT t_key TO t_k;",
             rule: "constraint-does-not-exist"),
         PlanCase(

@@ -1251,8 +1251,32 @@ struct StatementAnalyzer {
                 }
                 addColumnSequence(def, column: name, table: relation, overlay: &overlay)
                 if hasError { return }
-                if constraints.contains(where: { ["CONSTR_CHECK", "CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_FOREIGN", "CONSTR_EXCLUSION"].contains($0["contype"]?.string ?? "") }) {
-                    overlay.constraintNamesUncertain = true  // named by the server; not modelled
+                // Inline constraints: keys make their index (named as the server names it), checks and foreign keys
+                // a constraint.
+                for constraint in constraints {
+                    let contype = constraint["contype"]?.string ?? ""
+                    switch contype {
+                    case "CONSTR_PRIMARY", "CONSTR_UNIQUE":
+                        let primary = contype == "CONSTR_PRIMARY"
+                        let constraintName = constraint["conname"]?.string
+                            ?? overlay.chooseRelationName(relation.name, primary ? nil : name, label: primary ? "pkey" : "key", schema: relation.schema)
+                        addConstraintIndex(name: constraintName, primary: primary, keys: [name], table: relation, overlay: &overlay)
+                        overlay.addedConstraintNames.insert(constraintName)
+                    case "CONSTR_CHECK", "CONSTR_FOREIGN":
+                        if contype == "CONSTR_FOREIGN", !checkForeignKey(constraint, columns: [name], overlay: overlay) { return }
+                        let columns = contype == "CONSTR_CHECK" ? Self.columnReferences(constraint["raw_expr"]) : [name]
+                        if let constraintName = constraint["conname"]?.string
+                            ?? chooseConstraintName(relation, columns: columns.count == 1 ? columns : [], label: contype == "CONSTR_CHECK" ? "check" : "fkey", overlay: overlay)
+                        {
+                            overlay.addedConstraintNames.insert(constraintName)
+                        } else {
+                            overlay.constraintNamesUncertain = true
+                        }
+                    case "CONSTR_EXCLUSION":
+                        overlay.constraintNamesUncertain = true
+                    default:
+                        continue
+                    }
                 }
                 relation.columns.append(
                     ColumnInfo(
