@@ -293,6 +293,19 @@ import Testing
         PlanCase(name: "fk_no_unique", prestate: "CREATE TABLE p (id int, x int);", bundle: "CREATE TABLE c (pid int REFERENCES p (id));", rule: "foreign-key-no-unique-key"),
         PlanCase(name: "fk_unique", prestate: "CREATE TABLE p (id int PRIMARY KEY, x int);", bundle: "CREATE TABLE c (pid int REFERENCES p (id));", rule: nil),
         PlanCase(name: "fk_no_pk", prestate: "CREATE TABLE p (id int, x int);", bundle: "CREATE TABLE c (pid int REFERENCES p);", rule: "foreign-key-no-primary-key"),
+        // Foreign keys to tables the plan creates: a self-reference was refused as 42P01
+        PlanCase(
+            name: "fk_self_reference", prestate: "SELECT 1;",
+            bundle: "CREATE TABLE tree (id int PRIMARY KEY, parent int REFERENCES tree (id), c text UNIQUE, d text REFERENCES tree (c)); CREATE TABLE pair (a int, b int, PRIMARY KEY (a, b), pa int, pb int, FOREIGN KEY (pb, pa) REFERENCES pair (b, a));",
+            rule: nil),
+        PlanCase(
+            name: "fk_new_table_keys", prestate: "SELECT 1;",
+            bundle: "CREATE TABLE orders (id int, code text); ALTER TABLE orders ADD PRIMARY KEY (id); CREATE UNIQUE INDEX ON orders (code); CREATE TABLE copy (LIKE orders INCLUDING ALL); CREATE TABLE items (o int REFERENCES orders, oc text REFERENCES orders (code), c int REFERENCES copy);",
+            rule: nil),
+        PlanCase(
+            name: "fk_new_table_not_unique", prestate: "SELECT 1;",
+            bundle: "CREATE TABLE orders (id int PRIMARY KEY, code text); CREATE TABLE items (o int REFERENCES orders, oc text REFERENCES orders (code));",
+            rule: "foreign-key-no-unique-key"),
         // Partitions: bounds checked by the server in a rolled-back transaction
         PlanCase(
             name: "partition_overlap", prestate: "CREATE TABLE m (id int, at int) PARTITION BY RANGE (at); CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10);",

@@ -52,6 +52,9 @@ struct CatalogOverlay {
     var constraintNamesUncertain = false
     /// Constraints the plan dropped (keys of schema and name): free again when the server chooses a name.
     var droppedConstraintNames: Set<String> = []
+    /// Tables the plan created whose unique indexes it knows all of (a plain CREATE TABLE: no LIKE, INHERITS,
+    /// PARTITION OF or OF type), so a foreign key to them is checked like one to a live table.
+    var relationsWithKnownKeys: Set<String> = []
     /// Columns whose nullability, default or identity the plan changed (keys of the table's key and the column;
     /// the column "" for a whole table, e.g. after ADD PRIMARY KEY): their catalog state no longer holds.
     var columnsAlteredByPlan: Set<String> = []
@@ -290,6 +293,7 @@ struct CatalogOverlay {
         if relation.schema == Self.temporarySchema { droppedAtCommit.removeAll { sameBytes($0, relation.name) } }
         schemasWithRemovedObjects.insert(relation.schema)
         relations[Self.key(relation.schema, relation.name)] = nil
+        relationsWithKnownKeys.remove(Self.key(relation.schema, relation.name))
         liveRelationOIDs.remove(relation.oid)
         triggers.removeAll { sameBytes($0.schema, relation.schema) && sameBytes($0.table, relation.name) }
         // The table's indexes go with it, as relations too.
@@ -321,6 +325,7 @@ struct CatalogOverlay {
     /// A relation renamed or moved to another schema (ALTER … RENAME TO, SET SCHEMA): same OID, data, indexes,
     /// constraints and triggers, under its new name (its indexes and sequences follow it to a new schema).
     mutating func moveRelation(_ relation: RelationInfo, toSchema schema: String, name: String) {
+        relationsWithKnownKeys.remove(Self.key(relation.schema, relation.name))
         let (oldSchema, oldName) = (relation.schema, relation.name)
         if oldSchema == Self.temporarySchema, let position = droppedAtCommit.firstIndex(where: { sameBytes($0, oldName) }) {
             droppedAtCommit[position] = name  // still dropped at COMMIT, under its new name

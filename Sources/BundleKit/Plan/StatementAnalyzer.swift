@@ -457,6 +457,9 @@ struct StatementAnalyzer {
         var columns: [ColumnInfo] = []
         var seen = Set<String>()
         var foreignKeys: [ParseNode] = []
+        // Foreign keys are checked once the table exists (it may reference itself), as the server adds them after
+        // creating it.
+        var foreignKeyChecks: [(constraint: ParseNode, columns: [String])] = []
         var columnDefinitions: [(name: String, definition: ParseNode)] = []
         // PRIMARY KEY and UNIQUE constraints, in order: each makes an index.
         var keyConstraints: [(constraint: ParseNode, keys: [String])] = []
@@ -484,7 +487,7 @@ struct StatementAnalyzer {
                 }
                 let constraints = (column["constraints"]?.listItems ?? []).compactMap { $0.nodeBody }
                 for (offset, constraint) in constraints.enumerated() where constraint["contype"]?.string == "CONSTR_FOREIGN" {
-                    if !checkForeignKey(constraint, columns: [columnName], overlay: overlay) { return }
+                    foreignKeyChecks.append((constraint, [columnName]))
                     // Column constraints carry DEFERRABLE / INITIALLY DEFERRED as separate attribute nodes after them.
                     let attributes = constraints[(offset + 1)...].prefix { $0["contype"]?.string?.hasPrefix("CONSTR_ATTR_") == true }
                     if attributes.contains(where: { $0["contype"]?.string == "CONSTR_ATTR_DEFERRED" }), var members = constraint.object {
@@ -510,7 +513,7 @@ struct StatementAnalyzer {
                     keyConstraints.append((constraint, (constraint["keys"]?.listItems ?? []).compactMap(\.stringValue)))
                 }
                 if constraint["contype"]?.string == "CONSTR_FOREIGN" {
-                    if !checkForeignKey(constraint, columns: Syntax.names(constraint["fk_attrs"]), overlay: overlay) { return }
+                    foreignKeyChecks.append((constraint, Syntax.names(constraint["fk_attrs"])))
                     foreignKeys.append(constraint)
                 }
             default:
@@ -554,6 +557,11 @@ struct StatementAnalyzer {
                 ?? overlay.chooseRelationName(name, primary ? nil : keys.joined(separator: "_"), label: primary ? "pkey" : "key", schema: schema)
             addConstraintIndex(name: name, primary: primary, keys: keys, table: created, overlay: &overlay)
         }
+        let copiesKeys = (tree["tableElts"]?.listItems ?? []).contains { $0.nodeType == "TableLikeClause" }
+        if !copiesKeys && tree["inhRelations"] == nil && tree["partbound"] == nil && tree["ofTypename"] == nil {
+            overlay.relationsWithKnownKeys.insert(CatalogOverlay.key(schema, name))
+        }
+        for (constraint, columns) in foreignKeyChecks where !checkForeignKey(constraint, columns: columns, overlay: overlay) { return }
         for foreignKey in foreignKeys { addForeignKeyTriggers(foreignKey, relation: created, overlay: &overlay) }
         overlay.types[CatalogOverlay.key(schema, name)] = TypeInfo(oid: 0, schema: schema, name: name, kind: "c", enumLabels: [])
     }
@@ -649,7 +657,8 @@ struct StatementAnalyzer {
         }
         let keys = Syntax.names(constraint["pk_attrs"])
         let unique = overlay.indexes.filter { $0.schema == target.schema && $0.table == target.name && $0.isUnique }
-        if target.oid == 0 { return true }  // created by the plan: its keys are not modelled
+        // Created by the plan: its keys are known only when it was made by a plain CREATE TABLE (and not moved since).
+        if target.oid == 0 && !overlay.relationsWithKnownKeys.contains(CatalogOverlay.key(target.schema, target.name)) { return true }
         if keys.isEmpty {
             if !unique.contains(where: \.isPrimary) {
                 error(
