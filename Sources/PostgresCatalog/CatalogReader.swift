@@ -201,8 +201,18 @@ public struct CatalogReader {
         }
 
         let referencedOIDs = relationOIDs + routines.map { String($0.oid) } + types.map { String($0.oid) }
+        // Views over the named objects' dependent views are read too (transitively): DROP … CASCADE takes them along.
         let dependents = try connection.query(
             """
+            WITH RECURSIVE referenced(oid) AS (
+                SELECT unnest($1::oid[])
+                UNION
+                SELECT r.ev_class FROM referenced x
+                JOIN pg_depend d ON d.refobjid = x.oid AND d.refclassid = ANY(ARRAY['pg_class', 'pg_proc', 'pg_type']::regclass[]::oid[])
+                     AND d.classid = 'pg_rewrite'::regclass
+                     AND d.deptype = 'n'
+                JOIN pg_rewrite r ON r.oid = d.objid AND r.ev_class <> d.refobjid
+            )
             SELECT pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid), d.refobjid, d.refobjsubid,
                    pg_describe_object(d.classid, d.objid, d.objsubid),
                    CASE WHEN gen.attname IS NOT NULL THEN pg_describe_object('pg_class'::regclass, ad.adrelid, ad.adnum)
@@ -222,7 +232,7 @@ public struct CatalogReader {
             LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
             LEFT JOIN pg_attribute gen ON gen.attrelid = ad.adrelid AND gen.attnum = ad.adnum AND gen.attgenerated <> ''
             WHERE d.refclassid = ANY(ARRAY['pg_class', 'pg_proc', 'pg_type']::regclass[]::oid[])
-              AND d.refobjid = ANY($1::oid[]) AND d.deptype = 'n'
+              AND d.refobjid IN (SELECT oid FROM referenced) AND d.deptype = 'n'
               AND NOT (d.classid = 'pg_rewrite'::regclass AND r.ev_class = d.refobjid)
             ORDER BY 1, 4
             """, [pgArray(referencedOIDs)]

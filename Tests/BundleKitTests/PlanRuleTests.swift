@@ -285,6 +285,11 @@ import Testing
         // Dependents
         PlanCase(name: "drop_table_view", prestate: view, bundle: "DROP TABLE t;", rule: "drop-with-dependents"),
         PlanCase(name: "drop_table_cascade", prestate: view, bundle: "DROP TABLE t CASCADE;", rule: nil),
+        PlanCase(
+            name: "drop_cascade_rebuild",
+            prestate: "CREATE TABLE t (id int PRIMARY KEY, a text); CREATE VIEW v AS SELECT id, a FROM t; CREATE VIEW w AS SELECT id FROM v; CREATE FUNCTION f(i int) RETURNS int LANGUAGE sql AS $$ SELECT i $$; CREATE VIEW fv AS SELECT f(1) AS x; CREATE VIEW fw AS SELECT x FROM fv; CREATE TABLE o (t_id int REFERENCES t);",
+            bundle: "DROP TABLE t CASCADE; CREATE VIEW w AS SELECT 1 AS x; DROP FUNCTION f(int) CASCADE; CREATE VIEW fw AS SELECT 2 AS y; CREATE TABLE t (id int PRIMARY KEY, a text, b int); CREATE VIEW v AS SELECT id, a, b FROM t; ALTER TABLE o ADD CONSTRAINT o_t_id_fkey FOREIGN KEY (t_id) REFERENCES t;",
+            rule: nil),
         PlanCase(name: "alter_type_view", prestate: view, bundle: "ALTER TABLE t ALTER COLUMN a TYPE bigint;", rule: "alter-column-type-used-by-view"),
         PlanCase(name: "alter_type_free", prestate: "CREATE TABLE t (a int, b text); CREATE VIEW v AS SELECT b FROM t;", bundle: "ALTER TABLE t ALTER COLUMN a TYPE bigint;", rule: nil),
         PlanCase(name: "drop_constraint_index", prestate: "CREATE TABLE t (a int PRIMARY KEY);", bundle: "DROP INDEX t_pkey;", rule: "drop-index-owned-by-constraint"),

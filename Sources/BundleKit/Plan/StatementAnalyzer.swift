@@ -962,6 +962,17 @@ struct StatementAnalyzer {
         overlay.indexes.append(IndexInfo(schema: table.schema, name: name, table: table.name, isUnique: true, isPrimary: primary, columns: keys, constraint: name))
     }
 
+    /// DROP … CASCADE: the views over the dropped object (or column), and the views over those, leave the plan too.
+    private func dropDependents(of oid: UInt32, column: Int? = nil, overlay: inout CatalogOverlay) {
+        var pending = overlay.dependents(of: oid, column: column)
+        var visited: Set<UInt32> = [oid]
+        while let dependent = pending.popLast() {
+            guard dependent.dependent.hasPrefix("rule "), visited.insert(dependent.dependentOwnerOID).inserted else { continue }
+            pending += overlay.dependents(of: dependent.dependentOwnerOID)
+            if let view = overlay.relations.values.first(where: { $0.oid == dependent.dependentOwnerOID }) { overlay.removeRelation(view) }
+        }
+    }
+
     /// The constraint of `table` named `name`: a row of the catalog or the plan, or the index that implements it.
     private func constraint(named name: String, of table: RelationInfo, overlay: CatalogOverlay) -> (constraint: ConstraintInfo?, index: IndexInfo?)? {
         let row = overlay.constraints.first { sameBytes($0.schema, table.schema) && sameBytes($0.table, table.name) && sameBytes($0.name, name) }
@@ -1356,6 +1367,7 @@ struct StatementAnalyzer {
                         hint: "Use DROP ... CASCADE to drop the dependent objects too.")
                     return
                 }
+                if command["behavior"]?.string == "DROP_CASCADE" { dropDependents(of: relation.oid, column: column.position, overlay: &overlay) }
                 warning(
                     "drop-data-loss", "dropping column \(relation.schema).\(relation.name).\(columnName) loses its data; an automatic rollback cannot restore it",
                     hint: "Take a backup (--backup) or keep the column until the data is no longer needed.")
@@ -1751,6 +1763,14 @@ struct StatementAnalyzer {
                     reportPendingTriggerEvents("DROP TABLE", relation)
                     return
                 }
+                if cascade {
+                    dropDependents(of: relation.oid, overlay: &overlay)
+                    // Other tables' foreign keys to it go too (their tables stay).
+                    overlay.constraints.removeAll {
+                        $0.type == "f" && $0.referencedSchema.map { sameBytes($0, relation.schema) } == true
+                            && $0.referencedTable.map { sameBytes($0, relation.name) } == true
+                    }
+                }
                 if ["r", "p", "m"].contains(relation.kind) && !CatalogOverlay.isTemporarySchema(relation.schema) {
                     warning(
                         "drop-data-loss",
@@ -1779,6 +1799,7 @@ struct StatementAnalyzer {
                     return
                 }
                 checkImmutable(routine.identity, name: routine.name, schema: routine.schema, types: routine.inputTypes)
+                if cascade { dropDependents(of: routine.oid, overlay: &overlay) }
                 overlay.routines.removeAll { $0 == routine }
                 overlay.schemasWithRemovedObjects.insert(routine.schema)
             }
