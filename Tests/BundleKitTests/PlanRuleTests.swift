@@ -290,6 +290,22 @@ import Testing
             prestate: "CREATE TABLE t (id int PRIMARY KEY, a text); CREATE VIEW v AS SELECT id, a FROM t; CREATE VIEW w AS SELECT id FROM v; CREATE FUNCTION f(i int) RETURNS int LANGUAGE sql AS $$ SELECT i $$; CREATE VIEW fv AS SELECT f(1) AS x; CREATE VIEW fw AS SELECT x FROM fv; CREATE TABLE o (t_id int REFERENCES t);",
             bundle: "DROP TABLE t CASCADE; CREATE VIEW w AS SELECT 1 AS x; DROP FUNCTION f(int) CASCADE; CREATE VIEW fw AS SELECT 2 AS y; CREATE TABLE t (id int PRIMARY KEY, a text, b int); CREATE VIEW v AS SELECT id, a, b FROM t; ALTER TABLE o ADD CONSTRAINT o_t_id_fkey FOREIGN KEY (t_id) REFERENCES t;",
             rule: nil),
+        // Views the plan creates depend on what they read
+        PlanCase(
+            name: "planned_view_drop_table", prestate: "CREATE TABLE t (id int, a text, b int);", bundle: "CREATE VIEW v AS SELECT id, a FROM t; DROP TABLE t;",
+            rule: "drop-with-dependents"),
+        PlanCase(
+            name: "planned_view_drop_column", prestate: "SELECT 1;",
+            bundle: "CREATE TABLE t (id int, a text, b int); CREATE VIEW v AS SELECT id, a FROM t; ALTER TABLE t DROP COLUMN b; ALTER TABLE t DROP COLUMN a;",
+            rule: "drop-with-dependents"),
+        PlanCase(
+            name: "planned_view_alter_type", prestate: "CREATE TABLE t (id int, a text, b int);",
+            bundle: "CREATE VIEW v AS SELECT id, upper(a) AS a FROM t; ALTER TABLE t ALTER COLUMN b TYPE bigint; ALTER TABLE t ALTER COLUMN a TYPE varchar(10);",
+            rule: "alter-column-type-used-by-view"),
+        PlanCase(
+            name: "planned_view_near_miss", prestate: "CREATE TABLE t (id int, a text, b int); CREATE VIEW lv AS SELECT id FROM t;",
+            bundle: "CREATE OR REPLACE VIEW lv AS SELECT 1 AS id; CREATE VIEW v AS SELECT x.id AS b FROM t x ORDER BY b; ALTER TABLE t ALTER COLUMN b TYPE bigint; ALTER TABLE t RENAME COLUMN id TO ident; CREATE MATERIALIZED VIEW mv AS SELECT * FROM v; DROP VIEW v CASCADE; ALTER TABLE t ALTER COLUMN ident TYPE bigint; CREATE VIEW v2 AS SELECT * FROM t; ALTER TABLE t RENAME TO t2; ALTER TABLE t2 DROP COLUMN a CASCADE; DROP TABLE t2;",
+            rule: nil),
         PlanCase(name: "alter_type_view", prestate: view, bundle: "ALTER TABLE t ALTER COLUMN a TYPE bigint;", rule: "alter-column-type-used-by-view"),
         PlanCase(name: "alter_type_free", prestate: "CREATE TABLE t (a int, b text); CREATE VIEW v AS SELECT b FROM t;", bundle: "ALTER TABLE t ALTER COLUMN a TYPE bigint;", rule: nil),
         PlanCase(name: "drop_constraint_index", prestate: "CREATE TABLE t (a int PRIMARY KEY);", bundle: "DROP INDEX t_pkey;", rule: "drop-index-owned-by-constraint"),

@@ -52,6 +52,21 @@ struct CatalogOverlay {
     var constraintNamesUncertain = false
     /// Constraints the plan dropped (keys of schema and name): free again when the server chooses a name.
     var droppedConstraintNames: Set<String> = []
+    /// A view or materialized view the plan created, over a relation it reads (keys of schema and name).
+    struct PlannedDependency: Equatable {
+        var referenced: String
+        /// The columns of `referenced` it uses; nil when not known (it reads several relations).
+        var columns: [String]?
+        var viewSchema: String
+        var viewName: String
+        var materialized: Bool
+        var view: String { CatalogOverlay.key(viewSchema, viewName) }
+    }
+
+    /// What views created by the plan read: DROP, DROP COLUMN and ALTER COLUMN TYPE of what they use fail as on
+    /// the server (the catalog's own dependencies are in `dependents`).
+    var plannedDependencies: [PlannedDependency] = []
+
     /// Tables the plan created whose unique indexes it knows all of (a plain CREATE TABLE: no LIKE, INHERITS,
     /// PARTITION OF or OF type), so a foreign key to them is checked like one to a live table.
     var relationsWithKnownKeys: Set<String> = []
@@ -294,6 +309,7 @@ struct CatalogOverlay {
         schemasWithRemovedObjects.insert(relation.schema)
         relations[Self.key(relation.schema, relation.name)] = nil
         relationsWithKnownKeys.remove(Self.key(relation.schema, relation.name))
+        plannedDependencies.removeAll { $0.view == Self.key(relation.schema, relation.name) || $0.referenced == Self.key(relation.schema, relation.name) }
         liveRelationOIDs.remove(relation.oid)
         triggers.removeAll { sameBytes($0.schema, relation.schema) && sameBytes($0.table, relation.name) }
         // The table's indexes go with it, as relations too.
@@ -326,6 +342,13 @@ struct CatalogOverlay {
     /// constraints and triggers, under its new name (its indexes and sequences follow it to a new schema).
     mutating func moveRelation(_ relation: RelationInfo, toSchema schema: String, name: String) {
         relationsWithKnownKeys.remove(Self.key(relation.schema, relation.name))
+        for index in plannedDependencies.indices {
+            if plannedDependencies[index].referenced == Self.key(relation.schema, relation.name) { plannedDependencies[index].referenced = Self.key(schema, name) }
+            if plannedDependencies[index].view == Self.key(relation.schema, relation.name) {
+                plannedDependencies[index].viewSchema = schema
+                plannedDependencies[index].viewName = name
+            }
+        }
         let (oldSchema, oldName) = (relation.schema, relation.name)
         if oldSchema == Self.temporarySchema, let position = droppedAtCommit.firstIndex(where: { sameBytes($0, oldName) }) {
             droppedAtCommit[position] = name  // still dropped at COMMIT, under its new name

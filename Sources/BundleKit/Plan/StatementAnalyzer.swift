@@ -636,6 +636,7 @@ struct StatementAnalyzer {
             RelationInfo(
                 oid: 0, schema: schema, name: name, kind: materialized ? "m" : "r", owner: overlay.session.user, isOwnedByCurrentRole: true,
                 estimatedRows: 0, totalBytes: 0, columns: columns))
+        if materialized { recordViewDependencies(tree["query"], schema: schema, name: name, materialized: true, replacing: 0, overlay: &overlay) }
     }
 
     private mutating func createSequence(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
@@ -736,6 +737,7 @@ struct StatementAnalyzer {
             RelationInfo(
                 oid: existing?.oid ?? 0, schema: schema, name: name, kind: "v", owner: existing?.owner ?? overlay.session.user,
                 isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: newColumns ?? existing?.columns ?? []))
+        recordViewDependencies(tree["query"], schema: schema, name: name, materialized: false, replacing: existing?.oid ?? 0, overlay: &overlay)
     }
 
     /// A CREATE TABLE AS query without its trailing `WITH [NO] DATA`.
@@ -960,6 +962,88 @@ struct StatementAnalyzer {
                 oid: 0, schema: table.schema, name: name, kind: "i", owner: overlay.session.user, isOwnedByCurrentRole: true, estimatedRows: 0,
                 totalBytes: 0, columns: []))
         overlay.indexes.append(IndexInfo(schema: table.schema, name: name, table: table.name, isUnique: true, isPrimary: primary, columns: keys, constraint: name))
+    }
+
+    /// "view v" / "materialized view s.v", as `pg_describe_object` names a view the plan created.
+    private func plannedViewDescription(_ dependency: CatalogOverlay.PlannedDependency, _ overlay: CatalogOverlay) -> String {
+        (dependency.materialized ? "materialized view " : "view ") + overlay.display(schema: dependency.viewSchema, name: dependency.viewName)
+    }
+
+    /// DROP … CASCADE of what views created by the plan read: those views, and views over them, leave the plan.
+    private func dropPlannedDependents(_ dependencies: [CatalogOverlay.PlannedDependency], overlay: inout CatalogOverlay) {
+        var pending = dependencies
+        var visited = Set<String>()
+        while let dependency = pending.popLast() {
+            guard visited.insert(dependency.view).inserted, let view = overlay.relations[dependency.view] else { continue }
+            pending += overlay.plannedDependencies.filter { $0.referenced == dependency.view }
+            if view.oid != 0 { dropDependents(of: view.oid, overlay: &overlay) }
+            overlay.removeRelation(view)
+        }
+    }
+
+    /// Records what a view or materialized view the plan creates reads (replacing what an earlier definition of it
+    /// read, in the catalog or the plan). The columns are known when it reads one relation, once, with no WITH,
+    /// subquery or function in FROM; names in ORDER BY and GROUP BY are skipped (they may be output names).
+    private func recordViewDependencies(_ query: ParseNode?, schema: String, name: String, materialized: Bool, replacing oid: UInt32, overlay: inout CatalogOverlay) {
+        let viewKey = CatalogOverlay.key(schema, name)
+        overlay.plannedDependencies.removeAll { $0.view == viewKey }
+        if oid != 0 { overlay.dependents.removeAll { $0.dependentOwnerOID == oid && $0.dependent.hasPrefix("rule ") } }
+        guard let query else { return }
+        var read: [RelationInfo] = []
+        var simple = true
+        var columnNames: [String] = []
+        var star = false
+        func visit(_ node: ParseNode, _ scope: Set<String>, _ collectColumns: Bool) {
+            switch node {
+            case .array(let items):
+                for item in items { visit(item, scope, collectColumns) }
+            case .object(var members):
+                if members["RangeSubselect"] != nil || members["RangeFunction"] != nil || members["RangeTableFunc"] != nil { simple = false }
+                if let name = members["relname"]?.string, members["schemaname"]?.string != nil || !scope.contains(name) {
+                    if let relation = overlay.relation(schema: members["schemaname"]?.string, name: name) { read.append(relation) } else { simple = false }
+                } else if members["relname"] != nil {
+                    simple = false  // a WITH query's name
+                }
+                if collectColumns, let fields = members["fields"]?.listItems, members["location"] != nil {
+                    if fields.last?.nodeType == "A_Star" {
+                        star = true
+                    } else if let last = fields.last?.nodeBody?["sval"]?.string ?? fields.last?.stringValue {
+                        columnNames.append(last)
+                    }
+                }
+                var inner = scope
+                if let with = members.removeValue(forKey: "withClause") {
+                    simple = false
+                    let body = with.nodeType == "WithClause" ? with.nodeBody : with
+                    let recursive = body?["recursive"]?.bool == true
+                    for cte in body?["ctes"]?.listItems ?? [] {
+                        let definition = cte.nodeType == "CommonTableExpr" ? cte.nodeBody : cte
+                        let cteName = definition?["ctename"]?.string
+                        let own = recursive ? inner.union(cteName.map { [$0] } ?? []) : inner
+                        if let cteQuery = definition?["ctequery"] { visit(cteQuery, own, collectColumns) }
+                        if let cteName { inner.insert(cteName) }
+                    }
+                }
+                for (key, value) in members {
+                    visit(value, inner, collectColumns && key != "sortClause" && key != "groupClause")
+                }
+            default:
+                return
+            }
+        }
+        visit(query, [], true)
+        var seen = Set<String>()
+        let relations = read.filter { seen.insert(CatalogOverlay.key($0.schema, $0.name)).inserted && $0.kind != "S" }
+        let columnsKnown = simple && read.count == 1 && relations.count == 1 && !relations[0].columns.isEmpty
+        for relation in relations {
+            let columns: [String]? =
+                columnsKnown
+                ? (star ? relation.columns.map(\.name) : Array(Set(columnNames.filter { column in relation.columns.contains { sameBytes($0.name, column) } })).sorted())
+                : nil
+            overlay.plannedDependencies.append(
+                CatalogOverlay.PlannedDependency(
+                    referenced: CatalogOverlay.key(relation.schema, relation.name), columns: columns, viewSchema: schema, viewName: name, materialized: materialized))
+        }
     }
 
     /// DROP … CASCADE: the views over the dropped object (or column), and the views over those, leave the plan too.
@@ -1359,15 +1443,22 @@ struct StatementAnalyzer {
                     continue
                 }
                 let dependents = overlay.dependents(of: relation.oid, column: column.position)
-                if command["behavior"]?.string != "DROP_CASCADE", !dependents.isEmpty {
+                let planned = overlay.plannedDependencies.filter { $0.referenced == tableKey && $0.columns?.contains { sameBytes($0, columnName) } == true }
+                if command["behavior"]?.string != "DROP_CASCADE", !dependents.isEmpty || !planned.isEmpty {
+                    let table = overlay.display(schema: relation.schema, name: relation.name)
                     error(
                         "drop-with-dependents", "2BP01",
-                        "cannot drop column \(columnName) of table \(overlay.display(schema: relation.schema, name: relation.name)) because other objects depend on it",
-                        detail: dependents.map { "\($0.dependentObject) depends on \($0.referenced)" }.joined(separator: "\n"),
+                        "cannot drop column \(columnName) of table \(table) because other objects depend on it",
+                        detail: (dependents.map { "\($0.dependentObject) depends on \($0.referenced)" }
+                            + planned.map { "\(plannedViewDescription($0, overlay)) depends on column \(quoteIdentifier(columnName)) of table \(table)" })
+                            .joined(separator: "\n"),
                         hint: "Use DROP ... CASCADE to drop the dependent objects too.")
                     return
                 }
-                if command["behavior"]?.string == "DROP_CASCADE" { dropDependents(of: relation.oid, column: column.position, overlay: &overlay) }
+                if command["behavior"]?.string == "DROP_CASCADE" {
+                    dropDependents(of: relation.oid, column: column.position, overlay: &overlay)
+                    dropPlannedDependents(planned, overlay: &overlay)
+                }
                 warning(
                     "drop-data-loss", "dropping column \(relation.schema).\(relation.name).\(columnName) loses its data; an automatic rollback cannot restore it",
                     hint: "Take a backup (--backup) or keep the column until the data is no longer needed.")
@@ -1410,6 +1501,13 @@ struct StatementAnalyzer {
                     }
                 }
                 let dependents = overlay.dependents(of: relation.oid, column: column.position)
+                if let view = overlay.plannedDependencies.first(where: { $0.referenced == tableKey && $0.columns?.contains { sameBytes($0, columnName) } == true }) {
+                    error(
+                        "alter-column-type-used-by-view", "0A000", "cannot alter type of a column used by a view or rule",
+                        detail: "rule _RETURN on \(plannedViewDescription(view, overlay)) depends on column \"\(columnName)\"",
+                        hint: "Drop the view, alter the column, and recreate the view in the same bundle.")
+                    return
+                }
                 if let view = dependents.first(where: { $0.dependent.hasPrefix("rule ") }) {
                     error(
                         "alter-column-type-used-by-view", "0A000", "cannot alter type of a column used by a view or rule",
@@ -1749,16 +1847,21 @@ struct StatementAnalyzer {
                     return
                 }
                 let dependents = overlay.dependents(of: relation.oid, excluding: dropped)
-                if !cascade && !dependents.isEmpty {
+                let planned = overlay.plannedDependencies.filter { dependency in
+                    dependency.referenced == CatalogOverlay.key(relation.schema, relation.name) && !targets.contains { CatalogOverlay.key($0.schema, $0.name) == dependency.view }
+                }
+                if !cascade && (!dependents.isEmpty || !planned.isEmpty) {
                     let noun = Self.relkindNouns[relation.kind] ?? kind.noun
                     error(
                         "drop-with-dependents", "2BP01",
                         "cannot drop \(noun) \(overlay.display(schema: relation.schema, name: relation.name)) because other objects depend on it",
-                        detail: Self.uniqueDependents(dependents).map { "\($0) depends on \(noun) \(overlay.display(schema: relation.schema, name: relation.name))" }
+                        detail: (Self.uniqueDependents(dependents) + planned.map { plannedViewDescription($0, overlay) })
+                            .map { "\($0) depends on \(noun) \(overlay.display(schema: relation.schema, name: relation.name))" }
                             .joined(separator: "\n"),
                         hint: "Use DROP ... CASCADE to drop the dependent objects too.")
                     return
                 }
+                if cascade { dropPlannedDependents(planned, overlay: &overlay) }
                 if removeType == "OBJECT_TABLE", overlay.pendingTriggerEvents.contains(CatalogOverlay.key(relation.schema, relation.name)) {
                     reportPendingTriggerEvents("DROP TABLE", relation)
                     return
@@ -2002,9 +2105,14 @@ struct StatementAnalyzer {
                 return renamed
             }
             overlay.putRelation(relation)
+            // Data probes read the live table, whose column still has the old name: none after a rename.
+            overlay.liveRelationOIDs.remove(relation.oid)
             let tableKey = CatalogOverlay.key(relation.schema, relation.name)
             for (sequence, owner) in overlay.sequenceOwners where owner.table == tableKey && sameBytes(owner.column, old) {
                 overlay.sequenceOwners[sequence]?.column = newName
+            }
+            for index in overlay.plannedDependencies.indices where overlay.plannedDependencies[index].referenced == tableKey {
+                overlay.plannedDependencies[index].columns = overlay.plannedDependencies[index].columns?.map { sameBytes($0, old) ? newName : $0 }
             }
             return
         }
