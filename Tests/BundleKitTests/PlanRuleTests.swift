@@ -441,6 +441,11 @@ import Testing
         PlanCase(name: "drop_schema_not_empty", prestate: "CREATE SCHEMA s; CREATE TABLE s.t (a int);", bundle: "DROP SCHEMA s;", rule: "drop-schema-not-empty"),
         PlanCase(name: "drop_schema_planned_object", prestate: "CREATE SCHEMA s;", bundle: "CREATE TABLE s.t (a int);\nDROP SCHEMA s;", rule: "drop-schema-not-empty", statement: 2),
         PlanCase(name: "drop_schema_emptied", prestate: "CREATE SCHEMA s; CREATE TABLE s.t (a int);", bundle: "DROP TABLE s.t;\nDROP SCHEMA s;", rule: nil),
+        PlanCase(
+            name: "drop_schema_cascade_rebuild",
+            prestate: "CREATE SCHEMA app; CREATE TABLE app.t (id int PRIMARY KEY, a text); CREATE VIEW app.v AS SELECT * FROM app.t; CREATE VIEW public.pv AS SELECT id FROM app.v; CREATE FUNCTION app.f(i int) RETURNS int LANGUAGE sql AS $$ SELECT i $$; CREATE TYPE app.mood AS ENUM ('a');",
+            bundle: "DROP SCHEMA app CASCADE; CREATE SCHEMA app; CREATE TYPE app.mood AS ENUM ('a', 'b'); CREATE TABLE app.t (id int PRIMARY KEY, a text, m app.mood); CREATE VIEW app.v AS SELECT * FROM app.t; CREATE VIEW public.pv AS SELECT id FROM app.v; CREATE FUNCTION app.f(i int) RETURNS int LANGUAGE sql AS $$ SELECT i + 1 $$; ALTER TYPE app.mood RENAME VALUE 'b' TO 'c';",
+            rule: nil),
         PlanCase(name: "drop_schema_cascade", prestate: "CREATE SCHEMA s; CREATE TABLE s.t (a int);", bundle: "DROP SCHEMA s CASCADE;", rule: nil),
         // Deferred trigger events
         PlanCase(name: "pending_alter", prestate: deferredFK, bundle: "INSERT INTO c VALUES (NULL);\nALTER TABLE c ADD COLUMN x int;", rule: "pending-trigger-events", statement: 2),

@@ -1953,10 +1953,31 @@ struct StatementAnalyzer {
                     checkSchemaEmpty(name, overlay: overlay)
                     if hasError { return }
                 }
+                removeSchemaContents(name, overlay: &overlay)
                 overlay.schemas[name] = nil
             }
         default:
             break
+        }
+    }
+
+    /// DROP SCHEMA: what the plan knows in it leaves with it (with CASCADE, also the views elsewhere over it), so
+    /// the schema and its objects can be created again.
+    private func removeSchemaContents(_ name: String, overlay: inout CatalogOverlay) {
+        for relation in overlay.relations.values where sameBytes(relation.schema, name) {
+            guard overlay.relations[CatalogOverlay.key(relation.schema, relation.name)] != nil else { continue }  // gone with its table
+            if relation.oid != 0 { dropDependents(of: relation.oid, overlay: &overlay) }
+            dropPlannedDependents(overlay.plannedDependencies.filter { $0.referenced == CatalogOverlay.key(relation.schema, relation.name) }, overlay: &overlay)
+            overlay.constraints.removeAll {
+                $0.type == "f" && $0.referencedSchema.map { sameBytes($0, name) } == true && $0.referencedTable.map { sameBytes($0, relation.name) } == true
+            }
+            overlay.removeRelation(relation)
+        }
+        for routine in overlay.routines where sameBytes(routine.schema, name) && routine.oid != 0 { dropDependents(of: routine.oid, overlay: &overlay) }
+        overlay.routines.removeAll { sameBytes($0.schema, name) }
+        for (key, type) in overlay.types where sameBytes(type.schema, name) { overlay.types[key] = nil }
+        overlay.enumValuesAddedInTransaction = overlay.enumValuesAddedInTransaction.filter { _, typeKey in
+            overlay.types[typeKey] != nil
         }
     }
 
