@@ -329,6 +329,11 @@ import Testing
             rule: "foreign-key-no-unique-key"),
         // Partitions: bounds checked by the server in a rolled-back transaction
         PlanCase(
+            name: "partition_detach_reattach_and_more",
+            prestate: "CREATE TABLE events (id bigint, at date NOT NULL, payload jsonb) PARTITION BY RANGE (at); CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01'); CREATE TABLE cfg (k text PRIMARY KEY, v text);",
+            bundle: "CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01'); CREATE INDEX events_at_idx ON events (at); ALTER TABLE events ADD PRIMARY KEY (id, at); CREATE TABLE events_old (LIKE events INCLUDING ALL); ALTER TABLE events DETACH PARTITION events_2026; ALTER TABLE events ATTACH PARTITION events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01'); CREATE TABLE events_default PARTITION OF events DEFAULT; INSERT INTO cfg VALUES ('a', '1') ON CONFLICT (k) DO UPDATE SET v = excluded.v; CREATE DOMAIN posint AS int CHECK (VALUE > 0); ALTER DOMAIN posint ADD CONSTRAINT posint_small CHECK (VALUE < 1000000); CREATE TABLE counts (n posint); CREATE FUNCTION cfg_get(key text) RETURNS text LANGUAGE sql STABLE AS $$ SELECT v FROM cfg WHERE k = key $$; COMMENT ON FUNCTION cfg_get(text) IS 'get'; GRANT EXECUTE ON FUNCTION cfg_get(text) TO PUBLIC; REVOKE ALL ON FUNCTION cfg_get(text) FROM PUBLIC; CREATE MATERIALIZED VIEW cfg_mv AS SELECT k, v FROM cfg; CREATE UNIQUE INDEX ON cfg_mv (k); REFRESH MATERIALIZED VIEW cfg_mv; CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE OR REPLACE TRIGGER cfg_t BEFORE INSERT ON cfg FOR EACH ROW EXECUTE FUNCTION trg(); CREATE OR REPLACE TRIGGER cfg_t BEFORE UPDATE ON cfg FOR EACH ROW EXECUTE FUNCTION trg(); DROP TRIGGER IF EXISTS nope ON cfg; ALTER TABLE cfg RENAME TO config; CREATE VIEW cfg AS SELECT * FROM config;",
+            rule: nil),
+        PlanCase(
             name: "partition_overlap", prestate: "CREATE TABLE m (id int, at int) PARTITION BY RANGE (at); CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10);",
             bundle: "CREATE TABLE m2 PARTITION OF m FOR VALUES FROM (5) TO (20);", rule: "partition-bound-conflict"),
         PlanCase(

@@ -67,6 +67,10 @@ struct CatalogOverlay {
     /// the server (the catalog's own dependencies are in `dependents`).
     var plannedDependencies: [PlannedDependency] = []
 
+    /// The plan detached or dropped a live table that may have been a partition: the live partition bounds that the
+    /// server's own check reads may no longer hold, so that check is skipped from then on.
+    var partitionBoundsChanged = false
+
     /// Tables the plan created whose unique indexes it knows all of (a plain CREATE TABLE: no LIKE, INHERITS,
     /// PARTITION OF or OF type), so a foreign key to them is checked like one to a live table.
     var relationsWithKnownKeys: Set<String> = []
@@ -308,6 +312,7 @@ struct CatalogOverlay {
         if relation.schema == Self.temporarySchema { droppedAtCommit.removeAll { sameBytes($0, relation.name) } }
         schemasWithRemovedObjects.insert(relation.schema)
         relations[Self.key(relation.schema, relation.name)] = nil
+        if relation.oid != 0 && ["r", "p", "f"].contains(relation.kind) { partitionBoundsChanged = true }
         relationsWithKnownKeys.remove(Self.key(relation.schema, relation.name))
         plannedDependencies.removeAll { $0.view == Self.key(relation.schema, relation.name) || $0.referenced == Self.key(relation.schema, relation.name) }
         liveRelationOIDs.remove(relation.oid)

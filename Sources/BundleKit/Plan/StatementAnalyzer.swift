@@ -571,7 +571,7 @@ struct StatementAnalyzer {
     /// transaction that is always rolled back, with a 50 ms lock timeout so a busy parent is never blocked for
     /// long (then the check is skipped with a warning). Only when the parent and the attached table are live.
     private mutating func checkPartitionBound(parent: (schema: String?, name: String), partition: (schema: String?, name: String)?, overlay: CatalogOverlay) {
-        guard let probe, let parentInfo = overlay.relation(schema: parent.schema, name: parent.name),
+        guard let probe, !overlay.partitionBoundsChanged, let parentInfo = overlay.relation(schema: parent.schema, name: parent.name),
             overlay.liveRelationOIDs.contains(parentInfo.oid)
         else { return }
         if let partition {
@@ -1540,6 +1540,8 @@ struct StatementAnalyzer {
                     checkConstraintRows(expression: expression, relation: relation, constraintName: name)
                     if hasError { return }
                 }
+            case "AT_DetachPartition", "AT_DetachPartitionFinalize", "AT_DropInherit":
+                overlay.partitionBoundsChanged = true
             case "AT_AttachPartition", "AT_AddInherit":
                 // The new child may get constraints named after its own indexes (a partitioned parent's keys).
                 overlay.constraintNamesUncertain = true
