@@ -328,6 +328,22 @@ import Testing
             bundle: "CREATE TABLE orders (id int PRIMARY KEY, code text); CREATE TABLE items (o int REFERENCES orders, oc text REFERENCES orders (code));",
             rule: "foreign-key-no-unique-key"),
         // Partitions: bounds checked by the server in a rolled-back transaction
+        // Sequences: OWNED BY, ALTER SEQUENCE; owners; CREATE SCHEMA AUTHORIZATION
+        PlanCase(
+            name: "sequence_owned_by", prestate: "CREATE SEQUENCE s; CREATE TABLE t (id int, b serial);",
+            bundle: "ALTER SEQUENCE s RESTART WITH 5; ALTER SEQUENCE s OWNED BY t.id; ALTER SEQUENCE t_b_seq OWNED BY NONE; ALTER SEQUENCE IF EXISTS nope OWNED BY NONE; ALTER TABLE t DROP COLUMN b; DROP SEQUENCE t_b_seq; ALTER TABLE t DROP COLUMN id; ALTER SEQUENCE s RESTART;",
+            rule: "relation-does-not-exist"),
+        PlanCase(
+            name: "sequence_owned_by_missing_column", prestate: "CREATE TABLE t (id int);", bundle: "CREATE SEQUENCE t_seq OWNED BY t.ident;",
+            rule: "column-does-not-exist"),
+        PlanCase(
+            name: "sequence_owner_mismatch",
+            prestate: "CREATE ROLE {role}_o; GRANT {role}_o TO {role}; GRANT CREATE ON SCHEMA public TO {role}, {role}_o; CREATE TABLE t (id int); ALTER TABLE t OWNER TO {role};",
+            bundle: "ALTER TABLE t OWNER TO {role}_o; CREATE SEQUENCE t_seq OWNED BY t.id;", rule: "sequence-owner-mismatch", role: true),
+        PlanCase(
+            name: "schema_authorization", prestate: "SELECT 1;",
+            bundle: "CREATE SCHEMA AUTHORIZATION CURRENT_USER; CREATE TABLE postgres.t (id int); CREATE SCHEMA AUTHORIZATION nosuch_role_h;",
+            rule: "role-does-not-exist"),
         PlanCase(
             name: "partition_detach_reattach_and_more",
             prestate: "CREATE TABLE events (id bigint, at date NOT NULL, payload jsonb) PARTITION BY RANGE (at); CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01'); CREATE TABLE cfg (k text PRIMARY KEY, v text);",

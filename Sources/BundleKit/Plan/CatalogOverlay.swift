@@ -67,6 +67,9 @@ struct CatalogOverlay {
     /// the server (the catalog's own dependencies are in `dependents`).
     var plannedDependencies: [PlannedDependency] = []
 
+    /// The plan ran SET ROLE (or SET SESSION AUTHORIZATION): owners of what it creates are then not certain.
+    var roleChangedByPlan = false
+
     /// The plan detached or dropped a live table that may have been a partition: the live partition bounds that the
     /// server's own check reads may no longer hold, so that check is skipped from then on.
     var partitionBoundsChanged = false

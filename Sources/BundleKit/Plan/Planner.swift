@@ -182,7 +182,13 @@ public struct Planner {
                     scope.relationNames.insert(name)
                 }
             case "CreateSchemaStmt":
-                if let name = tree["authrole"]?.nodeBody?["rolename"]?.string { scope.roleNames.insert(name) }
+                if let name = tree["authrole"]?["rolename"]?.string { scope.roleNames.insert(name) }
+            case "CreateSeqStmt", "AlterSeqStmt":
+                // OWNED BY table.column: the table.
+                for option in (tree["options"]?.listItems ?? []).compactMap(\.nodeBody) where option["defname"]?.string == "owned_by" {
+                    let parts = Syntax.names(option["arg"])
+                    if parts.count >= 2 { scope.relationNames.insert(parts[parts.count - 2]) }
+                }
             case "CreateStmt", "AlterTableStmt":
                 // The names a serial or identity column's sequence may get (`table_column_seq`, `…_seq1`, …): a
                 // relation already called so makes the server pick the next.

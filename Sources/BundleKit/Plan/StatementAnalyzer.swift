@@ -91,6 +91,7 @@ struct StatementAnalyzer {
         case "CreateTrigStmt": createTrigger(tree, &overlay)
         case "CreateStmt": createTable(tree, &overlay)
         case "CreateSeqStmt": createSequence(tree, &overlay)
+        case "AlterSeqStmt": alterSequence(tree, &overlay)
         case "ViewStmt": createView(tree, &overlay)
         case "CreateTableAsStmt": createTableAs(tree, &overlay)
         case "IndexStmt": createIndex(tree, &overlay)
@@ -645,8 +646,58 @@ struct StatementAnalyzer {
         guard let schema = resolveCreationSchema(explicit, temporary: Syntax.isTemporary(tree["sequence"]), relation: name, &overlay) else { return }
         summary.object = "\(schema).\(name)"
         if relationNameTaken(schema: schema, name: name, ifNotExists: tree["if_not_exists"]?.bool == true, statement: "CREATE SEQUENCE", overlay) { return }
-        overlay.putRelation(
-            RelationInfo(oid: 0, schema: schema, name: name, kind: "S", owner: overlay.session.user, isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: []))
+        let sequence = RelationInfo(
+            oid: 0, schema: schema, name: name, kind: "S", owner: overlay.session.user, isOwnedByCurrentRole: true, estimatedRows: 0, totalBytes: 0, columns: [])
+        overlay.putRelation(sequence)
+        setSequenceOwnedBy(tree["options"], sequence: sequence, &overlay)
+    }
+
+    /// ALTER SEQUENCE: the sequence must exist; OWNED BY is checked and recorded.
+    private mutating func alterSequence(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
+        summary.action = "alter"
+        guard let (schema, name) = Syntax.rangeVar(tree["sequence"]) else { return }
+        guard let sequence = overlay.relation(schema: schema, name: name) else {
+            if tree["missing_ok"]?.bool == true {
+                info("relation-does-not-exist", "relation \"\(name)\" does not exist, skipping")
+            } else {
+                _ = requireRelation(schema: schema, name: name, overlay: overlay)
+            }
+            return
+        }
+        summary.object = "\(sequence.schema).\(sequence.name)"
+        guard sequence.kind == "S" else {
+            return error("not-a-sequence", "42809", "\"\(sequence.name)\" is not a sequence", hint: "Use ALTER TABLE / ALTER INDEX for \(sequence.schema).\(sequence.name).")
+        }
+        setSequenceOwnedBy(tree["options"], sequence: sequence, &overlay)
+    }
+
+    /// OWNED BY t.c / NONE (`process_owned_by`): the table must exist, be a table, have the sequence's owner and
+    /// schema, and the column; the sequence then goes with the column.
+    private mutating func setSequenceOwnedBy(_ options: ParseNode?, sequence: RelationInfo, _ overlay: inout CatalogOverlay) {
+        guard let option = (options?.listItems ?? []).compactMap(\.nodeBody).last(where: { $0["defname"]?.string == "owned_by" }) else { return }
+        let parts = Syntax.names(option["arg"])
+        let sequenceKey = CatalogOverlay.key(sequence.schema, sequence.name)
+        if parts.count == 1 && parts[0] == "none" {
+            overlay.sequenceOwners[sequenceKey] = nil
+            return
+        }
+        guard parts.count >= 2, let column = parts.last, let (schema, table) = Syntax.qualified(Array(parts.dropLast())) else { return }
+        guard let owner = requireRelation(schema: schema, name: table, overlay: overlay) else { return }
+        guard ["r", "p", "f"].contains(owner.kind) else {
+            return error("sequence-owner-wrong-kind", "42809", "sequence cannot be owned by relation \"\(owner.name)\"")
+        }
+        if !overlay.roleChangedByPlan && !sameBytes(owner.owner, sequence.owner) {
+            return error(
+                "sequence-owner-mismatch", "55000", "sequence must have same owner as table it is linked to",
+                hint: "\(sequence.schema).\(sequence.name) is owned by \(sequence.owner), \(owner.schema).\(owner.name) by \(owner.owner): change one owner first.")
+        }
+        if !sameBytes(owner.schema, sequence.schema) {
+            return error("sequence-schema-mismatch", "55000", "sequence must be in same schema as table it is linked to")
+        }
+        if !owner.columns.isEmpty && !owner.columns.contains(where: { sameBytes($0.name, column) }) {
+            return error("column-does-not-exist", "42703", "column \"\(column)\" of relation \"\(owner.name)\" does not exist")
+        }
+        overlay.sequenceOwners[sequenceKey] = CatalogOverlay.SequenceOwner(table: CatalogOverlay.key(owner.schema, owner.name), column: column)
     }
 
     /// FK checks: target exists, has a matching unique key. Returns false after reporting an error.
@@ -962,6 +1013,16 @@ struct StatementAnalyzer {
                 oid: 0, schema: table.schema, name: name, kind: "i", owner: overlay.session.user, isOwnedByCurrentRole: true, estimatedRows: 0,
                 totalBytes: 0, columns: []))
         overlay.indexes.append(IndexInfo(schema: table.schema, name: name, table: table.name, isUnique: true, isPrimary: primary, columns: keys, constraint: name))
+    }
+
+    /// The column's default expression is gone (SET/DROP DEFAULT, DROP COLUMN), and with it what it depended on.
+    private func removeDefaultDependencies(of column: String, in relation: RelationInfo, overlay: inout CatalogOverlay) {
+        guard relation.oid != 0 else { return }
+        let prefix = "default value for column \(quoteIdentifier(column)) of table "
+        let tables = [quoteIdentifier(relation.name), quoteIdentifier(relation.schema) + "." + quoteIdentifier(relation.name)]
+        overlay.dependents.removeAll { dependent in
+            !dependent.isGeneratedColumnExpression && tables.contains { sameBytes(dependent.dependent, prefix + $0) }
+        }
     }
 
     /// "view v" / "materialized view s.v", as `pg_describe_object` names a view the plan created.
@@ -1389,12 +1450,8 @@ struct StatementAnalyzer {
             case "AT_ColumnDefault":
                 // SET DEFAULT / DROP DEFAULT: the old default expression and what it depended on (a serial
                 // column's sequence) are gone.
-                guard let columnName, relation.oid != 0 else { continue }
-                let prefix = "default value for column \(quoteIdentifier(columnName)) of table "
-                let tables = [quoteIdentifier(relation.name), quoteIdentifier(relation.schema) + "." + quoteIdentifier(relation.name)]
-                overlay.dependents.removeAll { dependent in
-                    !dependent.isGeneratedColumnExpression && tables.contains { sameBytes(dependent.dependent, prefix + $0) }
-                }
+                guard let columnName else { continue }
+                removeDefaultDependencies(of: columnName, in: relation, overlay: &overlay)
             case "AT_DropIdentity":
                 // The identity's sequence is dropped with it (`DROP IDENTITY IF EXISTS` on a plain column: nothing).
                 if let columnName { overlay.removeSequence(ownedBy: columnName, of: relation) }
@@ -1464,6 +1521,7 @@ struct StatementAnalyzer {
                     hint: "Take a backup (--backup) or keep the column until the data is no longer needed.")
                 relation.columns.removeAll { $0.name == columnName }
                 overlay.removeSequence(ownedBy: columnName, of: relation)
+                removeDefaultDependencies(of: columnName, in: relation, overlay: &overlay)
             case "AT_SetNotNull":
                 guard let columnName else { continue }
                 guard column != nil || !columnKnown else {
@@ -1539,6 +1597,21 @@ struct StatementAnalyzer {
                 if let expression = Self.parenthesizedText(definition, from: 0, to: definition.byteCount) {
                     checkConstraintRows(expression: expression, relation: relation, constraintName: name)
                     if hasError { return }
+                }
+            case "AT_ChangeOwner":
+                // OWNER TO: its owned sequences follow (the plan does not know role memberships: privileges stay).
+                let spec = command["newowner"].flatMap { $0.nodeType == "RoleSpec" ? $0.nodeBody : $0 }
+                let newOwner: String? =
+                    switch spec?["roletype"]?.string {
+                    case "ROLESPEC_CSTRING": spec?["rolename"]?.string
+                    case "ROLESPEC_CURRENT_USER", "ROLESPEC_CURRENT_ROLE": overlay.currentUser
+                    case "ROLESPEC_SESSION_USER": overlay.session.user
+                    default: nil
+                    }
+                guard let newOwner else { continue }
+                relation.owner = newOwner
+                for (sequence, owner) in overlay.sequenceOwners where owner.table == tableKey {
+                    overlay.relations[sequence]?.owner = newOwner
                 }
             case "AT_DetachPartition", "AT_DetachPartitionFinalize", "AT_DropInherit":
                 overlay.partitionBoundsChanged = true
@@ -2223,9 +2296,18 @@ struct StatementAnalyzer {
 
     private mutating func createSchema(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
         summary.action = "create"
-        guard let name = tree["schemaname"]?.string ?? tree["authrole"]?.nodeBody?["rolename"]?.string else { return }
+        // `authrole` is a RoleSpec field, not a wrapped node.
+        let authorization = tree["authrole"].flatMap { $0.nodeType == "RoleSpec" ? $0.nodeBody : $0 }
+        let role: String? =
+            switch authorization?["roletype"]?.string {
+            case "ROLESPEC_CSTRING": authorization?["rolename"]?.string
+            case "ROLESPEC_CURRENT_USER", "ROLESPEC_CURRENT_ROLE": overlay.currentUser
+            case "ROLESPEC_SESSION_USER": overlay.session.user
+            default: nil
+            }
+        guard let name = tree["schemaname"]?.string ?? role else { return }
         summary.object = name
-        if let role = tree["authrole"]?.nodeBody?["rolename"]?.string, !overlay.roles.contains(role) {
+        if let role, authorization?["roletype"]?.string == "ROLESPEC_CSTRING", !overlay.roles.contains(role) {
             error("role-does-not-exist", "42704", "role \"\(role)\" does not exist", hint: "Create the role first (CREATE ROLE \(quoteIdentifier(role))).")
             return
         }
@@ -2238,7 +2320,7 @@ struct StatementAnalyzer {
             }
             return
         }
-        overlay.schemas[name] = SchemaInfo(name: name, owner: overlay.session.user, canCreate: true, canUse: true)
+        overlay.schemas[name] = SchemaInfo(name: name, owner: role ?? overlay.session.user, canCreate: true, canUse: true)
     }
 
     private mutating func grant(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
@@ -2553,6 +2635,7 @@ struct StatementAnalyzer {
             if !local { overlay.sessionSearchPathSetting = path }
         }
         func setUser(_ user: String) {
+            overlay.roleChangedByPlan = true
             overlay.currentUser = user
             if !local { overlay.sessionCurrentUser = user }
         }
