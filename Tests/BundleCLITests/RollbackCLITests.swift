@@ -183,6 +183,36 @@ import Testing
         #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
     }
 
+    /// Views rebuilt by a bundle (DROP VIEW … CASCADE, created again, one more view over them) are put back in
+    /// dependency order: dropped in one statement, re-created each after the views it reads (here the view named
+    /// first reads the one named last). Each of the three orders was a failed rollback before.
+    @Test func viewsRebuiltWithCascadeRollBackInDependencyOrder() throws {
+        let prestate = """
+            CREATE TABLE t (id int PRIMARY KEY, a text);
+            CREATE VIEW z_base AS SELECT id, a FROM t;
+            CREATE VIEW a_top AS SELECT id FROM z_base;
+            COMMENT ON VIEW a_top IS 'top';
+            """
+        let project = try LockedTestProject(
+            prefix: "rollback-views", lock: "r",
+            bundles: [
+                (
+                    "bundles/r/1-rebuild.sql",
+                    "DROP VIEW z_base CASCADE;\nCREATE VIEW z_base AS SELECT id, a, 1 AS one FROM t;\nCREATE VIEW a_top AS SELECT id, one FROM z_base;\nCREATE VIEW m_new AS SELECT one FROM a_top;\n"
+                )
+            ],
+            prestate: prestate)
+        defer { project.remove() }
+        let db = project.conninfo
+        let preState = try schemaDump(db)
+        let applied = bundle(["apply", "r", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        let back = bundle(["rollback", "bundle/t~1", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        #expect(try schemaDump(db) == preState, "the rollback must put both views back exactly and drop the new one")
+        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+    }
+
     /// A table dropped and created again in one bundle has a recorded state before and after, like a changed one,
     /// but its rows are gone: the generated rollback says so and `bundle rollback` refuses it.
     @Test func droppedAndRecreatedTableIsIrreversible() throws {

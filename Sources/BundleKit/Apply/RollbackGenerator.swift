@@ -87,10 +87,15 @@ struct RollbackGenerator {
 
         // 0. Drop replaced views before reverting their tables: a view may read a column the bundle added,
         //    and that column cannot be dropped while the view exists. Step 3 re-creates the previous view.
-        for path in changed.sorted() {
-            guard let object = ObjectPath(path), object.kind == "views" || object.kind == "matviews" else { continue }
-            let noun = object.kind == "views" ? "VIEW" : "MATERIALIZED VIEW"
-            emit("DROP \(noun) IF EXISTS \(object.qualified);", because: "restore the previous \(object.qualified)")
+        //    Views the bundle created go in the same statement (they may read a replaced view, or be read by
+        //    one): one DROP of several views succeeds whatever the dependencies among them.
+        for (kind, noun) in [("matviews", "MATERIALIZED VIEW"), ("views", "VIEW")] {
+            let replaced = changed.sorted().compactMap(ObjectPath.init).filter { $0.kind == kind }
+            let new = created.sorted().compactMap(ObjectPath.init).filter { $0.kind == kind }
+            guard !replaced.isEmpty || !new.isEmpty else { continue }
+            let reasons = replaced.map { "restore the previous \($0.qualified)" } + new.map { "created \($0.qualified)" }
+            for reason in reasons.dropLast() { lines.append("-- \(reason)") }
+            emit("DROP \(noun) IF EXISTS \((replaced + new).map(\.qualified).joined(separator: ", "));", because: reasons.last!)
         }
         // 0b. Column renames, before anything whose text mentions the columns (foreign keys, views) is restored.
         for path in objectPaths.sorted() where before[path] != nil && after[path] != nil {
@@ -120,7 +125,8 @@ struct RollbackGenerator {
         for kind in Self.dropOrder {
             // Created tables (foreign keys) and views (views on views) may depend on each other: drop them in one
             // statement, which PostgreSQL allows without CASCADE whatever the order.
-            if ["views", "matviews", "tables"].contains(kind) {
+            if ["views", "matviews"].contains(kind) { continue }  // dropped in step 0
+            if kind == "tables" {
                 let objects = created.sorted().compactMap(ObjectPath.init).filter { $0.kind == kind }
                 guard !objects.isEmpty else { continue }
                 for object in objects.dropLast() { lines.append("-- created \(object.qualified)") }
@@ -166,8 +172,7 @@ struct RollbackGenerator {
                 }
                 emit(pre, because: "previous definition of \(object.routineSignature)")
             case "views", "matviews":
-                // Dropped in step 0.
-                emit(before[path]!, because: "previous definition of \(object.qualified)")
+                break  // dropped in step 0, re-created below in dependency order
             case "types":
                 let pre = before[path]!
                 let post = normalizedAfter[path]!
@@ -192,6 +197,11 @@ struct RollbackGenerator {
                 break
             }
         }
+        let replacedViews = changed.filter { ["views", "matviews"].contains(ObjectPath($0)?.kind ?? "") }
+        for path in Self.dependencyOrder(replacedViews.sorted(), definitions: before) {
+            guard let object = ObjectPath(path) else { continue }
+            emit(before[path]!, because: "previous definition of \(object.qualified)")
+        }
         // A moved routine (renamed, moved to another schema, or with parameters newly named by CREATE OR REPLACE)
         // is back at its old name after step 0; its definition may still differ: restore it as a changed one.
         for (newPath, oldPath) in moves.sorted(by: { $0.key < $1.key }) {
@@ -209,6 +219,7 @@ struct RollbackGenerator {
         // 4. Re-create what the bundle dropped (data is lost: irreversible for tables).
         for path in removed.sorted() where path.hasPrefix("schemas/") { emit(before[path]!, because: "re-create dropped schema") }
         for kind in Self.createOrder {
+            if kind == "views" || kind == "matviews" { continue }  // below
             for path in removed.sorted() {
                 guard let object = ObjectPath(path), object.kind == kind else { continue }
                 if kind == "tables" || kind == "matviews" {
@@ -217,6 +228,16 @@ struct RollbackGenerator {
                 }
                 emit(before[path]!, because: "re-create dropped \(object.qualified)")
             }
+        }
+        // Views and materialized views the bundle dropped: each after the views its definition reads.
+        let droppedViews = removed.filter { ["views", "matviews"].contains(ObjectPath($0)?.kind ?? "") }
+        for path in Self.dependencyOrder(droppedViews.sorted(), definitions: before) {
+            guard let object = ObjectPath(path) else { continue }
+            if object.kind == "matviews" {
+                irreversible.append(object.qualified)
+                emit("-- IRREVERSIBLE: \(object.qualified) was dropped; this re-creates its structure, not its rows (restore them from a backup)", because: nil)
+            }
+            emit(before[path]!, because: "re-create dropped \(object.qualified)")
         }
         // 4b. Default privileges the bundle removed, once the schemas they name exist again.
         for statement in defaultsBefore where !defaultsAfter.contains(where: { sameBytes($0, statement) }) {
@@ -229,6 +250,37 @@ struct RollbackGenerator {
     }
 
     /// Replaces whole identifiers (not parts of longer names) per `tokens`.
+    /// `paths` (views) ordered so that each comes after the others its definition names (`schema.name` as a whole
+    /// token); ties and cycles keep the given order.
+    static func dependencyOrder(_ paths: [String], definitions: [String: String]) -> [String] {
+        let objects = paths.compactMap { path in ObjectPath(path).map { (path, $0.qualified) } }
+        func mentions(_ text: String, _ name: String) -> Bool {
+            let bytes = Array(text.utf8)
+            let needle = Array(name.utf8)
+            guard !needle.isEmpty, bytes.count >= needle.count else { return false }
+            func isNamePart(_ byte: UInt8) -> Bool { byte >= 0x80 || byte == 95 || byte == 36 || (byte >= 48 && byte <= 57) || (byte | 0x20 >= 97 && byte | 0x20 <= 122) }
+            var index = 0
+            while index + needle.count <= bytes.count {
+                if bytes[index] == needle[0] && Array(bytes[index..<index + needle.count]) == needle {
+                    let before = index > 0 ? bytes[index - 1] : 32
+                    let after = index + needle.count < bytes.count ? bytes[index + needle.count] : 32
+                    if !isNamePart(before) && before != 46 && before != 34 && !isNamePart(after) && after != 34 { return true }
+                }
+                index += 1
+            }
+            return false
+        }
+        var remaining = objects
+        var ordered: [String] = []
+        while !remaining.isEmpty {
+            let ready = remaining.firstIndex { candidate in
+                !remaining.contains { other in other.0 != candidate.0 && mentions(definitions[candidate.0] ?? "", other.1) }
+            } ?? 0
+            ordered.append(remaining.remove(at: ready).0)
+        }
+        return ordered
+    }
+
     static func substitute(_ tokens: [String: String], in text: String) -> String {
         var result = text
         for (new, old) in tokens.sorted(by: { $0.key.count > $1.key.count }) {
