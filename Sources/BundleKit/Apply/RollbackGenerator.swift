@@ -20,6 +20,9 @@ struct RollbackGenerator {
     var configColumns: [String: (key: String, value: String)] = [:]
     var lines: [String] = []
     var irreversible: [String] = []
+    /// State paths a step already put back (a serial column's sequence, re-created where its column stops being an
+    /// identity): later steps leave them alone.
+    var restoredPaths: Set<String> = []
 
     /// A state path split into schema, kind and object name.
     struct ObjectPath {
@@ -159,7 +162,7 @@ struct RollbackGenerator {
         for path in changed.sorted() where path.hasPrefix("schemas/") {
             revertAuxiliary(before: before[path]!, after: after[path]!)
         }
-        for path in changed.sorted() {
+        for path in changed.sorted() where !restoredPaths.contains(path) {
             guard let object = ObjectPath(path) else { continue }
             switch object.kind {
             case "functions":
@@ -220,7 +223,7 @@ struct RollbackGenerator {
         for path in removed.sorted() where path.hasPrefix("schemas/") { emit(before[path]!, because: "re-create dropped schema") }
         for kind in Self.createOrder {
             if kind == "views" || kind == "matviews" { continue }  // below
-            for path in removed.sorted() {
+            for path in removed.sorted() where !restoredPaths.contains(path) {
                 guard let object = ObjectPath(path), object.kind == kind else { continue }
                 if kind == "tables" || kind == "matviews" {
                     irreversible.append(object.qualified)
@@ -615,6 +618,22 @@ struct RollbackGenerator {
         }
         for column in post {
             guard let old = preNames[column.name], old != column.line else { continue }
+            if column.line.contains(" AS IDENTITY") && !old.contains(" AS IDENTITY") {
+                // The column became an identity (the serial-to-identity migration): DROP IDENTITY drops the
+                // identity's sequence; a sequence the column owned before is created again and moved past the
+                // column's values, so that the restored default does not hand out used keys.
+                emit("ALTER TABLE \(object.qualified) ALTER COLUMN \(column.name) DROP IDENTITY IF EXISTS;", because: "undo identity column")
+                let owned = "OWNED BY \(object.qualified).\(column.name);"
+                for (path, text) in self.before.sorted(by: { $0.key < $1.key }) where ObjectPath(path)?.kind == "sequences" && text.contains(owned) {
+                    guard let sequence = ObjectPath(path) else { continue }
+                    restoredPaths.insert(path)
+                    emit(text, because: "re-create \(sequence.qualified), which \(object.qualified).\(column.name) used before")
+                    emit(
+                        "SELECT pg_catalog.setval('\(sequence.qualified.replacingOccurrences(of: "'", with: "''"))', "
+                            + "coalesce((SELECT max(\(column.name)) FROM \(object.qualified)), 1), (SELECT max(\(column.name)) FROM \(object.qualified)) IS NOT NULL);",
+                        because: "continue \(sequence.qualified) after the column's values (its last value was not recorded)")
+                }
+            }
             let oldType = Self.columnType(old, name: column.name)
             if oldType != Self.columnType(column.line, name: column.name) {
                 emit(
