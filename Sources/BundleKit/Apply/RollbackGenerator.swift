@@ -23,14 +23,19 @@ struct RollbackGenerator {
     /// State paths a step already put back (a serial column's sequence, re-created where its column stops being an
     /// identity): later steps leave them alone.
     var restoredPaths: Set<String> = []
+    /// The bundle's ALTER TABLE … RENAME COLUMN statements: table name (as written), old and new column names.
+    var columnRenames: [(table: String, old: String, new: String)] = []
 
     /// A state path split into schema, kind and object name.
     struct ObjectPath {
         let schema: String
         let kind: String
         let name: String
+        /// The state path it was made from.
+        let path: String
 
         init?(_ path: String) {
+            self.path = path
             // Split on the '/' scalar, not Characters: a name may start with a combining mark, which would make one
             // Character with the '/' before it.
             let parts = path.unicodeScalars.split(separator: "/", maxSplits: 2).map { String(String.UnicodeScalarView($0)) }
@@ -80,10 +85,13 @@ struct RollbackGenerator {
             if newBase != oldBase { tokens[quoteIdentifier(newBase)] = quoteIdentifier(oldBase) }
             if new.schema != old.schema { tokens[quoteIdentifier(new.schema)] = quoteIdentifier(old.schema) }
         }
-        for path in objectPaths where before[path] != nil && after[path] != nil && ObjectPath(path)?.kind == "tables" {
-            let createBefore = Self.statements(before[path]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
-            let createAfter = Self.statements(after[path]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
-            for rename in Self.renamedColumns(before: createBefore, after: createAfter) { tokens[rename.new] = rename.old }
+        // Tables at the same path, and tables the bundle renamed or moved (old path, new path).
+        let tablePairs = objectPaths.filter { before[$0] != nil && after[$0] != nil && ObjectPath($0)?.kind == "tables" }.map { ($0, $0) }
+            + moves.filter { ObjectPath($0.value)?.kind == "tables" && before[$0.value] != nil && after[$0.key] != nil }.map { ($0.value, $0.key) }
+        for (oldPath, newPath) in tablePairs {
+            let createBefore = Self.statements(before[oldPath]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
+            let createAfter = Self.statements(after[newPath]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
+            for rename in Self.renamedColumns(before: createBefore, after: createAfter, hints: columnRenameHints(for: oldPath)) { tokens[rename.new] = rename.old }
         }
         let normalizedAfter = tokens.isEmpty ? after : after.mapValues { Self.substitute(tokens, in: $0) }
         let changed = objectPaths.filter { before[$0] != nil && after[$0] != nil && !sameBytes(before[$0], normalizedAfter[$0]) }
@@ -101,11 +109,11 @@ struct RollbackGenerator {
             emit("DROP \(noun) IF EXISTS \((replaced + new).map(\.qualified).joined(separator: ", "));", because: reasons.last!)
         }
         // 0b. Column renames, before anything whose text mentions the columns (foreign keys, views) is restored.
-        for path in objectPaths.sorted() where before[path] != nil && after[path] != nil {
-            guard let object = ObjectPath(path), object.kind == "tables" else { continue }
-            let createBefore = Self.statements(before[path]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
-            let createAfter = Self.statements(after[path]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
-            for rename in Self.renamedColumns(before: createBefore, after: createAfter) {
+        for (oldPath, newPath) in tablePairs.sorted(by: { $0.0 < $1.0 }) {
+            guard let object = ObjectPath(oldPath) else { continue }
+            let createBefore = Self.statements(before[oldPath]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
+            let createAfter = Self.statements(after[newPath]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
+            for rename in Self.renamedColumns(before: createBefore, after: createAfter, hints: columnRenameHints(for: oldPath)) {
                 emit("ALTER TABLE \(object.qualified) RENAME COLUMN \(rename.new) TO \(rename.old);", because: "undo column rename")
             }
         }
@@ -113,6 +121,11 @@ struct RollbackGenerator {
         for path in changed.sorted() {
             guard let object = ObjectPath(path), object.kind == "tables" else { continue }
             revertTable(object, before: before[path]!, after: normalizedAfter[path]!)
+        }
+        // A table renamed back in step 0 may have changed as well: compare it under its old name.
+        for (oldPath, newPath) in tablePairs.sorted(by: { $0.0 < $1.0 }) where oldPath != newPath && !sameBytes(before[oldPath], normalizedAfter[newPath]) {
+            guard let object = ObjectPath(oldPath) else { continue }
+            revertTable(object, before: before[oldPath]!, after: normalizedAfter[newPath]!)
         }
         // 1b. Default privileges the bundle added, before a schema they name is dropped. (A state recorded before
         //     bundle captured them has no file: then nothing is known to undo.)
@@ -591,26 +604,56 @@ struct RollbackGenerator {
         return rest
     }
 
-    /// A column renamed in place keeps its position and the rest of its line.
-    static func renamedColumns(before: String, after: String) -> [(index: Int, old: String, new: String)] {
+    /// Renamed columns: one that keeps its position and the rest of its line, or one the bundle renames with
+    /// ALTER TABLE … RENAME COLUMN (`hints`, quoted as the state quotes names; its type, default or NOT NULL may
+    /// have changed too). Old and new names as the state writes them.
+    static func renamedColumns(before: String, after: String, hints: [(old: String, new: String)] = []) -> [(old: String, new: String)] {
         let pre = columns(before)
         let post = columns(after)
-        guard pre.count == post.count else { return [] }
         let postNames = Set(post.map(\.name))
         let preNames = Set(pre.map(\.name))
-        return pre.indices.compactMap { index in
-            guard pre[index].name != post[index].name, !postNames.contains(pre[index].name), !preNames.contains(post[index].name),
-                pre[index].line.dropFirst(pre[index].name.count) == post[index].line.dropFirst(post[index].name.count)
-            else { return nil }
-            return (index, pre[index].name, post[index].name)
+        var renames: [(old: String, new: String)] = []
+        if pre.count == post.count {
+            for index in pre.indices {
+                guard pre[index].name != post[index].name, !postNames.contains(pre[index].name), !preNames.contains(post[index].name),
+                    pre[index].line.dropFirst(pre[index].name.count) == post[index].line.dropFirst(post[index].name.count)
+                else { continue }
+                renames.append((pre[index].name, post[index].name))
+            }
         }
+        for hint in hints where preNames.contains(hint.old) && !postNames.contains(hint.old) && postNames.contains(hint.new) && !preNames.contains(hint.new) {
+            if !renames.contains(where: { $0.old == hint.old || $0.new == hint.new }) { renames.append(hint) }
+        }
+        return renames
+    }
+
+    /// The bundle's RENAME COLUMN statements on the table at `path` (before or after a rename of the table itself),
+    /// chained (a → b → c is a → c), with names quoted as the state writes them.
+    func columnRenameHints(for path: String) -> [(old: String, new: String)] {
+        guard let object = ObjectPath(path) else { return [] }
+        var names: Set<String> = [object.name]
+        for (newPath, oldPath) in moves where newPath == path || oldPath == path {
+            for other in [newPath, oldPath] { if let moved = ObjectPath(other) { names.insert(moved.name) } }
+        }
+        var chained: [(old: String, new: String)] = []
+        for rename in columnRenames where names.contains(rename.table) {
+            if let index = chained.firstIndex(where: { $0.new == rename.old }) {
+                chained[index].new = rename.new
+            } else {
+                chained.append((rename.old, rename.new))
+            }
+        }
+        return chained.filter { $0.old != $0.new }.map { (quoteIdentifier($0.old), quoteIdentifier($0.new)) }
     }
 
     private mutating func revertColumns(_ object: ObjectPath, before: String, after: String) {
-        var pre = Self.columns(before)
-        let post = Self.columns(after)
-        // Columns renamed in place were renamed back first (see `renamedColumns`).
-        for rename in Self.renamedColumns(before: before, after: after) { pre[rename.index] = post[rename.index] }
+        let pre = Self.columns(before)
+        var post = Self.columns(after)
+        // Renamed columns were renamed back first (see `renamedColumns`): compare them under their old names.
+        for rename in Self.renamedColumns(before: before, after: after, hints: columnRenameHints(for: object.path)) {
+            guard let index = post.firstIndex(where: { $0.name == rename.new }) else { continue }
+            post[index] = (rename.old, rename.old + post[index].line.dropFirst(rename.new.count))
+        }
         let preNames = Dictionary(pre.map { ($0.name, $0.line) }, uniquingKeysWith: { a, _ in a })
         let postNames = Dictionary(post.map { ($0.name, $0.line) }, uniquingKeysWith: { a, _ in a })
         for column in post where preNames[column.name] == nil {

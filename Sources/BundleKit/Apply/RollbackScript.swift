@@ -29,6 +29,12 @@ public struct RollbackScript: Sendable, Equatable {
         for config in watch?.config ?? [] { generator.configColumns[config.table] = (config.key, config.value) }
         generator.moves = moves
         generator.changedPaths = changedPaths
+        for statement in bundle.script.statements where statement.kind == "RenameStmt" && statement.tree["renameType"]?.string == "OBJECT_COLUMN" {
+            guard let table = Syntax.rangeVar(statement.tree["relation"])?.name, let old = statement.tree["subname"]?.string,
+                let new = statement.tree["newname"]?.string
+            else { continue }
+            generator.columnRenames.append((table, old, new))
+        }
         generator.generate()
         var header = "-- rollback of \(bundle.locked.label) \(bundle.locked.name) (\(bundle.locked.path)), generated from the catalog pre-image\n"
         for statement in bundle.script.statements {
