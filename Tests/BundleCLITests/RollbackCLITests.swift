@@ -290,6 +290,55 @@ import Testing
         #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
     }
 
+    /// Domains and sequences changed in place are put back in place: the domain's constraints, default and NOT NULL
+    /// with ALTER DOMAIN (a column uses it, so DROP DOMAIN fails), the sequence's options with ALTER SEQUENCE
+    /// (they were only quoted in a comment). Also a key replaced with CASCADE, renamed constraints and indexes,
+    /// a trigger and its function replaced, a policy altered.
+    @Test func domainsSequencesAndKeysRollBackInPlace() throws {
+        let prestate = #"""
+            CREATE DOMAIN price AS numeric CHECK (VALUE >= 0);
+            CREATE TABLE items (id serial PRIMARY KEY, sku text NOT NULL, name text, price price CONSTRAINT items_price_check CHECK (price > 0), updated timestamptz);
+            CREATE INDEX items_name_idx ON items (name);
+            CREATE TABLE orders (id int, item_id int REFERENCES items);
+            CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated := now(); RETURN NEW; END $$;
+            CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch();
+            ALTER TABLE items ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY items_read ON items USING (true);
+            CREATE VIEW items_v AS SELECT id, name, price FROM items;
+            INSERT INTO items (sku, name, price) VALUES ('a', 'x', 1);
+            """#
+        let change = #"""
+            ALTER TABLE items RENAME CONSTRAINT items_price_check TO items_price_positive;
+            ALTER INDEX items_name_idx RENAME TO items_name_i;
+            ALTER TABLE items DROP CONSTRAINT items_pkey CASCADE;
+            ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY (id, sku);
+            ALTER SEQUENCE items_id_seq INCREMENT BY 10 RESTART WITH 1000;
+            CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated := now(); NEW.name := upper(NEW.name); RETURN NEW; END $$;
+            DROP TRIGGER items_touch ON items;
+            CREATE TRIGGER items_touch BEFORE INSERT OR UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch();
+            ALTER DOMAIN price ADD CONSTRAINT price_max CHECK (VALUE < 1000000);
+            ALTER DOMAIN price SET DEFAULT 1;
+            ALTER DOMAIN price SET NOT NULL;
+            ALTER POLICY items_read ON items USING (price > 0);
+            CREATE OR REPLACE VIEW items_v AS SELECT id, name, price, sku FROM items;
+            ALTER FUNCTION touch() SET search_path = public, pg_temp;
+
+            """#
+        let project = try LockedTestProject(prefix: "rollback-inplace", lock: "r", bundles: [("bundles/r/1.sql", change)], prestate: prestate)
+        defer { project.remove() }
+        let db = project.conninfo
+        let preState = try schemaDump(db)
+        let applied = bundle(["apply", "r", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        let script = git(["show", "bundle/t:rollback/TXN-1-1.sql"], cwd: project.root)
+        #expect(script.contains("ALTER DOMAIN public.price DROP CONSTRAINT IF EXISTS price_max;"), "\(script)")
+        #expect(script.contains("ALTER SEQUENCE public.items_id_seq AS integer START WITH 1 INCREMENT BY 1"), "\(script)")
+        let back = bundle(["rollback", "bundle/t~1", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        #expect(try schemaDump(db) == preState, "the rollback must give the schema exactly as before")
+        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+    }
+
     /// A table dropped and created again in one bundle has a recorded state before and after, like a changed one,
     /// but its rows are gone: the generated rollback says so and `bundle rollback` refuses it.
     @Test func droppedAndRecreatedTableIsIrreversible() throws {

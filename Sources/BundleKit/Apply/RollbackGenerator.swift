@@ -194,6 +194,22 @@ struct RollbackGenerator {
                 let post = normalizedAfter[path]!
                 if sameBytes(Self.firstStatement(pre), Self.firstStatement(post)) {
                     revertAuxiliary(before: pre, after: post)
+                } else if let old = Self.domainParts(Self.firstStatement(pre)), let new = Self.domainParts(Self.firstStatement(post)), old.head == new.head {
+                    // A domain's default, NOT NULL and constraints change in place (columns may use it).
+                    let domain = "ALTER DOMAIN \(object.qualified)"
+                    for constraint in new.constraints where !old.constraints.contains(constraint) {
+                        if let name = Self.identifier(at: String(constraint.dropFirst("CONSTRAINT ".count))) {
+                            emit("\(domain) DROP CONSTRAINT IF EXISTS \(name);", because: "added domain constraint")
+                        }
+                    }
+                    if old.defaultValue != new.defaultValue {
+                        emit("\(domain) " + (old.defaultValue.map { "SET DEFAULT \($0)" } ?? "DROP DEFAULT") + ";", because: "restore domain default")
+                    }
+                    if old.notNull != new.notNull { emit("\(domain) \(old.notNull ? "SET" : "DROP") NOT NULL;", because: "restore domain NOT NULL") }
+                    for constraint in old.constraints where !new.constraints.contains(constraint) {
+                        emit("\(domain) ADD \(constraint);", because: "restore domain constraint (checks the values in use)")
+                    }
+                    revertAuxiliary(before: pre, after: post)
                 } else {
                     // Enum labels cannot be removed and domains cannot be redefined in place: drop and re-create.
                     let noun = pre.hasPrefix("CREATE DOMAIN") ? "DOMAIN" : "TYPE"
@@ -203,7 +219,14 @@ struct RollbackGenerator {
             case "sequences":
                 let pre = before[path]!
                 let post = after[path]!
-                if sameBytes(Self.firstStatement(pre), Self.firstStatement(post)) {
+                let createPre = Self.firstStatement(pre)
+                let prefix = "CREATE SEQUENCE \(object.qualified) "
+                if sameBytes(createPre, Self.firstStatement(post)) {
+                    revertAuxiliary(before: pre, after: post)
+                } else if createPre.hasPrefix(prefix), Self.firstStatement(post).hasPrefix(prefix) {
+                    // Every option of CREATE SEQUENCE can be set again by ALTER SEQUENCE (its position is not
+                    // recorded, and is left as it is).
+                    emit("ALTER SEQUENCE \(object.qualified) " + createPre.dropFirst(prefix.count), because: "restore the sequence's options")
                     revertAuxiliary(before: pre, after: post)
                 } else {
                     emit("-- \(object.qualified) changed; its previous definition was:\n" + commented(pre), because: nil)
@@ -295,6 +318,59 @@ struct RollbackGenerator {
             ordered.append(remaining.remove(at: ready).0)
         }
         return ordered
+    }
+
+    /// A `CREATE DOMAIN … AS type [DEFAULT …] [NOT NULL] [CONSTRAINT … CHECK (…)]…;` statement as the state writes
+    /// it, taken apart: `head` is up to the type. Constraints are found at the top level (outside parentheses and
+    /// quotes), so a check's text may hold the words.
+    static func domainParts(_ statement: String) -> (head: String, defaultValue: String?, notNull: Bool, constraints: [String])? {
+        guard statement.hasPrefix("CREATE DOMAIN ") else { return nil }
+        let text = statement.hasSuffix(";") ? String(statement.dropLast()) : statement
+        // Byte offsets of " CONSTRAINT " and " DEFAULT " at depth 0, outside '…' and "…".
+        let bytes = Array(text.utf8)
+        func topLevel(_ word: String) -> [Int] {
+            let needle = Array(word.utf8)
+            var found: [Int] = []
+            var depth = 0
+            var quote: UInt8? = nil
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if let open = quote {
+                    if byte == open { quote = nil }
+                } else if byte == 39 || byte == 34 {
+                    quote = byte
+                } else if byte == 40 {
+                    depth += 1
+                } else if byte == 41 {
+                    depth -= 1
+                } else if depth == 0, index + needle.count <= bytes.count, Array(bytes[index..<index + needle.count]) == needle {
+                    found.append(index)
+                }
+                index += 1
+            }
+            return found
+        }
+        func slice(_ from: Int, _ to: Int) -> String { String(decoding: bytes[from..<to], as: UTF8.self) }
+        let constraintStarts = topLevel(" CONSTRAINT ")
+        var constraints: [String] = []
+        for (offset, start) in constraintStarts.enumerated() {
+            let end = offset + 1 < constraintStarts.count ? constraintStarts[offset + 1] : bytes.count
+            constraints.append(slice(start + 1, end))
+        }
+        var rest = slice(0, constraintStarts.first ?? bytes.count)
+        var notNull = false
+        if rest.hasSuffix(" NOT NULL") {
+            notNull = true
+            rest = String(rest.dropLast(" NOT NULL".count))
+        }
+        var defaultValue: String? = nil
+        let restBytes = rest.utf8.count
+        if let start = topLevel(" DEFAULT ").first(where: { $0 < restBytes }) {
+            defaultValue = slice(start + " DEFAULT ".utf8.count, restBytes)
+            rest = slice(0, start)
+        }
+        return (rest, defaultValue, notNull, constraints)
     }
 
     static func substitute(_ tokens: [String: String], in text: String) -> String {
