@@ -339,6 +339,37 @@ import Testing
         #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
     }
 
+    /// Enum labels added by a bundle (ALTER TYPE … ADD VALUE) are taken away by converting the columns back to the
+    /// previous type (defaults and arrays included); a row holding an added label makes the rollback fail and
+    /// change nothing. A renamed label is renamed back. Before, the rollback always failed (DROP TYPE with columns).
+    @Test func enumLabelsAddedOrRenamedRollBack() throws {
+        let project = try LockedTestProject(
+            prefix: "rollback-enum", lock: "r",
+            bundles: [("bundles/r/1.sql", "ALTER TYPE mood ADD VALUE 'c';\nALTER TYPE mood ADD VALUE 'a0' BEFORE 'b';\nALTER TYPE kind RENAME VALUE 'x' TO 'y';\n")],
+            prestate: """
+                CREATE TYPE mood AS ENUM ('a', 'b'); CREATE TYPE kind AS ENUM ('x', 'it''s'); COMMENT ON TYPE mood IS 'm';
+                CREATE TABLE t (id int, m mood DEFAULT 'a', ms mood[], k kind); CREATE INDEX ON t (m);
+                INSERT INTO t VALUES (1, 'b', '{a,b}', 'x');
+                """)
+        defer { project.remove() }
+        let db = project.conninfo
+        let preState = try schemaDump(db)
+        let applied = bundle(["apply", "r", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        let connection = try PostgresConnection(conninfo: db)
+        defer { connection.close() }
+        try connection.execute("INSERT INTO t VALUES (2, 'c', NULL, 'y')")
+        let refused = bundle(["rollback", "bundle/t~1", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(refused.status == 1 && refused.stderr.contains("invalid input value for enum"), "\(refused.stdout)\(refused.stderr)")
+        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0, "a failed step changes nothing")
+        try connection.execute("DELETE FROM t WHERE id = 2")
+        let back = bundle(["rollback", "bundle/t~1", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        #expect(try schemaDump(db) == preState, "the rollback must give the types and columns exactly as before")
+        let row = try connection.query("SELECT m::text, ms::text, k::text FROM t").rows.first
+        #expect(row == ["b", "{a,b}", "x"])
+    }
+
     /// A table dropped and created again in one bundle has a recorded state before and after, like a changed one,
     /// but its rows are gone: the generated rollback says so and `bundle rollback` refuses it.
     @Test func droppedAndRecreatedTableIsIrreversible() throws {

@@ -210,6 +210,18 @@ struct RollbackGenerator {
                         emit("\(domain) ADD \(constraint);", because: "restore domain constraint (checks the values in use)")
                     }
                     revertAuxiliary(before: pre, after: post)
+                } else if let old = Self.enumLabels(Self.firstStatement(pre)), let new = Self.enumLabels(Self.firstStatement(post)),
+                    old.count == new.count
+                {
+                    // RENAME VALUE, undone label by label.
+                    for (previous, current) in zip(old, new) where previous != current {
+                        emit("ALTER TYPE \(object.qualified) RENAME VALUE \(current) TO \(previous);", because: "undo enum label rename")
+                    }
+                    revertAuxiliary(before: pre, after: post)
+                } else if let old = Self.enumLabels(Self.firstStatement(pre)), let new = Self.enumLabels(Self.firstStatement(post)),
+                    Self.isSubsequence(old, of: new)
+                {
+                    revertAddedEnumLabels(object, before: pre)
                 } else {
                     // Enum labels cannot be removed and domains cannot be redefined in place: drop and re-create.
                     let noun = pre.hasPrefix("CREATE DOMAIN") ? "DOMAIN" : "TYPE"
@@ -318,6 +330,70 @@ struct RollbackGenerator {
             ordered.append(remaining.remove(at: ready).0)
         }
         return ordered
+    }
+
+    /// The labels of `CREATE TYPE … AS ENUM ('a', 'b');` as the state writes them (quoted literals).
+    static func enumLabels(_ statement: String) -> [String]? {
+        guard statement.hasPrefix("CREATE TYPE "), let open = statement.range(of: " AS ENUM (")?.upperBound, statement.hasSuffix(");") else { return nil }
+        let body = statement[open..<statement.index(statement.endIndex, offsetBy: -2)]
+        var labels: [String] = []
+        var current = ""
+        var inQuote = false
+        var previousQuote = false
+        for character in body {
+            if character == "'" {
+                if inQuote { inQuote = false; previousQuote = true } else { inQuote = true; if previousQuote { /* '' inside a label */ } }
+                current.append(character)
+                continue
+            }
+            previousQuote = false
+            if !inQuote && character == "," {
+                labels.append(current.trimmingCharacters(in: .whitespaces))
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        if !current.trimmingCharacters(in: .whitespaces).isEmpty { labels.append(current.trimmingCharacters(in: .whitespaces)) }
+        return labels
+    }
+
+    static func isSubsequence(_ small: [String], of large: [String]) -> Bool {
+        var index = large.startIndex
+        for element in small {
+            guard let found = large[index...].firstIndex(of: element) else { return false }
+            index = large.index(after: found)
+        }
+        return true
+    }
+
+    /// Labels added to an enum (ALTER TYPE … ADD VALUE) cannot be removed: the previous type is created again
+    /// beside it, the columns that use it (as the recorded state after the bundle shows them) are converted to it
+    /// through text, and the new type dropped. A row holding an added label makes the conversion fail, and with it
+    /// the rollback step; so does a view or routine that uses the type.
+    private mutating func revertAddedEnumLabels(_ object: ObjectPath, before pre: String) {
+        let type = object.qualified
+        var users: [(table: String, column: String, array: Bool, defaultValue: String?)] = []
+        for (path, text) in after.sorted(by: { $0.key < $1.key }) where ObjectPath(path)?.kind == "tables" {
+            guard let table = ObjectPath(path), let create = Self.statements(text).first(where: { $0.hasPrefix("CREATE TABLE ") }) else { continue }
+            for column in Self.columns(create) {
+                let columnType = Self.columnType(column.line, name: column.name)
+                guard columnType == type || columnType == type + "[]" else { continue }
+                users.append((table.qualified, column.name, columnType.hasSuffix("[]"), Self.clause("DEFAULT ", in: column.line)))
+            }
+        }
+        let aside = quoteIdentifier(String((object.name + "_before_rollback").utf8.prefix(60)) ?? object.name + "_r")
+        emit("ALTER TYPE \(type) RENAME TO \(aside);", because: "enum labels cannot be removed: put the type aside")
+        emit(pre, because: "previous definition of \(type)")
+        for user in users {
+            let target = type + (user.array ? "[]" : "")
+            if user.defaultValue != nil { emit("ALTER TABLE \(user.table) ALTER COLUMN \(user.column) DROP DEFAULT;", because: nil) }
+            emit(
+                "ALTER TABLE \(user.table) ALTER COLUMN \(user.column) TYPE \(target) USING \(user.column)::text\(user.array ? "[]" : "")::\(target);",
+                because: "convert \(user.table).\(user.column) back (fails if a row holds an added label)")
+            if let value = user.defaultValue { emit("ALTER TABLE \(user.table) ALTER COLUMN \(user.column) SET DEFAULT \(value);", because: nil) }
+        }
+        emit("DROP TYPE \(quoteIdentifier(object.schema)).\(aside);", because: "the type with the added labels")
     }
 
     /// A `CREATE DOMAIN … AS type [DEFAULT …] [NOT NULL] [CONSTRAINT … CHECK (…)]…;` statement as the state writes
