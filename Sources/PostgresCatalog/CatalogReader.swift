@@ -14,6 +14,9 @@ public struct CatalogScope: Sendable, Equatable {
     public var roleNames: Set<String> = []
     /// Type names as written (`varchar(20)`, `public.mood[]`) to resolve with `to_regtype`.
     public var writtenTypes: Set<String> = []
+    /// Read the views over the named objects' dependent views too, transitively (for DROP … CASCADE). Off by
+    /// default: the recursive query costs a few milliseconds of planning.
+    public var transitiveDependents = false
 
     public init() {}
 }
@@ -201,18 +204,21 @@ public struct CatalogReader {
         }
 
         let referencedOIDs = relationOIDs + routines.map { String($0.oid) } + types.map { String($0.oid) }
-        // Views over the named objects' dependent views are read too (transitively): DROP … CASCADE takes them along.
-        let dependents = try connection.query(
-            """
+        // With `transitiveDependents`, views over the named objects' dependent views are read too: DROP … CASCADE
+        // takes them along.
+        let transitive = """
             WITH RECURSIVE referenced(oid) AS (
                 SELECT unnest($1::oid[])
                 UNION
                 SELECT r.ev_class FROM referenced x
                 JOIN pg_depend d ON d.refobjid = x.oid AND d.refclassid = ANY(ARRAY['pg_class', 'pg_proc', 'pg_type']::regclass[]::oid[])
-                     AND d.classid = 'pg_rewrite'::regclass
-                     AND d.deptype = 'n'
+                     AND d.classid = 'pg_rewrite'::regclass AND d.deptype = 'n'
                 JOIN pg_rewrite r ON r.oid = d.objid AND r.ev_class <> d.refobjid
             )
+
+            """
+        let dependents = try connection.query(
+            (scope.transitiveDependents ? transitive : "") + """
             SELECT pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid), d.refobjid, d.refobjsubid,
                    pg_describe_object(d.classid, d.objid, d.objsubid),
                    CASE WHEN gen.attname IS NOT NULL THEN pg_describe_object('pg_class'::regclass, ad.adrelid, ad.adnum)
@@ -232,7 +238,7 @@ public struct CatalogReader {
             LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
             LEFT JOIN pg_attribute gen ON gen.attrelid = ad.adrelid AND gen.attnum = ad.adnum AND gen.attgenerated <> ''
             WHERE d.refclassid = ANY(ARRAY['pg_class', 'pg_proc', 'pg_type']::regclass[]::oid[])
-              AND d.refobjid IN (SELECT oid FROM referenced) AND d.deptype = 'n'
+              AND d.refobjid \(scope.transitiveDependents ? "IN (SELECT oid FROM referenced)" : "= ANY($1::oid[])") AND d.deptype = 'n'
               AND NOT (d.classid = 'pg_rewrite'::regclass AND r.ev_class = d.refobjid)
             ORDER BY 1, 4
             """, [pgArray(referencedOIDs)]

@@ -150,6 +150,13 @@ public struct Planner {
                 }
             }
             let tree = statement.tree
+            // DROP … CASCADE (of objects, a column or a schema) reads the views over views it takes along.
+            if statement.kind == "DropStmt", tree["behavior"]?.string == "DROP_CASCADE" { scope.transitiveDependents = true }
+            if statement.kind == "AlterTableStmt",
+                (tree["cmds"]?.listItems ?? []).contains(where: { $0.nodeBody?["behavior"]?.string == "DROP_CASCADE" })
+            {
+                scope.transitiveDependents = true
+            }
             switch statement.kind {
             case "CreateFunctionStmt":
                 if let name = Syntax.names(tree["funcname"]).last { scope.routineNames.insert(name) }
