@@ -183,6 +183,22 @@ import Testing
         #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
     }
 
+    /// Applies the project's lock to target `t`, runs `between` (checks or hand-made changes), rolls the last
+    /// `bundles` bundles back and expects the schema exactly as before the apply and no drift.
+    func expectRollbackRestoresSchema(
+        _ project: LockedTestProject, bundles: Int, _ why: Comment, between: (String) throws -> Void = { _ in }
+    ) throws {
+        let db = project.conninfo
+        let preState = try schemaDump(db)
+        let applied = bundle(["apply", "r", "--txn", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        try between(db)
+        let back = bundle(["rollback", "bundle/t~\(bundles)", "--db", db, "--target", "t"], cwd: project.root)
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        #expect(try schemaDump(db) == preState, why)
+        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+    }
+
     /// Views rebuilt by a bundle (DROP VIEW … CASCADE, created again, one more view over them) are put back in
     /// dependency order: dropped in one statement, re-created each after the views it reads (here the view named
     /// first reads the one named last). Each of the three orders was a failed rollback before.
@@ -203,14 +219,7 @@ import Testing
             ],
             prestate: prestate)
         defer { project.remove() }
-        let db = project.conninfo
-        let preState = try schemaDump(db)
-        let applied = bundle(["apply", "r", "--txn", "--db", db, "--target", "t"], cwd: project.root)
-        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
-        let back = bundle(["rollback", "bundle/t~1", "--db", db, "--target", "t"], cwd: project.root)
-        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
-        #expect(try schemaDump(db) == preState, "the rollback must put both views back exactly and drop the new one")
-        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+        try expectRollbackRestoresSchema(project, bundles: 1, "the rollback must put both views back exactly and drop the new one")
     }
 
     /// The serial-to-identity migration (DROP DEFAULT, DROP SEQUENCE, ADD GENERATED AS IDENTITY) rolls back: the
@@ -227,15 +236,8 @@ import Testing
             ],
             prestate: "CREATE TABLE t (id serial PRIMARY KEY, a text); INSERT INTO t (a) VALUES ('a'), ('b'), ('c');")
         defer { project.remove() }
-        let db = project.conninfo
-        let preState = try schemaDump(db)
-        let applied = bundle(["apply", "r", "--txn", "--db", db, "--target", "t"], cwd: project.root)
-        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
-        let back = bundle(["rollback", "bundle/t~1", "--db", db, "--target", "t"], cwd: project.root)
-        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
-        #expect(try schemaDump(db) == preState, "the rollback must restore the serial column exactly")
-        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
-        let connection = try PostgresConnection(conninfo: db)
+        try expectRollbackRestoresSchema(project, bundles: 1, "the rollback must restore the serial column exactly")
+        let connection = try PostgresConnection(conninfo: project.conninfo)
         defer { connection.close() }
         let next = try connection.query("INSERT INTO t (a) VALUES ('d') RETURNING id").rows.first?.first ?? nil
         #expect(next == "4", "the restored sequence must continue after the existing keys")
@@ -280,14 +282,7 @@ import Testing
         let project = try LockedTestProject(
             prefix: "rollback-renamed", lock: "r", bundles: [("bundles/r/1.sql", first), ("bundles/r/2.sql", second)], prestate: prestate)
         defer { project.remove() }
-        let db = project.conninfo
-        let preState = try schemaDump(db)
-        let applied = bundle(["apply", "r", "--txn", "--db", db, "--target", "t"], cwd: project.root)
-        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
-        let back = bundle(["rollback", "bundle/t~2", "--db", db, "--target", "t"], cwd: project.root)
-        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
-        #expect(try schemaDump(db) == preState, "the rollback must give the schema exactly as before")
-        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+        try expectRollbackRestoresSchema(project, bundles: 2, "the rollback must give the schema exactly as before")
     }
 
     /// Domains and sequences changed in place are put back in place: the domain's constraints, default and NOT NULL
@@ -326,17 +321,11 @@ import Testing
             """#
         let project = try LockedTestProject(prefix: "rollback-inplace", lock: "r", bundles: [("bundles/r/1.sql", change)], prestate: prestate)
         defer { project.remove() }
-        let db = project.conninfo
-        let preState = try schemaDump(db)
-        let applied = bundle(["apply", "r", "--txn", "--db", db, "--target", "t"], cwd: project.root)
-        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
-        let script = git(["show", "bundle/t:rollback/TXN-1-1.sql"], cwd: project.root)
-        #expect(script.contains("ALTER DOMAIN public.price DROP CONSTRAINT IF EXISTS price_max;"), "\(script)")
-        #expect(script.contains("ALTER SEQUENCE public.items_id_seq AS integer START WITH 1 INCREMENT BY 1"), "\(script)")
-        let back = bundle(["rollback", "bundle/t~1", "--db", db, "--target", "t"], cwd: project.root)
-        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
-        #expect(try schemaDump(db) == preState, "the rollback must give the schema exactly as before")
-        #expect(bundle(["drift", "--db", db, "--target", "t"], cwd: project.root).status == 0)
+        try expectRollbackRestoresSchema(project, bundles: 1, "the rollback must give the schema exactly as before") { _ in
+            let script = git(["show", "bundle/t:rollback/TXN-1-1.sql"], cwd: project.root)
+            #expect(script.contains("ALTER DOMAIN public.price DROP CONSTRAINT IF EXISTS price_max;"), "\(script)")
+            #expect(script.contains("ALTER SEQUENCE public.items_id_seq AS integer START WITH 1 INCREMENT BY 1"), "\(script)")
+        }
     }
 
     /// Enum labels added by a bundle (ALTER TYPE … ADD VALUE) are taken away by converting the columns back to the

@@ -797,6 +797,22 @@ struct StatementAnalyzer {
         return String(select[..<range.lowerBound])
     }
 
+    /// The queries of a WITH clause, each with the WITH names in scope for it (the earlier ones; its own too when
+    /// RECURSIVE), and the names in scope after the clause.
+    static func withQueries(_ with: ParseNode, scope: Set<String>) -> (queries: [(query: ParseNode, scope: Set<String>)], after: Set<String>) {
+        let body = with.nodeType == "WithClause" ? with.nodeBody : with
+        let recursive = body?["recursive"]?.bool == true
+        var inner = scope
+        var queries: [(ParseNode, Set<String>)] = []
+        for cte in body?["ctes"]?.listItems ?? [] {
+            let definition = cte.nodeType == "CommonTableExpr" ? cte.nodeBody : cte
+            let name = definition?["ctename"]?.string
+            if let query = definition?["ctequery"] { queries.append((query, recursive ? inner.union(name.map { [$0] } ?? []) : inner)) }
+            if let name { inner.insert(name) }
+        }
+        return (queries, inner)
+    }
+
     /// Whether a query names a relation that resolves to the session's temporary schema. An unqualified name that a
     /// WITH clause defines means that query where it is in scope: in the statement after the WITH, in later WITH
     /// queries, and in its own body only when RECURSIVE.
@@ -813,15 +829,9 @@ struct StatementAnalyzer {
                 }
                 var inner = scope
                 if let with = members.removeValue(forKey: "withClause") {
-                    let body = with.nodeType == "WithClause" ? with.nodeBody : with
-                    let recursive = body?["recursive"]?.bool == true
-                    for cte in body?["ctes"]?.listItems ?? [] {
-                        let definition = cte.nodeType == "CommonTableExpr" ? cte.nodeBody : cte
-                        let name = definition?["ctename"]?.string
-                        let own = recursive ? inner.union(name.map { [$0] } ?? []) : inner
-                        if let cteQuery = definition?["ctequery"], visit(cteQuery, own) { return true }
-                        if let name { inner.insert(name) }
-                    }
+                    let scoped = Self.withQueries(with, scope: scope)
+                    if scoped.queries.contains(where: { visit($0.query, $0.scope) }) { return true }
+                    inner = scoped.after
                 }
                 return members.values.contains { visit($0, inner) }
             default:
@@ -1075,15 +1085,9 @@ struct StatementAnalyzer {
                 var inner = scope
                 if let with = members.removeValue(forKey: "withClause") {
                     simple = false
-                    let body = with.nodeType == "WithClause" ? with.nodeBody : with
-                    let recursive = body?["recursive"]?.bool == true
-                    for cte in body?["ctes"]?.listItems ?? [] {
-                        let definition = cte.nodeType == "CommonTableExpr" ? cte.nodeBody : cte
-                        let cteName = definition?["ctename"]?.string
-                        let own = recursive ? inner.union(cteName.map { [$0] } ?? []) : inner
-                        if let cteQuery = definition?["ctequery"] { visit(cteQuery, own, collectColumns) }
-                        if let cteName { inner.insert(cteName) }
-                    }
+                    let scoped = Self.withQueries(with, scope: scope)
+                    for (cteQuery, own) in scoped.queries { visit(cteQuery, own, collectColumns) }
+                    inner = scoped.after
                 }
                 for (key, value) in members {
                     visit(value, inner, collectColumns && key != "sortClause" && key != "groupClause")
@@ -1600,15 +1604,7 @@ struct StatementAnalyzer {
                 }
             case "AT_ChangeOwner":
                 // OWNER TO: its owned sequences follow (the plan does not know role memberships: privileges stay).
-                let spec = command["newowner"].flatMap { $0.nodeType == "RoleSpec" ? $0.nodeBody : $0 }
-                let newOwner: String? =
-                    switch spec?["roletype"]?.string {
-                    case "ROLESPEC_CSTRING": spec?["rolename"]?.string
-                    case "ROLESPEC_CURRENT_USER", "ROLESPEC_CURRENT_ROLE": overlay.currentUser
-                    case "ROLESPEC_SESSION_USER": overlay.session.user
-                    default: nil
-                    }
-                guard let newOwner else { continue }
+                guard let newOwner = Self.roleName(command["newowner"], overlay).name else { continue }
                 relation.owner = newOwner
                 for (sequence, owner) in overlay.sequenceOwners where owner.table == tableKey {
                     overlay.relations[sequence]?.owner = newOwner
@@ -2294,20 +2290,24 @@ struct StatementAnalyzer {
         overlay.moveRelation(relation, toSchema: newSchema, name: relation.name)
     }
 
+    /// The role a RoleSpec field names (`newowner`, `authrole`: fields, not wrapped nodes): a name, or the current
+    /// or session user; `named` when it was written as a name (it may not exist).
+    static func roleName(_ spec: ParseNode?, _ overlay: CatalogOverlay) -> (name: String?, named: Bool) {
+        let body = spec.flatMap { $0.nodeType == "RoleSpec" ? $0.nodeBody : $0 }
+        switch body?["roletype"]?.string {
+        case "ROLESPEC_CSTRING": return (body?["rolename"]?.string, true)
+        case "ROLESPEC_CURRENT_USER", "ROLESPEC_CURRENT_ROLE": return (overlay.currentUser, false)
+        case "ROLESPEC_SESSION_USER": return (overlay.session.user, false)
+        default: return (nil, false)
+        }
+    }
+
     private mutating func createSchema(_ tree: ParseNode, _ overlay: inout CatalogOverlay) {
         summary.action = "create"
-        // `authrole` is a RoleSpec field, not a wrapped node.
-        let authorization = tree["authrole"].flatMap { $0.nodeType == "RoleSpec" ? $0.nodeBody : $0 }
-        let role: String? =
-            switch authorization?["roletype"]?.string {
-            case "ROLESPEC_CSTRING": authorization?["rolename"]?.string
-            case "ROLESPEC_CURRENT_USER", "ROLESPEC_CURRENT_ROLE": overlay.currentUser
-            case "ROLESPEC_SESSION_USER": overlay.session.user
-            default: nil
-            }
+        let (role, named) = Self.roleName(tree["authrole"], overlay)
         guard let name = tree["schemaname"]?.string ?? role else { return }
         summary.object = name
-        if let role, authorization?["roletype"]?.string == "ROLESPEC_CSTRING", !overlay.roles.contains(role) {
+        if let role, named, !overlay.roles.contains(role) {
             error("role-does-not-exist", "42704", "role \"\(role)\" does not exist", hint: "Create the role first (CREATE ROLE \(quoteIdentifier(role))).")
             return
         }
