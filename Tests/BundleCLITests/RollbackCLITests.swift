@@ -359,6 +359,31 @@ import Testing
         #expect(row == ["b", "{a,b}", "x"])
     }
 
+    /// Column renames come from the bundle's RENAME COLUMN statements, never from the look of the state: a column
+    /// renamed and a new one added under the old name is put back with its data; a column dropped and another
+    /// added at the same place (in another schema's table of the same name) is a dropped column, and the rollback
+    /// refuses. Both used to exit 0 with the wrong data (a review found them).
+    @Test func columnRenamesComeFromTheBundleOnly() throws {
+        let renamed = try LockedTestProject(
+            prefix: "rollback-rename-add", lock: "r", bundles: [("bundles/r/1.sql", "ALTER TABLE t RENAME COLUMN a TO b;\nALTER TABLE t ADD COLUMN a int;\n")],
+            prestate: "CREATE TABLE t (id int, a int); INSERT INTO t VALUES (1, 10);")
+        defer { renamed.remove() }
+        try expectRollbackRestoresSchema(renamed, bundles: 1, "the renamed column must be back")
+        let connection = try PostgresConnection(conninfo: renamed.conninfo)
+        defer { connection.close() }
+        #expect(try connection.query("SELECT a FROM t").rows.first?.first == "10", "with its data")
+
+        let lookalike = try LockedTestProject(
+            prefix: "rollback-lookalike", lock: "r",
+            bundles: [("bundles/r/1.sql", "ALTER TABLE s1.t RENAME COLUMN a TO b;\nALTER TABLE s2.t DROP COLUMN a;\nALTER TABLE s2.t ADD COLUMN b int;\n")],
+            prestate: "CREATE SCHEMA s1; CREATE SCHEMA s2; CREATE TABLE s1.t (id int, a int); CREATE TABLE s2.t (id int, a int); INSERT INTO s2.t VALUES (1, 20);")
+        defer { lookalike.remove() }
+        let applied = bundle(["apply", "r", "--txn", "--db", lookalike.conninfo, "--target", "t"], cwd: lookalike.root)
+        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+        let refused = bundle(["rollback", "bundle/t~1", "--db", lookalike.conninfo, "--target", "t"], cwd: lookalike.root)
+        #expect(refused.status != 0 && refused.stderr.contains("dropped data"), "\(refused.stdout)\(refused.stderr)")
+    }
+
     /// A table dropped and created again in one bundle has a recorded state before and after, like a changed one,
     /// but its rows are gone: the generated rollback says so and `bundle rollback` refuses it.
     @Test func droppedAndRecreatedTableIsIrreversible() throws {

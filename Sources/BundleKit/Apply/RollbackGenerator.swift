@@ -24,7 +24,7 @@ struct RollbackGenerator {
     /// identity): later steps leave them alone.
     var restoredPaths: Set<String> = []
     /// The bundle's ALTER TABLE … RENAME COLUMN statements: table name (as written), old and new column names.
-    var columnRenames: [(table: String, old: String, new: String)] = []
+    var columnRenames: [(schema: String?, table: String, old: String, new: String)] = []
 
     /// A state path split into schema, kind and object name.
     struct ObjectPath {
@@ -94,7 +94,22 @@ struct RollbackGenerator {
             for rename in Self.renamedColumns(before: createBefore, after: createAfter, hints: columnRenameHints(for: oldPath)) { tokens[rename.new] = rename.old }
         }
         let normalizedAfter = tokens.isEmpty ? after : after.mapValues { Self.substitute(tokens, in: $0) }
-        let changed = objectPaths.filter { before[$0] != nil && after[$0] != nil && !sameBytes(before[$0], normalizedAfter[$0]) }
+        // Column renames are substituted in every text (views and foreign keys name the columns), which could make
+        // another table's dropped-and-added column look unchanged: a table whose column names differ beyond its
+        // own renames is changed whatever the substituted text says.
+        func columnNamesDiffer(_ path: String) -> Bool {
+            guard ObjectPath(path)?.kind == "tables", let pre = before[path], let post = after[path] else { return false }
+            let createBefore = Self.statements(pre).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
+            let createAfter = Self.statements(post).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
+            var names = Self.columns(createAfter).map(\.name)
+            for rename in Self.renamedColumns(before: createBefore, after: createAfter, hints: columnRenameHints(for: path)) {
+                names = names.filter { $0 != rename.old }.map { $0 == rename.new ? rename.old : $0 }
+            }
+            return Set(names) != Set(Self.columns(createBefore).map(\.name))
+        }
+        let changed = objectPaths.filter {
+            before[$0] != nil && after[$0] != nil && (!sameBytes(before[$0], normalizedAfter[$0]) || columnNamesDiffer($0))
+        }
 
         // 0. Drop replaced views before reverting their tables: a view may read a column the bundle added,
         //    and that column cannot be dropped while the view exists. Step 3 re-creates the previous view.
@@ -113,14 +128,19 @@ struct RollbackGenerator {
             guard let object = ObjectPath(oldPath) else { continue }
             let createBefore = Self.statements(before[oldPath]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
             let createAfter = Self.statements(after[newPath]!).first { $0.hasPrefix("CREATE TABLE ") } ?? ""
+            let postColumns = Set(Self.columns(createAfter).map(\.name))
             for rename in Self.renamedColumns(before: createBefore, after: createAfter, hints: columnRenameHints(for: oldPath)) {
+                if postColumns.contains(rename.old) {
+                    // The bundle added a column under the old name after renaming: it goes first.
+                    emit("ALTER TABLE \(object.qualified) DROP COLUMN \(rename.old);", because: "added column that took the renamed column's name")
+                }
                 emit("ALTER TABLE \(object.qualified) RENAME COLUMN \(rename.new) TO \(rename.old);", because: "undo column rename")
             }
         }
         // 1. Revert changes inside existing tables first (drops triggers that use created functions, …).
         for path in changed.sorted() {
             guard let object = ObjectPath(path), object.kind == "tables" else { continue }
-            revertTable(object, before: before[path]!, after: normalizedAfter[path]!)
+            revertTable(object, before: before[path]!, after: columnNamesDiffer(path) ? after[path]! : normalizedAfter[path]!)
         }
         // A table renamed back in step 0 may have changed as well: compare it under its old name.
         for (oldPath, newPath) in tablePairs.sorted(by: { $0.0 < $1.0 }) where oldPath != newPath && !sameBytes(before[oldPath], normalizedAfter[newPath]) {
@@ -756,24 +776,19 @@ struct RollbackGenerator {
         return rest
     }
 
-    /// Renamed columns: one that keeps its position and the rest of its line, or one the bundle renames with
-    /// ALTER TABLE … RENAME COLUMN (`hints`, quoted as the state quotes names; its type, default or NOT NULL may
-    /// have changed too). Old and new names as the state writes them.
+    /// Renamed columns: those the bundle renames with ALTER TABLE … RENAME COLUMN (`hints`, quoted as the state
+    /// quotes names; their type, default or NOT NULL may have changed too). Old and new names as the state writes
+    /// them.
     static func renamedColumns(before: String, after: String, hints: [(old: String, new: String)] = []) -> [(old: String, new: String)] {
         let pre = columns(before)
         let post = columns(after)
         let postNames = Set(post.map(\.name))
         let preNames = Set(pre.map(\.name))
+        // Only what the bundle's own RENAME COLUMN statements say: a column dropped and another added at the same
+        // place looks just like a rename, and taking it for one would "restore" the wrong data.
         var renames: [(old: String, new: String)] = []
-        if pre.count == post.count {
-            for index in pre.indices {
-                guard pre[index].name != post[index].name, !postNames.contains(pre[index].name), !preNames.contains(post[index].name),
-                    pre[index].line.dropFirst(pre[index].name.count) == post[index].line.dropFirst(post[index].name.count)
-                else { continue }
-                renames.append((pre[index].name, post[index].name))
-            }
-        }
-        for hint in hints where preNames.contains(hint.old) && !postNames.contains(hint.old) && postNames.contains(hint.new) && !preNames.contains(hint.new) {
+        // A hint holds even when the bundle then added a column under the old name (rename old, add new).
+        for hint in hints where preNames.contains(hint.old) && postNames.contains(hint.new) && !preNames.contains(hint.new) {
             if !renames.contains(where: { $0.old == hint.old || $0.new == hint.new }) { renames.append(hint) }
         }
         return renames
@@ -783,12 +798,23 @@ struct RollbackGenerator {
     /// chained (a → b → c is a → c), with names quoted as the state writes them.
     func columnRenameHints(for path: String) -> [(old: String, new: String)] {
         guard let object = ObjectPath(path) else { return [] }
-        var names: Set<String> = [object.name]
+        var places: [(schema: String, name: String)] = [(object.schema, object.name)]
         for (newPath, oldPath) in moves where newPath == path || oldPath == path {
-            for other in [newPath, oldPath] { if let moved = ObjectPath(other) { names.insert(moved.name) } }
+            for other in [newPath, oldPath] { if let moved = ObjectPath(other) { places.append((moved.schema, moved.name)) } }
+        }
+        // An unqualified name is taken only when no table of that name is in another schema (the search path the
+        // statement ran with is not known here).
+        func schemasOfTables(named name: String) -> Set<String> {
+            Set(before.keys.map { $0 }.compactMap(ObjectPath.init).filter { $0.kind == "tables" && $0.name == name }.map(\.schema))
+                .union(after.keys.compactMap(ObjectPath.init).filter { $0.kind == "tables" && $0.name == name }.map(\.schema))
+        }
+        func matches(_ rename: (schema: String?, table: String, old: String, new: String)) -> Bool {
+            places.contains { place in
+                place.name == rename.table && (rename.schema.map { $0 == place.schema } ?? (schemasOfTables(named: rename.table).count <= 1))
+            }
         }
         var chained: [(old: String, new: String)] = []
-        for rename in columnRenames where names.contains(rename.table) {
+        for rename in columnRenames where matches(rename) {
             if let index = chained.firstIndex(where: { $0.new == rename.old }) {
                 chained[index].new = rename.new
             } else {
@@ -803,6 +829,7 @@ struct RollbackGenerator {
         var post = Self.columns(after)
         // Renamed columns were renamed back first (see `renamedColumns`): compare them under their old names.
         for rename in Self.renamedColumns(before: before, after: after, hints: columnRenameHints(for: object.path)) {
+            post.removeAll { $0.name == rename.old }  // a column added under the old name: dropped with the renames
             guard let index = post.firstIndex(where: { $0.name == rename.new }) else { continue }
             post[index] = (rename.old, rename.old + post[index].line.dropFirst(rename.new.count))
         }

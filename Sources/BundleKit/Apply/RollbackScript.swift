@@ -30,10 +30,10 @@ public struct RollbackScript: Sendable, Equatable {
         generator.moves = moves
         generator.changedPaths = changedPaths
         for statement in bundle.script.statements where statement.kind == "RenameStmt" && statement.tree["renameType"]?.string == "OBJECT_COLUMN" {
-            guard let table = Syntax.rangeVar(statement.tree["relation"])?.name, let old = statement.tree["subname"]?.string,
+            guard let table = Syntax.rangeVar(statement.tree["relation"]), let old = statement.tree["subname"]?.string,
                 let new = statement.tree["newname"]?.string
             else { continue }
-            generator.columnRenames.append((table, old, new))
+            generator.columnRenames.append((table.schema, table.name, old, new))
         }
         generator.generate()
         var header = "-- rollback of \(bundle.locked.label) \(bundle.locked.name) (\(bundle.locked.path)), generated from the catalog pre-image\n"
