@@ -122,11 +122,14 @@ public struct ConstraintInfo: Sendable, Equatable {
     /// For a foreign key: the schema and name of the referenced table.
     public var referencedSchema: String?
     public var referencedTable: String?
+    /// A partition's copy of its parent's constraint (`conparentid` set): it comes and goes with the parent's.
+    public var isInherited: Bool
 
     public init(
         name: String, schema: String, table: String, type: String, indexName: String?, columns: [String], definition: String,
-        referencedSchema: String? = nil, referencedTable: String? = nil
+        referencedSchema: String? = nil, referencedTable: String? = nil, isInherited: Bool = false
     ) {
+        self.isInherited = isInherited
         self.name = name
         self.schema = schema
         self.table = table

@@ -133,7 +133,7 @@ public struct CatalogReader {
             SELECT con.conname, n.nspname, c.relname, con.contype::text, i.relname,
                    ARRAY(SELECT a.attname FROM unnest(con.conkey) k JOIN pg_attribute a
                          ON a.attrelid = con.conrelid AND a.attnum = k)::text[],
-                   pg_get_constraintdef(con.oid), rn.nspname, r.relname
+                   pg_get_constraintdef(con.oid), rn.nspname, r.relname, con.conparentid <> 0
             FROM pg_constraint con
             JOIN pg_class c ON c.oid = con.conrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -151,7 +151,7 @@ public struct CatalogReader {
         ).rows.map { row in
             ConstraintInfo(
                 name: row[0]!, schema: row[1]!, table: row[2]!, type: row[3]!, indexName: row[4], columns: parsePGArray(row[5]),
-                definition: row[6] ?? "", referencedSchema: row[7], referencedTable: row[8])
+                definition: row[6] ?? "", referencedSchema: row[7], referencedTable: row[8], isInherited: row[9] == "t")
         }
 
         let indexes = try connection.query(

@@ -86,6 +86,13 @@ struct StatementAnalyzer {
         }
         checkEnumValueUse(overlay)
         if hasError { return }
+        // Code the plan cannot see (DO, CALL, a function a SELECT calls) may add constraints under any name.
+        if ["DoStmt", "CallStmt"].contains(statement.kind) { overlay.constraintNamesUncertain = true }
+        if statement.kind == "SelectStmt" {
+            var callsFunction = false
+            Syntax.walk(statement.tree) { type, _ in if type == "FuncCall" { callsFunction = true } }
+            if callsFunction { overlay.constraintNamesUncertain = true }
+        }
         switch statement.kind {
         case "CreateFunctionStmt": createFunction(tree, &overlay)
         case "CreateTrigStmt": createTrigger(tree, &overlay)
@@ -1070,17 +1077,27 @@ struct StatementAnalyzer {
                 for item in items { visit(item, scope, collectColumns) }
             case .object(var members):
                 if members["RangeSubselect"] != nil || members["RangeFunction"] != nil || members["RangeTableFunc"] != nil { simple = false }
+                // FROM t AS q(x, y): the query's names are not the table's.
+                if members["relname"] != nil, members["alias"]?["colnames"] != nil { simple = false }
+                // SELECT * / t.* as a whole target: every column; a whole-row t.* inside an expression is a dependency
+                // on the table only.
+                if let targets = members["targetList"]?.listItems {
+                    for target in targets {
+                        guard let value = target.nodeBody?["val"], value.nodeType == "ColumnRef",
+                            value.nodeBody?["fields"]?.listItems?.last?.nodeType == "A_Star"
+                        else { continue }
+                        star = true
+                    }
+                }
                 if let name = members["relname"]?.string, members["schemaname"]?.string != nil || !scope.contains(name) {
                     if let relation = overlay.relation(schema: members["schemaname"]?.string, name: name) { read.append(relation) } else { simple = false }
                 } else if members["relname"] != nil {
                     simple = false  // a WITH query's name
                 }
-                if collectColumns, let fields = members["fields"]?.listItems, members["location"] != nil {
-                    if fields.last?.nodeType == "A_Star" {
-                        star = true
-                    } else if let last = fields.last?.nodeBody?["sval"]?.string ?? fields.last?.stringValue {
-                        columnNames.append(last)
-                    }
+                if collectColumns, let fields = members["fields"]?.listItems, members["location"] != nil, fields.last?.nodeType != "A_Star",
+                    let last = fields.last?.nodeBody?["sval"]?.string ?? fields.last?.stringValue
+                {
+                    columnNames.append(last)
                 }
                 var inner = scope
                 if let with = members.removeValue(forKey: "withClause") {
@@ -1090,7 +1107,7 @@ struct StatementAnalyzer {
                     inner = scoped.after
                 }
                 for (key, value) in members {
-                    visit(value, inner, collectColumns && key != "sortClause" && key != "groupClause")
+                    visit(value, inner, collectColumns && !["sortClause", "groupClause", "distinctClause"].contains(key))
                 }
             default:
                 return
@@ -1158,7 +1175,7 @@ struct StatementAnalyzer {
         let indexName = index?.name ?? (row?.type == "f" ? nil : row?.indexName)
         if let indexName {
             let referencing = overlay.constraints.filter {
-                $0.type == "f" && $0.indexName.map { sameBytes($0, indexName) } == true
+                $0.type == "f" && !$0.isInherited && $0.indexName.map { sameBytes($0, indexName) } == true
                     && $0.referencedSchema.map { sameBytes($0, table.schema) } == true && $0.referencedTable.map { sameBytes($0, table.name) } == true
             }
             if !referencing.isEmpty && !cascade {
@@ -1361,6 +1378,8 @@ struct StatementAnalyzer {
                 let name = command["name"]?.string
             {
                 overlay.columnsAlteredByPlan.insert(CatalogOverlay.key(tableKey, name))
+                // The change recurses to inheritance children and partitions, which the plan does not list.
+                overlay.columnsAlteredByPlan.insert(CatalogOverlay.key("*", name))
             }
             if subtype == "AT_AddConstraint" || subtype == "AT_AddIndex" || subtype == "AT_AttachPartition" || subtype == "AT_AddInherit" {
                 overlay.columnsAlteredByPlan.insert(CatalogOverlay.key(tableKey, ""))
@@ -1468,7 +1487,7 @@ struct StatementAnalyzer {
                     return other != "AT_AddIdentity" && ($0["name"]?.string == columnName || !Self.columnCommands.contains(other))
                 }
                 if let column, live, !changedHere, !alteredBefore.contains(CatalogOverlay.key(tableKey, columnName)),
-                    !alteredBefore.contains(CatalogOverlay.key(tableKey, ""))
+                    !alteredBefore.contains(CatalogOverlay.key(tableKey, "")), !alteredBefore.contains(CatalogOverlay.key("*", columnName))
                 {
                     let prefix = "column \"\(columnName)\" of relation \"\(relation.name)\""
                     if !column.notNull {
@@ -1525,6 +1544,17 @@ struct StatementAnalyzer {
                     hint: "Take a backup (--backup) or keep the column until the data is no longer needed.")
                 relation.columns.removeAll { $0.name == columnName }
                 overlay.removeSequence(ownedBy: columnName, of: relation)
+                // Constraints and indexes on the column go with it.
+                overlay.constraints.removeAll {
+                    sameBytes($0.schema, relation.schema) && sameBytes($0.table, relation.name) && $0.columns.contains { sameBytes($0, columnName) }
+                }
+                for index in overlay.indexes where sameBytes(index.schema, relation.schema) && sameBytes(index.table, relation.name)
+                    && index.columns.contains(where: { sameBytes($0, columnName) }) {
+                    overlay.relations[CatalogOverlay.key(index.schema, index.name)] = nil
+                }
+                overlay.indexes.removeAll {
+                    sameBytes($0.schema, relation.schema) && sameBytes($0.table, relation.name) && $0.columns.contains { sameBytes($0, columnName) }
+                }
                 removeDefaultDependencies(of: columnName, in: relation, overlay: &overlay)
             case "AT_SetNotNull":
                 guard let columnName else { continue }
@@ -1652,12 +1682,14 @@ struct StatementAnalyzer {
                     if let name {
                         let referenced = Syntax.rangeVar(def["pktable"]).flatMap { overlay.relation(schema: $0.schema, name: $0.name) }
                         let referencedKeys = Syntax.names(def["pk_attrs"])
-                        let referencedIndex = referenced.flatMap { table in
-                            overlay.indexes.first {
+                        // The server takes the first matching unique index by OID: with more than one, not known.
+                        let candidates = referenced.map { table in
+                            overlay.indexes.filter {
                                 sameBytes($0.schema, table.schema) && sameBytes($0.table, table.name) && $0.isUnique
-                                    && (referencedKeys.isEmpty ? $0.isPrimary : $0.columns == referencedKeys)
+                                    && (referencedKeys.isEmpty ? $0.isPrimary : Set($0.columns) == Set(referencedKeys) && $0.columns.count == referencedKeys.count)
                             }
-                        }
+                        } ?? []
+                        let referencedIndex = candidates.count == 1 ? candidates.first : nil
                         overlay.constraints.append(
                             ConstraintInfo(
                                 name: name, schema: relation.schema, table: relation.name, type: "f", indexName: referencedIndex?.name, columns: fkColumns,
@@ -1938,6 +1970,13 @@ struct StatementAnalyzer {
                     return
                 }
                 if cascade {
+                    // Column defaults that used it go too ("default value for column c of table t").
+                    for dependent in overlay.dependents(of: relation.oid) where dependent.dependent.hasPrefix("default value for column ") {
+                        let rest = dependent.dependent.dropFirst("default value for column ".count)
+                        if let end = rest.range(of: " of table ") {
+                            overlay.columnsAlteredByPlan.insert(CatalogOverlay.key("*", RollbackGenerator.unquoted(String(rest[..<end.lowerBound]))))
+                        }
+                    }
                     dropDependents(of: relation.oid, overlay: &overlay)
                     // Other tables' foreign keys to it go too (their tables stay).
                     overlay.constraints.removeAll {
@@ -2214,6 +2253,21 @@ struct StatementAnalyzer {
                 return
             }
             overlay.moveRelation(relation, toSchema: relation.schema, name: newName)
+            if ["i", "I"].contains(relation.kind) {
+                // An index renamed: its constraint (a key named like its index) is renamed with it.
+                for index in overlay.indexes.indices where sameBytes(overlay.indexes[index].schema, relation.schema) && sameBytes(overlay.indexes[index].name, relation.name) {
+                    overlay.indexes[index].name = newName
+                    guard overlay.indexes[index].constraint.map({ sameBytes($0, relation.name) }) == true else { continue }
+                    overlay.indexes[index].constraint = newName
+                    let table = overlay.indexes[index].table
+                    for position in overlay.constraints.indices where sameBytes(overlay.constraints[position].schema, relation.schema)
+                        && sameBytes(overlay.constraints[position].table, table) && sameBytes(overlay.constraints[position].name, relation.name) {
+                        overlay.constraints[position].name = newName
+                        overlay.constraints[position].indexName = newName
+                    }
+                    overlay.addedConstraintNames.insert(newName)
+                }
+            }
         }
     }
 
