@@ -378,9 +378,16 @@ import Testing
             bundles: [("bundles/r/1.sql", "ALTER TABLE s1.t RENAME COLUMN a TO b;\nALTER TABLE s2.t DROP COLUMN a;\nALTER TABLE s2.t ADD COLUMN b int;\n")],
             prestate: "CREATE SCHEMA s1; CREATE SCHEMA s2; CREATE TABLE s1.t (id int, a int); CREATE TABLE s2.t (id int, a int); INSERT INTO s2.t VALUES (1, 20);")
         defer { lookalike.remove() }
-        let applied = bundle(["apply", "r", "--txn", "--db", lookalike.conninfo, "--target", "t"], cwd: lookalike.root)
+        expectRollbackRefusedForDroppedData(lookalike)
+    }
+
+    /// Applies the lock to target `t`, runs `between`, and expects the rollback of its last bundle to be refused
+    /// because that bundle dropped data.
+    func expectRollbackRefusedForDroppedData(_ project: LockedTestProject, between: () -> Void = {}) {
+        let applied = bundle(["apply", "r", "--txn", "--db", project.conninfo, "--target", "t"], cwd: project.root)
         #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
-        let refused = bundle(["rollback", "bundle/t~1", "--db", lookalike.conninfo, "--target", "t"], cwd: lookalike.root)
+        between()
+        let refused = bundle(["rollback", "bundle/t~1", "--db", project.conninfo, "--target", "t"], cwd: project.root)
         #expect(refused.status != 0 && refused.stderr.contains("dropped data"), "\(refused.stdout)\(refused.stderr)")
     }
 
@@ -392,11 +399,9 @@ import Testing
             bundles: [("bundles/r/1-recreate.sql", "DROP TABLE public.items;\nCREATE TABLE items (id int, extra int);\n")],
             prestate: "CREATE TABLE items (id int); INSERT INTO items VALUES (1), (2);")
         defer { project.remove() }
-        let applied = bundle(["apply", "r", "--txn", "--db", project.conninfo, "--target", "t"], cwd: project.root)
-        #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
-        let script = git(["show", "bundle/t:rollback/TXN-1-1.sql"], cwd: project.root)
-        #expect(script.contains("-- IRREVERSIBLE: public.items was dropped and created again"), "\(script)")
-        let rollback = bundle(["rollback", "bundle/t~1", "--db", project.conninfo, "--target", "t"], cwd: project.root)
-        #expect(rollback.status != 0 && rollback.stderr.contains("dropped data"), "\(rollback.stdout)\(rollback.stderr)")
+        expectRollbackRefusedForDroppedData(project) {
+            let script = git(["show", "bundle/t:rollback/TXN-1-1.sql"], cwd: project.root)
+            #expect(script.contains("-- IRREVERSIBLE: public.items was dropped and created again"), "\(script)")
+        }
     }
 }
