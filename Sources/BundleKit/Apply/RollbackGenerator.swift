@@ -850,9 +850,19 @@ struct RollbackGenerator {
                     guard let sequence = ObjectPath(path) else { continue }
                     restoredPaths.insert(path)
                     emit(text, because: "re-create \(sequence.qualified), which \(object.qualified).\(column.name) used before")
+                    // Past the column's values in the sequence's direction, when they are within its bounds (an
+                    // empty table, or values outside them, leave it at its start).
+                    let create = Self.firstStatement(text)
+                    func number(after keyword: String) -> String? {
+                        guard let range = create.range(of: keyword) else { return nil }
+                        let value = create[range.upperBound...].prefix { $0 == "-" || $0.isNumber }
+                        return value.isEmpty ? nil : String(value)
+                    }
+                    let descending = number(after: " INCREMENT BY ")?.hasPrefix("-") == true
+                    let bound = descending ? number(after: " MAXVALUE ").map { "m <= \($0)" } : number(after: " MINVALUE ").map { "m >= \($0)" }
                     emit(
-                        "SELECT pg_catalog.setval('\(sequence.qualified.replacingOccurrences(of: "'", with: "''"))', "
-                            + "coalesce((SELECT max(\(column.name)) FROM \(object.qualified)), 1), (SELECT max(\(column.name)) FROM \(object.qualified)) IS NOT NULL);",
+                        "SELECT pg_catalog.setval('\(sequence.qualified.replacingOccurrences(of: "'", with: "''"))', m) FROM (SELECT \(descending ? "min" : "max")(\(column.name)) AS m FROM \(object.qualified)) AS x WHERE "
+                            + (bound ?? "m IS NOT NULL") + ";",
                         because: "continue \(sequence.qualified) after the column's values (its last value was not recorded)")
                 }
             }
